@@ -1,0 +1,26 @@
+"""The one place experta is imported from.
+
+experta 1.9.4 (the latest release) pins frozendict 1.2, which subclasses
+``collections.Mapping``; that alias was removed in Python 3.10, so importing experta
+fails there. experta's own test suite passes once the alias points at
+``collections.abc.Mapping`` (upstream issue nilp0inter/experta#34). Restore it before
+experta is first imported, and import experta nowhere else.
+"""
+
+import collections
+import collections.abc
+
+if not hasattr(collections, "Mapping"):
+    collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
+
+from experta import (  # noqa: E402
+    AS,
+    NOT,
+    OR,
+    Fact,
+    KnowledgeEngine,
+    P,
+    Rule,
+)
+
+__all__ = ["AS", "NOT", "OR", "Fact", "KnowledgeEngine", "P", "Rule"]

@@ -1,0 +1,57 @@
+"""Every user-facing error, in one place.
+
+A problem names where it is (file, line, field), what is wrong and what is allowed.
+The CLI turns an AdvisorError into one stderr line per problem and an exit code.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input, located as precisely as we can."""
+
+    file: str
+    message: str
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class AdvisorError(Exception):
+    """Bad input: one or more problems, reported together, exit code 2."""
+
+    def __init__(self, problems: Iterable[Problem], exit_code: int = EXIT_BAD_INPUT) -> None:
+        self.problems = list(problems)
+        self.exit_code = exit_code
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def single(file: str, message: str, line: int | None = None, field: str | None = None) -> AdvisorError:
+    return AdvisorError([Problem(file, message, line, field)])
+
+
+def nearest(word: str, choices: Iterable[str]) -> str | None:
+    """The closest valid name to a misspelt one, or None when nothing is close."""
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    guess = nearest(word, choices)
+    return f" (did you mean '{guess}'?)" if guess else ""
+
+
+def allowed_list(values: Iterable[str]) -> str:
+    return ", ".join(values)
