@@ -14,6 +14,7 @@ if not hasattr(collections, "Mapping"):
     collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
 
 from experta import (  # noqa: E402
+    AND,
     AS,
     NOT,
     OR,
@@ -23,4 +24,4 @@ from experta import (  # noqa: E402
     Rule,
 )
 
-__all__ = ["AS", "NOT", "OR", "Fact", "KnowledgeEngine", "P", "Rule"]
+__all__ = ["AND", "AS", "NOT", "OR", "Fact", "KnowledgeEngine", "P", "Rule"]

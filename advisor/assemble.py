@@ -1,0 +1,280 @@
+"""From rule firings to an Assessment.
+
+Here the referral tier's policy is applied (what may be advised at each urgency), safety
+holds are honoured, adjustments that pull one setting opposite ways are replaced by a
+professional bike fit, and everything is put in declared order (priority, then id), never
+in the order rules happened to fire.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from advisor import assessment as out
+from advisor.answers import Answers
+from advisor.conditions import answers_used, holds
+from advisor.engine import Firing
+from advisor.knowledge import STAGE_ORDER, Adjustment, Exercise, KnowledgeBase, RuleDef, Tier
+from advisor.questionnaire import Questionnaire
+
+STOP_RIDING = "stop-riding-until-assessed"
+PROFESSIONAL_FIT = "professional-bike-fit"
+CONFLICT_RULE = "fit-conflict-resolution"
+
+
+class _Merged:
+    """All firings of one rule (an ``any`` may match several ways), merged."""
+
+    def __init__(self, rule: RuleDef) -> None:
+        self.rule = rule
+        self.answers: dict[str, Any] = {}
+        self.findings: list[str] = []
+
+    def add(self, firing: Firing) -> None:
+        self.answers.update(firing.answers)
+        for f in firing.findings:
+            if f not in self.findings:
+                self.findings.append(f)
+
+
+def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: list[Firing]) -> out.Assessment:
+    merged: dict[str, _Merged] = {}
+    for firing in firings:
+        merged.setdefault(firing.rule.id, _Merged(firing.rule)).add(firing)
+    fired = sorted(merged.values(), key=lambda m: (STAGE_ORDER[m.rule.stage], m.rule.id))
+
+    def because(m: _Merged) -> str:
+        if not m.answers:
+            return m.rule.because
+        shown = ", ".join(f"{qid}: {form.question(qid).format_value(v)}" for qid, v in m.answers.items())
+        return f"{m.rule.because} ({shown})"
+
+    by_action: dict[str, list[_Merged]] = defaultdict(list)
+    for m in fired:
+        by_action[m.rule.action].append(m)
+
+    # The answers behind each finding, so a recommendation made from findings can name
+    # the answers that led to it (findings are made in an earlier stage, in this order).
+    behind_finding: dict[str, dict[str, Any]] = defaultdict(dict)
+
+    def behind(ms: list[_Merged]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for m in ms:
+            for fid in m.findings:
+                found.update(behind_finding[fid])
+            found.update(m.answers)
+        return dict(sorted(found.items()))
+
+    for m in by_action["finding"]:
+        behind_finding[m.rule.target].update(behind([m]))
+
+    tier = _tier(kb, by_action["refer"])
+    referral_rules = [m for m in by_action["refer"] if m.rule.target == tier.id]
+    referral = out.Referral(
+        urgency=tier.id,
+        title=tier.title,
+        headline=tier.headline,
+        advice=tier.advice,
+        reasons=[because(m) for m in referral_rules],
+        rules=[m.rule.id for m in referral_rules],
+    )
+
+    findings = [
+        out.Finding(
+            id=fid,
+            name=kb.findings[fid].name,
+            summary=kb.findings[fid].summary,
+            because=[because(m) for m in ms],
+            rules=[m.rule.id for m in ms],
+            answers=behind(ms),
+        )
+        for fid, ms in _grouped(by_action["finding"], lambda fid: (kb.findings[fid].priority, fid))
+    ]
+
+    withheld: list[out.Withheld] = []
+    holds_ex = {m.rule.target: m for m in by_action["withhold_exercise"]}
+    holds_adj = {m.rule.target: m for m in by_action["withhold_adjustment"]}
+
+    # Adjustments: safety holds, then the tier's policy, then conflicts.
+    adj_groups = dict(_grouped(by_action["adjust"], lambda aid: (kb.adjustments[aid].priority, aid)))
+    for aid in list(adj_groups):
+        if aid in holds_adj:
+            hold = holds_adj[aid]
+            withheld.append(out.Withheld(kind="adjustment", id=aid, name=kb.adjustments[aid].name, reason=because(hold), rule=hold.rule.id))
+            del adj_groups[aid]
+    adjustments: list[out.Adjustment]
+    if tier.fit == "stop":
+        for aid in adj_groups:
+            withheld.append(_tier_hold("adjustment", aid, kb.adjustments[aid].name, tier))
+        stop = kb.adjustments[STOP_RIDING]
+        adjustments = [_adjustment(stop, _Why(referral.reasons, referral.rules, behind(referral_rules)))]
+    else:
+        adj_why = {aid: _Why([because(m) for m in ms], [m.rule.id for m in ms], behind(ms)) for aid, ms in adj_groups.items()}
+        _resolve_conflicts(kb, adj_why)
+        adjustments = [
+            _adjustment(kb.adjustments[aid], why)
+            for aid, why in sorted(adj_why.items(), key=lambda kv: (kb.adjustments[kv[0]].priority, kv[0]))
+        ]
+
+    # Exercises: safety holds, then the tier's policy.
+    equipment = answers.values.get("equipment")
+    exercises: list[out.Exercise] = []
+    for eid, ms in _grouped(by_action["exercise"], lambda eid: (kb.exercises[eid].priority, eid)):
+        ex = kb.exercises[eid]
+        if eid in holds_ex:
+            hold = holds_ex[eid]
+            withheld.append(out.Withheld(kind="exercise", id=eid, name=ex.name, reason=because(hold), rule=hold.rule.id))
+        elif not _tier_allows(tier, ex):
+            withheld.append(_tier_hold("exercise", eid, ex.name, tier))
+        else:
+            exercises.append(_exercise(ex, tier, equipment, _Why([because(m) for m in ms], [m.rule.id for m in ms], behind(ms))))
+
+    not_assessed = [
+        f"{area.name}: not assessed; answer {_ids_to_answer(area.condition, form)}"
+        for area in kb.areas.values()
+        if not holds(area.condition, answers.values)
+    ]
+    reassess = out.Reassess(
+        advice=tier.reassess,
+        weeks=tier.reassess_weeks,
+        date=answers.date + dt.timedelta(weeks=tier.reassess_weeks) if tier.reassess_weeks else None,
+    )
+    trace = [
+        out.TraceEntry(
+            rule=m.rule.id,
+            stage=m.rule.stage,
+            effect=f"{m.rule.action}: {m.rule.target}",
+            source=list(m.rule.source),
+            answers=m.answers,
+            findings=m.findings,
+        )
+        for m in fired
+    ]
+    return out.Assessment(
+        questionnaire=answers.questionnaire,
+        client=answers.client,
+        date=answers.date,
+        referral=referral,
+        findings=findings,
+        adjustments=adjustments,
+        exercises=exercises,
+        withheld=withheld,
+        not_assessed=not_assessed,
+        reassess=reassess,
+        answers=dict(answers.values),
+        trace=trace,
+    )
+
+
+def _tier(kb: KnowledgeBase, refer: list[_Merged]) -> Tier:
+    reached = [kb.tiers[m.rule.target] for m in refer]
+    if not reached:  # the routine rule always fires; this guards a knowledge base without it
+        return kb.tiers["routine"]
+    return max(reached, key=lambda t: t.rank)
+
+
+def _grouped(ms: list[_Merged], order: Any) -> list[tuple[str, list[_Merged]]]:
+    groups: dict[str, list[_Merged]] = defaultdict(list)
+    for m in ms:
+        groups[m.rule.target].append(m)
+    return sorted(groups.items(), key=lambda kv: order(kv[0]))
+
+
+def _tier_allows(tier: Tier, ex: Exercise) -> bool:
+    if tier.exercises == "none":
+        return False
+    if tier.exercises == "gentle":
+        return ex.level == "gentle"
+    return True
+
+
+def _tier_hold(kind: str, item_id: str, name: str, tier: Tier) -> out.Withheld:
+    if tier.exercises == "gentle":
+        reason = "Held back until a physical therapist has seen you: only gentle exercises for now."
+    else:
+        reason = "Held back until a doctor has examined you: no exercises and no bike changes for now."
+    return out.Withheld(kind=kind, id=item_id, name=name, reason=reason, rule=f"tier-{tier.id}")
+
+
+@dataclass
+class _Why:
+    """Why a recommendation is made: reasons, rule ids and the answers behind them."""
+
+    because: list[str]
+    rules: list[str]
+    answers: dict[str, Any]
+
+
+def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
+    """Two adjustments that move one setting different ways become a professional fit."""
+    by_setting: dict[str, list[str]] = defaultdict(list)
+    for aid in sorted(adj):
+        by_setting[kb.adjustments[aid].setting].append(aid)
+    for setting, ids in sorted(by_setting.items()):
+        directions = {kb.adjustments[a].direction for a in ids}
+        if len(directions) < 2:
+            continue
+        names = " and ".join(f"'{kb.adjustments[a].name}'" for a in ids)
+        details = " ".join(f"{kb.adjustments[a].name}: {' '.join(adj[a].because)}" for a in ids)
+        reason = (
+            f"The evidence conflicts: {names} would move your {setting.replace('-', ' ')} opposite ways, "
+            f"so neither is advised on its own and a fitter should measure it. {details}"
+        )
+        merged = adj.get(PROFESSIONAL_FIT, _Why([], [], {}))
+        merged.because.append(reason)
+        merged.rules.extend(r for a in ids for r in adj[a].rules)
+        merged.rules.append(CONFLICT_RULE)
+        for a in ids:
+            merged.answers.update(adj.pop(a).answers)
+        merged.answers = dict(sorted(merged.answers.items()))
+        adj[PROFESSIONAL_FIT] = merged
+
+
+def _adjustment(a: Adjustment, why: _Why) -> out.Adjustment:
+    return out.Adjustment(
+        id=a.id, name=a.name, change=a.change, step=a.step, check=a.check,
+        because=why.because, rules=why.rules, answers=why.answers,
+    )
+
+
+def _exercise(ex: Exercise, tier: Tier, equipment: list[str] | None, why: _Why) -> out.Exercise:
+    have = set(equipment or [])
+    if not tier.progressions:
+        progression = "Do not progress yet: wait until your physical therapist has seen you."
+    else:
+        progression = next((p.text for p in ex.progressions if set(p.needs) <= have), None)
+    kit = []
+    for item in ex.equipment:
+        label = item.item.replace("_", " ")
+        if item.substitute and item.item not in have:
+            label += f" (or {item.substitute})"
+        if not item.required:
+            label += " (optional)"
+        kit.append(label)
+    return out.Exercise(
+        id=ex.id,
+        name=ex.name,
+        target=ex.target,
+        level=ex.level,
+        steps=list(ex.steps),
+        dose=ex.dose.text(),
+        progression=progression,
+        regression=ex.regression,
+        equipment=kit,
+        cautions=list(ex.cautions),
+        because=why.because,
+        rules=why.rules,
+        answers=why.answers,
+    )
+
+
+def _ids_to_answer(cond: Any, form: Questionnaire) -> str:
+    ids = [qid for qid in answers_used(cond) if form.get(qid) is not None]
+    if not ids:
+        return "the fitter questionnaire"
+    # An area whose condition lists several requirements needs all of them.
+    joiner = " and " if cond.kind == "all" and len(cond.items) > 1 else " or "
+    return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + joiner + ids[-1]

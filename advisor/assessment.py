@@ -1,0 +1,100 @@
+"""The result of an assessment: what every output format renders (knowledge-spec section 4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Referral(_Model):
+    urgency: str
+    title: str
+    headline: str
+    advice: str
+    reasons: list[str]
+    rules: list[str]
+
+
+class Finding(_Model):
+    id: str
+    name: str
+    summary: str
+    because: list[str]
+    rules: list[str]
+    answers: dict[str, Any]
+
+
+class Adjustment(_Model):
+    id: str
+    name: str
+    change: str
+    step: str
+    check: str
+    because: list[str]
+    rules: list[str]
+    answers: dict[str, Any]
+
+
+class Exercise(_Model):
+    id: str
+    name: str
+    target: str
+    level: str
+    steps: list[str]
+    dose: str
+    progression: str | None
+    regression: str
+    equipment: list[str]
+    cautions: list[str]
+    because: list[str]
+    rules: list[str]
+    answers: dict[str, Any]
+
+
+class Withheld(_Model):
+    """A recommendation a rule suggested but safety or the referral tier held back."""
+
+    kind: str  # "exercise" or "adjustment"
+    id: str
+    name: str
+    reason: str
+    rule: str
+
+
+class Reassess(_Model):
+    advice: str
+    weeks: int | None
+    date: dt.date | None
+
+
+class TraceEntry(_Model):
+    rule: str
+    stage: str
+    effect: str
+    source: list[str]
+    answers: dict[str, Any]
+    findings: list[str]
+
+
+class Assessment(_Model):
+    questionnaire: str
+    client: str | None
+    date: dt.date
+    referral: Referral
+    findings: list[Finding]
+    adjustments: list[Adjustment]
+    exercises: list[Exercise]
+    withheld: list[Withheld]
+    not_assessed: list[str]
+    reassess: Reassess
+    answers: dict[str, Any]
+    trace: list[TraceEntry]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")

@@ -1,0 +1,236 @@
+"""The command line: one short function per command; the work happens elsewhere."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from enum import Enum
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from advisor import __version__
+from advisor.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, AdvisorError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handled(func: F) -> F:
+    """Turn every error into one stderr line per problem and an exit code, in one place."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AdvisorError as err:
+            if _state["debug"]:
+                raise
+            for problem in err.problems:
+                typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(err.exit_code) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            typer.echo("\nInterrupted.", err=True)
+            raise typer.Exit(130) from None
+        except Exception as ex:
+            if _state["debug"] or _is_cli_exception(ex):
+                raise
+            typer.echo(
+                f"advisor: internal error: {type(ex).__name__}: {ex} (run again with --debug for details)",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _is_cli_exception(ex: Exception) -> bool:
+    """Usage errors raised by the CLI framework itself, which it reports on its own."""
+    return type(ex).__module__.split(".")[0] in ("click", "typer")
+
+
+app = typer.Typer(
+    name="advisor",
+    help="Bike-fit and exercise advice for cyclists with back pain, with a graded physical-therapist referral.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+questionnaires_app = typer.Typer(help="Browse the questionnaires.", no_args_is_help=True)
+rules_app = typer.Typer(help="Browse and check the rules of the knowledge base.", no_args_is_help=True)
+exercises_app = typer.Typer(help="Browse the exercise catalog.", no_args_is_help=True)
+app.add_typer(questionnaires_app, name="questionnaires")
+app.add_typer(rules_app, name="rules")
+app.add_typer(exercises_app, name="exercises")
+
+_state = {"debug": False}
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    # rich honours NO_COLOR itself; keep lines readable on an 80-column terminal.
+    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"advisor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+@handled
+def assess(
+    file: Annotated[str, typer.Argument(help="Answer file (YAML or JSON); - reads standard input.")],
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")] = OutputFormat.text,
+    explain: Annotated[bool, typer.Option("--explain", help="Add the rule trace: rule, source, answers used.")] = False,
+) -> None:
+    """Assess an answer file: referral, fit adjustments, exercises and what was not assessed.
+
+    Example: advisor assess examples/routine-tight-hamstrings.yaml --explain
+    """
+    from advisor import answers as answers_mod
+    from advisor.advise import assess as run_assessment
+
+    result = run_assessment(answers_mod.load(file))
+    if format is OutputFormat.json:
+        data = result.to_json_dict()
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    from advisor.render import terminal
+
+    terminal.render(result, _console(), explain=explain)
+
+
+@questionnaires_app.command("list")
+@handled
+def questionnaires_list() -> None:
+    """List the questionnaires.
+
+    Example: advisor questionnaires list
+    """
+    from advisor import questionnaire as qmod
+
+    for qid in qmod.available():
+        form = qmod.load(qid)
+        typer.echo(f"{form.id:8} {len(form.questions):3} questions  {form.title}")
+
+
+@questionnaires_app.command("show")
+@handled
+def questionnaires_show(qid: Annotated[str, typer.Argument(metavar="ID", help="rider or fitter")]) -> None:
+    """Show every question of a questionnaire with its type, range and when it is asked.
+
+    Example: advisor questionnaires show fitter
+    """
+    from advisor import questionnaire as qmod
+    from advisor.render import browse
+
+    browse.questionnaire(qmod.load(qid), _console())
+
+
+@rules_app.command("list")
+@handled
+def rules_list() -> None:
+    """List every rule: id, stage, what it does.
+
+    Example: advisor rules list
+    """
+    from advisor import knowledge
+    from advisor.render import browse
+
+    browse.rule_list(knowledge.load(), _console())
+
+
+@rules_app.command("show")
+@handled
+def rules_show(rule_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Show one rule: description, conditions, effect and sources.
+
+    Example: advisor rules show fnd-hamstrings-pslr
+    """
+    from advisor import knowledge
+    from advisor.render import browse
+
+    kb = knowledge.load()
+    browse.rule(kb, _lookup(kb.rules, rule_id, "rule"), _console())
+
+
+@rules_app.command("check")
+@handled
+def rules_check() -> None:
+    """Lint the knowledge base; exit 1 with file:line problems if any.
+
+    Example: advisor rules check
+    """
+    from advisor import knowledge, lint, resources
+
+    kb = knowledge.load_dir(resources.rules_dir())
+    problems = lint.check(kb)
+    for p in problems:
+        typer.echo(str(p))
+    if problems:
+        typer.echo(f"{len(problems)} problem(s) found.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"OK: {len(kb.rules)} rules, {len(kb.findings)} findings, {len(kb.adjustments)} adjustments, {len(kb.exercises)} exercises checked.")
+
+
+@exercises_app.command("list")
+@handled
+def exercises_list() -> None:
+    """List the exercise catalog.
+
+    Example: advisor exercises list
+    """
+    from advisor import knowledge
+
+    for ex in sorted(knowledge.load().exercises.values(), key=lambda e: (e.priority, e.id)):
+        typer.echo(f"{ex.id:26} {ex.level:9} {ex.name}")
+
+
+@exercises_app.command("show")
+@handled
+def exercises_show(exercise_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Show one exercise: steps, dose, progression, regression, equipment, cautions, sources.
+
+    Example: advisor exercises show deadbug
+    """
+    from advisor import knowledge
+    from advisor.render import browse
+
+    kb = knowledge.load()
+    browse.exercise(kb, _lookup(kb.exercises, exercise_id, "exercise"), _console())
+
+
+def _lookup(items: dict[str, Any], key: str, kind: str) -> Any:
+    from advisor.errors import Problem, did_you_mean
+
+    if key not in items:
+        raise AdvisorError([Problem(kind, f"unknown {kind} id '{key}'{did_you_mean(key, items)}; see 'advisor {kind}s list'")])
+    return items[key]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="advisor")
+
+
+__all__ = ["EXIT_BAD_INPUT", "app", "main"]

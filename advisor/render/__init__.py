@@ -1,0 +1,1 @@
+"""Output formats. Each renderer only reads an Assessment."""

@@ -1,0 +1,94 @@
+"""Browsing the knowledge base in the terminal: questionnaires, rules, exercises."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from advisor.knowledge import STAGE_ORDER, Exercise, KnowledgeBase, RuleDef
+from advisor.questionnaire import Questionnaire
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def questionnaire(form: Questionnaire, console: Console) -> None:
+    from rich.text import Text
+
+    console.print(Text(f"{form.title} ({form.id}, {len(form.questions)} questions)", style="bold"))
+    if form.intro:
+        console.print(form.intro)
+    n = 0
+    for section in form.sections:
+        console.print(Text(f"\n{section.title}", style="bold underline"))
+        for q in section.questions:
+            n += 1
+            flags = []
+            if q.required:
+                flags.append("required")
+            if q.condition is not None and q.condition.items:
+                flags.append(f"asked when {q.condition.describe()}")
+            console.print(Text.assemble((f"{n:2}. {q.id}", "bold"), f"  [{q.type}] {q.allowed()}"))
+            console.print(f"    {q.text}")
+            if flags:
+                console.print(Text(f"    ({'; '.join(flags)})", style="dim"))
+
+
+def rule_list(kb: KnowledgeBase, console: Console) -> None:
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("Rule", no_wrap=True)
+    table.add_column("Stage")
+    table.add_column("Effect", overflow="fold")
+    for rule in sorted(kb.rules.values(), key=lambda r: (STAGE_ORDER[r.stage], r.id)):
+        table.add_row(rule.id, rule.stage, f"{rule.action}: {rule.target}")
+    console.print(table)
+    console.print(f"{len(kb.rules)} rules")
+
+
+def rule(kb: KnowledgeBase, r: RuleDef, console: Console) -> None:
+    from rich.text import Text
+
+    console.print(Text(r.id, style="bold"))
+    console.print(f"Stage:       {r.stage}")
+    console.print(f"Effect:      {r.action}: {r.target}")
+    console.print(f"Description: {r.description}")
+    console.print(f"Explains:    {r.because}")
+    console.print("When:")
+    if r.condition.items:
+        for c in r.condition.items:
+            console.print(f"  - {c.describe()}")
+    else:
+        console.print("  - always")
+    console.print("Sources:")
+    for sid in r.source:
+        src = kb.sources[sid]
+        console.print(f"  [{sid}] {src.title} {src.url}".rstrip())
+    console.print(Text(f"Defined in {r.file}:{r.line}", style="dim"))
+
+
+def exercise(kb: KnowledgeBase, ex: Exercise, console: Console) -> None:
+    from rich.text import Text
+
+    console.print(Text(f"{ex.name} ({ex.id})", style="bold"))
+    console.print(f"Target: {ex.target}")
+    console.print(f"Level:  {ex.level}")
+    console.print(f"Dose:   {ex.dose.text()}")
+    console.print("Steps:")
+    for i, step in enumerate(ex.steps, 1):
+        console.print(f"  {i}. {step}")
+    console.print("Progressions:")
+    for p in ex.progressions:
+        needs = f" (needs: {', '.join(p.needs)})" if p.needs else ""
+        console.print(f"  - {p.text}{needs}")
+    console.print(f"Regression: {ex.regression}")
+    if ex.equipment:
+        kit = [e.item + ("" if e.required else " (optional)") + (f", or {e.substitute}" if e.substitute else "") for e in ex.equipment]
+        console.print(f"Equipment: {'; '.join(kit)}")
+    console.print("Cautions:")
+    for c in ex.cautions:
+        console.print(f"  - {c}")
+    console.print("Sources:")
+    for sid in ex.source:
+        src = kb.sources[sid]
+        console.print(f"  [{sid}] {src.title} {src.url}".rstrip())
