@@ -44,6 +44,11 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
     merged: dict[str, _Merged] = {}
     for firing in firings:
         merged.setdefault(firing.rule.id, _Merged(firing.rule)).add(firing)
+    # Firing order is not promised: put what each rule matched in a fixed order.
+    order = {qid: i for i, qid in enumerate(form.ids())}
+    for m in merged.values():
+        m.answers = dict(sorted(m.answers.items(), key=lambda kv: order.get(kv[0], len(order))))
+        m.findings.sort()
     fired = sorted(merged.values(), key=lambda m: (STAGE_ORDER[m.rule.stage], m.rule.id))
 
     def because(m: _Merged) -> str:
@@ -164,7 +169,7 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
         withheld=withheld,
         not_assessed=not_assessed,
         reassess=reassess,
-        answers=dict(answers.values),
+        answers={qid: answers.values[qid] for qid in form.ids() if qid in answers.values},
         trace=trace,
     )
 

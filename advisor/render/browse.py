@@ -34,15 +34,9 @@ def questionnaire(form: Questionnaire, console: Console) -> None:
 
 
 def rule_list(kb: KnowledgeBase, console: Console) -> None:
-    from rich.table import Table
-
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    table.add_column("Rule", no_wrap=True)
-    table.add_column("Stage")
-    table.add_column("Effect", overflow="fold")
+    width = max(len(r) for r in kb.rules) + 2
     for rule in sorted(kb.rules.values(), key=lambda r: (STAGE_ORDER[r.stage], r.id)):
-        table.add_row(rule.id, rule.stage, f"{rule.action}: {rule.target}")
-    console.print(table)
+        console.print(f"{rule.id:{width}} {rule.stage:9} {rule.action}: {rule.target}", soft_wrap=True)
     console.print(f"{len(kb.rules)} rules")
 
 

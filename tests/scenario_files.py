@@ -1,0 +1,51 @@
+"""Reading the persona scenarios in tests/scenarios/.
+
+A scenario names its outcome in a sentence, gives answers (inline, or an example file
+from examples/), and lists the expected referral, findings, adjustments, exercises and
+held-back items in output order. ``safety_screen: all_no_unless_given`` answers every
+safety question not listed with false, so a scenario shows only what matters to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from advisor import answers as answers_mod
+from advisor import questionnaire as qmod
+from advisor.answers import Answers
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "tests" / "scenarios"
+EXAMPLES = ROOT / "examples"
+
+
+@dataclass
+class Scenario:
+    path: Path
+    name: str
+    answers: Answers
+    expect: dict[str, Any]
+
+
+def load(path: Path) -> Scenario:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if "example" in doc:
+        answers = answers_mod.load(str(EXAMPLES / doc["example"]))
+    else:
+        given = dict(doc.get("answers") or {})
+        if doc.get("safety_screen") == "all_no_unless_given":
+            form = qmod.load(doc.get("questionnaire", "rider"))
+            for q in form.questions:
+                if q.required:
+                    given.setdefault(q.id, False)
+        raw = {"questionnaire": doc.get("questionnaire", "rider"), "date": doc.get("date"), "answers": given}
+        answers = answers_mod.validate(raw, str(path))
+    return Scenario(path=path, name=doc["name"], answers=answers, expect=doc["expect"])
+
+
+def all_scenarios() -> list[Scenario]:
+    return [load(p) for p in sorted(SCENARIOS.glob("*.yaml"))]

@@ -1,0 +1,97 @@
+"""The safety promises of knowledge-spec section 5, over the whole answer space."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from hypothesis import HealthCheck, given, settings
+from rich.console import Console
+
+from advisor import knowledge
+from advisor.advise import assess
+from advisor.answers import Answers
+from advisor.assemble import CONFLICT_RULE, PROFESSIONAL_FIT, STOP_RIDING
+from advisor.render import terminal
+from tests.strategies import answer_sets
+
+# 2,000 examples in CI; the property is the promise, so it runs over a wide sample.
+SETTINGS = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+KB = knowledge.load()
+ENGINE_RULES = {CONFLICT_RULE, "tier-emergency", "tier-urgent", "tier-soon"}
+
+
+@SETTINGS
+@given(answer_sets())
+def test_safety_promises(answers: Answers) -> None:
+    result = assess(answers)
+    ref = result.referral
+    v = answers.values
+
+    # 1. Exactly one referral, naming a physical therapist.
+    assert ref.urgency in KB.tiers
+    assert "physical therapist" in ref.advice
+    assert ref.reasons
+
+    # 2. Emergency or urgent: no exercises, and the fit advice is exactly stop riding.
+    if ref.urgency in ("emergency", "urgent"):
+        assert result.exercises == []
+        assert [a.id for a in result.adjustments] == [STOP_RIDING]
+    else:
+        assert STOP_RIDING not in [a.id for a in result.adjustments]
+
+    # 3. Soon: only gentle exercises, no progressions, no lifting.
+    if ref.urgency == "soon":
+        for ex in result.exercises:
+            assert KB.exercises[ex.id].level == "gentle", ex.id
+            assert ex.id != "braced-deadbug"
+            assert ex.progression is not None and "band" not in ex.progression.lower()
+
+    # 4. Pain below the knee: no strap stretch.
+    if v.get("pain_below_knee") is True:
+        assert "strap-stretch" not in [e.id for e in result.exercises]
+
+    # 5. Never two adjustments pulling one setting opposite ways; conflicts say why.
+    seen: dict[str, str] = {}
+    for a in result.adjustments:
+        entry = KB.adjustments[a.id]
+        assert seen.get(entry.setting, entry.direction) == entry.direction, a.id
+        seen[entry.setting] = entry.direction
+    fired = {t.rule for t in result.trace}
+    if ref.urgency not in ("emergency", "urgent") and {"fit-lower-saddle", "fit-raise-saddle"} <= fired:
+        pro = next(a for a in result.adjustments if a.id == PROFESSIONAL_FIT)
+        assert any("conflicts" in b for b in pro.because)
+
+    # 6. Every line names its rule(s) and the answers behind it.
+    for item in [*result.findings, *result.adjustments, *result.exercises]:
+        assert item.because and item.rules and item.answers, item.id
+        for rule in item.rules:
+            assert rule in KB.rules or rule in ENGINE_RULES, rule
+        for qid in item.answers:
+            assert qid in v
+
+    # 7. Same answers, same result, whatever order they come in.
+    shuffled = list(v.items())
+    random.Random(len(shuffled)).shuffle(shuffled)
+    again = assess(answers.model_copy(update={"values": dict(shuffled)}))
+    assert json.dumps(again.to_json_dict(), sort_keys=False) == json.dumps(result.to_json_dict(), sort_keys=False)
+
+    # 8. Missing answers never break anything; what could not be judged is listed.
+    for area in KB.areas.values():
+        from advisor.conditions import holds
+
+        if not holds(area.condition, v):
+            assert any(n.startswith(area.name + ":") for n in result.not_assessed)
+
+
+@settings(max_examples=200, deadline=None)
+@given(answer_sets())
+def test_referral_comes_first_in_terminal_and_json(answers: Answers) -> None:
+    result = assess(answers)
+    console = Console(record=True, width=80, color_system=None)
+    terminal.render(result, console)
+    text = console.export_text()
+    first_line_of_advice = result.referral.headline
+    assert text.index(first_line_of_advice) < text.index("Bike-fit adjustments")
+    keys = list(result.to_json_dict())
+    assert keys.index("referral") < keys.index("findings") < keys.index("adjustments")
