@@ -13,7 +13,7 @@ import collections.abc
 if not hasattr(collections, "Mapping"):
     collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
 
-from experta import (  # noqa: E402
+from experta import (
     AND,
     AS,
     NOT,

@@ -95,21 +95,37 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
         return node.line_of(key) if isinstance(node, LineDict) else None
 
     if not isinstance(raw, dict):
-        kind = "empty" if raw is None else f"a {type(raw).__name__}"
+        kind = "empty" if raw is None else _kind(raw)
         raise AdvisorError(
-            [Problem(name, f"is {kind}; an answer file is a mapping with 'answers:' (and optionally questionnaire, client, date)")]
+            [
+                Problem(
+                    name,
+                    f"is {kind}; an answer file is a mapping with 'answers:' "
+                    "(and optionally questionnaire, client, date)",
+                )
+            ]
         )
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
             problems.append(
-                Problem(name, f"unknown key{did_you_mean(str(key), TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}", line(key), str(key))
+                Problem(
+                    name,
+                    f"unknown key{did_you_mean(str(key), TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}",
+                    line(key),
+                    str(key),
+                )
             )
 
     qid = questionnaire or raw.get("questionnaire", "rider")
     names = qmod.available()
     if not isinstance(qid, str) or qid not in names:
         problems.append(
-            Problem(name, f"{qid!r} is not a questionnaire{did_you_mean(str(qid), names)}; allowed: {', '.join(names)}", line("questionnaire"), "questionnaire")
+            Problem(
+                name,
+                f"{qid!r} is not a questionnaire{did_you_mean(str(qid), names)}; allowed: {', '.join(names)}",
+                line("questionnaire"),
+                "questionnaire",
+            )
         )
         raise AdvisorError(problems)
     form = qmod.load(qid)
@@ -117,12 +133,26 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
     client = raw.get("client")
     if client is not None:
         if not isinstance(client, (str, int)) or isinstance(client, bool):
-            problems.append(Problem(name, f"{client!r} is not a name; give the client's name as text", line("client"), "client"))
+            problems.append(
+                Problem(
+                    name,
+                    f"{client!r} is not a name; give the client's name as text",
+                    line("client"),
+                    "client",
+                )
+            )
             client = None
         else:
             client = str(client).strip() or None
             if client and len(client) > MAX_CLIENT_LENGTH:
-                problems.append(Problem(name, f"is {len(client)} characters long; at most {MAX_CLIENT_LENGTH} allowed", line("client"), "client"))
+                problems.append(
+                    Problem(
+                        name,
+                        f"is {len(client)} characters long; at most {MAX_CLIENT_LENGTH} allowed",
+                        line("client"),
+                        "client",
+                    )
+                )
 
     date = _date(raw.get("date"), name, line("date"), problems)
 
@@ -151,6 +181,18 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
         raise AdvisorError(problems)
     ordered = {qid_: values[qid_] for qid_ in form.ids() if qid_ in values}
     return Answers(questionnaire=form.id, client=client, date=date, values=ordered, source=name)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a single line of text"
+    if isinstance(value, bool):
+        return "a yes/no value"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return f"a {type(value).__name__}"
 
 
 def _date(value: Any, name: str, line: int | None, problems: list[Problem]) -> dt.date:
@@ -191,7 +233,18 @@ def _check_answers(raw: Any, form: Questionnaire, name: str, problems: list[Prob
 
 
 def _unknown_id(key: str, form: Questionnaire) -> str:
-    for other in qmod.available():
-        if other != form.id and qmod.load(other).get(key) is not None:
-            return f"is not asked by the '{form.id}' questionnaire; it belongs to '{other}' (set 'questionnaire: {other}')"
-    return f"is not a question of the '{form.id}' questionnaire{did_you_mean(key, form.ids())}"
+    others = [qmod.load(o) for o in qmod.available() if o != form.id]
+    for other in others:
+        if other.get(key) is not None:
+            return (
+                f"is not asked by the '{form.id}' questionnaire; it belongs to '{other.id}' "
+                f"(set 'questionnaire: {other.id}')"
+            )
+    hint = did_you_mean(key, form.ids())
+    if not hint:
+        for other in others:
+            if did_you_mean(key, other.ids()):
+                guess = did_you_mean(key, other.ids()).removesuffix("?)")
+                hint = f"{guess}, asked by the '{other.id}' questionnaire?)"
+                break
+    return f"is not a question of the '{form.id}' questionnaire{hint}"

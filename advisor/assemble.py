@@ -108,7 +108,15 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
     for aid in list(adj_groups):
         if aid in holds_adj:
             hold = holds_adj[aid]
-            withheld.append(out.Withheld(kind="adjustment", id=aid, name=kb.adjustments[aid].name, reason=because(hold), rule=hold.rule.id))
+            withheld.append(
+                out.Withheld(
+                    kind="adjustment",
+                    id=aid,
+                    name=kb.adjustments[aid].name,
+                    reason=because(hold),
+                    rule=hold.rule.id,
+                )
+            )
             del adj_groups[aid]
     adjustments: list[out.Adjustment]
     if tier.fit == "stop":
@@ -117,7 +125,9 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
         stop = kb.adjustments[STOP_RIDING]
         adjustments = [_adjustment(stop, _Why(referral.reasons, referral.rules, behind(referral_rules)))]
     else:
-        adj_why = {aid: _Why([because(m) for m in ms], [m.rule.id for m in ms], behind(ms)) for aid, ms in adj_groups.items()}
+        adj_why = {
+            aid: _Why([because(m) for m in ms], [m.rule.id for m in ms], behind(ms)) for aid, ms in adj_groups.items()
+        }
         _resolve_conflicts(kb, adj_why)
         adjustments = [
             _adjustment(kb.adjustments[aid], why)
@@ -131,11 +141,20 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
         ex = kb.exercises[eid]
         if eid in holds_ex:
             hold = holds_ex[eid]
-            withheld.append(out.Withheld(kind="exercise", id=eid, name=ex.name, reason=because(hold), rule=hold.rule.id))
+            withheld.append(
+                out.Withheld(kind="exercise", id=eid, name=ex.name, reason=because(hold), rule=hold.rule.id)
+            )
         elif not _tier_allows(tier, ex):
             withheld.append(_tier_hold("exercise", eid, ex.name, tier))
         else:
-            exercises.append(_exercise(ex, tier, equipment, _Why([because(m) for m in ms], [m.rule.id for m in ms], behind(ms))))
+            exercises.append(
+                _exercise(
+                    ex,
+                    tier,
+                    equipment,
+                    _Why([because(m) for m in ms], [m.rule.id for m in ms], behind(ms)),
+                )
+            )
 
     not_assessed = [
         f"{area.name}: not assessed; answer {_ids_to_answer(area.condition, form)}"
@@ -240,13 +259,20 @@ def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
 
 def _adjustment(a: Adjustment, why: _Why) -> out.Adjustment:
     return out.Adjustment(
-        id=a.id, name=a.name, change=a.change, step=a.step, check=a.check,
-        because=why.because, rules=why.rules, answers=why.answers,
+        id=a.id,
+        name=a.name,
+        change=a.change,
+        step=a.step,
+        check=a.check,
+        because=why.because,
+        rules=why.rules,
+        answers=why.answers,
     )
 
 
 def _exercise(ex: Exercise, tier: Tier, equipment: list[str] | None, why: _Why) -> out.Exercise:
     have = set(equipment or [])
+    progression: str | None
     if not tier.progressions:
         progression = "Do not progress yet: wait until your physical therapist has seen you."
     else:

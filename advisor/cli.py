@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from advisor import __version__
-from advisor.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, AdvisorError
+from advisor.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, AdvisorError, Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,7 +91,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     _state["debug"] = debug
 
@@ -100,7 +102,9 @@ def main_options(
 @handled
 def assess(
     file: Annotated[str, typer.Argument(help="Answer file (YAML or JSON); - reads standard input.")],
-    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")] = OutputFormat.text,
+    format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")
+    ] = OutputFormat.text,
     explain: Annotated[bool, typer.Option("--explain", help="Add the rule trace: rule, source, answers used.")] = False,
 ) -> None:
     """Assess an answer file: referral, fit adjustments, exercises and what was not assessed.
@@ -136,7 +140,9 @@ def questionnaires_list() -> None:
 
 @questionnaires_app.command("show")
 @handled
-def questionnaires_show(qid: Annotated[str, typer.Argument(metavar="ID", help="rider or fitter")]) -> None:
+def questionnaires_show(
+    qid: Annotated[str, typer.Argument(metavar="ID", help="rider or fitter")],
+) -> None:
     """Show every question of a questionnaire with its type, range and when it is asked.
 
     Example: advisor questionnaires show fitter
@@ -176,21 +182,37 @@ def rules_show(rule_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
 
 @rules_app.command("check")
 @handled
-def rules_check() -> None:
+def rules_check(
+    rules_dir: Annotated[
+        str | None,
+        typer.Option("--rules-dir", help="Check this rules folder instead of the bundled one."),
+    ] = None,
+) -> None:
     """Lint the knowledge base; exit 1 with file:line problems if any.
+
+    Checks answer ids, choice values and thresholds against the questionnaires, catalog
+    and source ids, duplicate ids, and that some answer set can trigger every rule.
 
     Example: advisor rules check
     """
+    from pathlib import Path
+
     from advisor import knowledge, lint, resources
 
-    kb = knowledge.load_dir(resources.rules_dir())
+    root = Path(rules_dir) if rules_dir else resources.rules_dir()
+    if not root.is_dir():
+        raise AdvisorError([Problem(str(root), "is not a folder of rule files")])
+    kb = knowledge.load_dir(root)
     problems = lint.check(kb)
     for p in problems:
         typer.echo(str(p))
     if problems:
         typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(1)
-    typer.echo(f"OK: {len(kb.rules)} rules, {len(kb.findings)} findings, {len(kb.adjustments)} adjustments, {len(kb.exercises)} exercises checked.")
+    typer.echo(
+        f"OK: {len(kb.rules)} rules, {len(kb.findings)} findings, {len(kb.adjustments)} adjustments, "
+        f"{len(kb.exercises)} exercises checked."
+    )
 
 
 @exercises_app.command("list")
@@ -221,10 +243,17 @@ def exercises_show(exercise_id: Annotated[str, typer.Argument(metavar="ID")]) ->
 
 
 def _lookup(items: dict[str, Any], key: str, kind: str) -> Any:
-    from advisor.errors import Problem, did_you_mean
+    from advisor.errors import did_you_mean
 
     if key not in items:
-        raise AdvisorError([Problem(kind, f"unknown {kind} id '{key}'{did_you_mean(key, items)}; see 'advisor {kind}s list'")])
+        raise AdvisorError(
+            [
+                Problem(
+                    kind,
+                    f"unknown {kind} id '{key}'{did_you_mean(key, items)}; see 'advisor {kind}s list'",
+                )
+            ]
+        )
     return items[key]
 
 

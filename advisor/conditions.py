@@ -49,7 +49,11 @@ OPERATORS: dict[str, tuple[str, Callable[[Any], bool], Callable[[Any, Any], bool
     "at_most": ("is at most", _is_number, lambda v, a: _is_number(v) and v <= a),
     "between": ("is between", _is_pair, lambda v, a: _is_number(v) and a[0] <= v <= a[1]),
     "is": ("is", lambda a: isinstance(a, bool), lambda v, a: v is a),
-    "includes": ("includes", lambda a: isinstance(a, str), lambda v, a: isinstance(v, (list, tuple)) and a in v),
+    "includes": (
+        "includes",
+        lambda a: isinstance(a, str),
+        lambda v, a: isinstance(v, (list, tuple)) and a in v,
+    ),
     "includes_any": (
         "includes any of",
         _is_scalar_list,
@@ -127,7 +131,7 @@ class Group:
         return "none of (" + "; ".join(inner) + ")"
 
 
-Condition = Union[AnswerTest, Missing, HasFinding, Group]
+Condition = Union[AnswerTest, Missing, HasFinding, Group]  # noqa: UP007 - a runtime alias on 3.10
 
 
 class ConditionParser:
@@ -201,7 +205,11 @@ class ConditionParser:
                 return None
             arg = raw[op]
             if not OPERATORS[op][1](arg):
-                self._fail(line, f"{field}.{op}", f"{arg!r} is not valid here; '{op}' takes {_ARG_HELP[op]}")
+                self._fail(
+                    line,
+                    f"{field}.{op}",
+                    f"{arg!r} is not valid here; '{op}' takes {_ARG_HELP[op]}",
+                )
                 return None
             if not self._is_id(raw["answer"], line, field):
                 return None

@@ -17,10 +17,9 @@ def line_at(raw: Any, loc: tuple[Any, ...]) -> int | None:
     line = getattr(raw, "line", None)
     node = raw
     for part in loc:
-        if isinstance(node, LineDict) and part in node:
-            line = node.line_of(part)
-            node = node[part]
-        elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
+        if (isinstance(node, LineDict) and part in node) or (
+            isinstance(node, LineList) and isinstance(part, int) and part < len(node)
+        ):
             line = node.line_of(part)
             node = node[part]
         else:

@@ -19,11 +19,11 @@ from advisor.conditions import OPERATORS, AnswerTest, Condition, Group, HasFindi
 from advisor.knowledge import STAGE_ORDER, KnowledgeBase, RuleDef
 
 
-class Answer(Fact):  # type: ignore[misc]
+class Answer(Fact):
     """One answer: id and value."""
 
 
-class FindingFact(Fact):  # type: ignore[misc]
+class FindingFact(Fact):
     """A finding a rule has made."""
 
 
@@ -112,7 +112,7 @@ def _compile_rule(rule: RuleDef) -> Any:
     return Rule(*patterns, salience=salience)(action)
 
 
-class _AdvisorEngine(KnowledgeEngine):  # type: ignore[misc]
+class _AdvisorEngine(KnowledgeEngine):
     firings: list[Firing]
 
     def record(self, rule: RuleDef, bound: dict[str, Any]) -> None:
@@ -143,9 +143,7 @@ class Engine:
         engine = self._engine
         engine.reset()
         engine.firings = []
-        facts = [
-            Answer(id=qid, value=tuple(v) if isinstance(v, list) else v) for qid, v in answers.items()
-        ]
+        facts = [Answer(id=qid, value=tuple(v) if isinstance(v, list) else v) for qid, v in answers.items()]
         if facts:
             engine.declare(*facts)
         engine.run()

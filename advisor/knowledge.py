@@ -38,6 +38,7 @@ THEN_KEYS: dict[str, str] = {
 
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    id: str
     line: int = Field(default=0, exclude=True)
     file: str = Field(default="", exclude=True)
 
@@ -180,20 +181,22 @@ class KnowledgeBase:
     problems: list[Problem] = field(default_factory=list)
 
     def section(self, name: str) -> dict[str, Any]:
-        return getattr(self, name)  # type: ignore[no-any-return]
+        section: dict[str, Any] = getattr(self, name)
+        return section
 
     def tiers_by_rank(self) -> list[Tier]:
         return sorted(self.tiers.values(), key=lambda t: -t.rank)
 
     def catalog_for(self, action: str) -> dict[str, Any]:
-        return {
+        catalogs: dict[str, dict[str, Any]] = {
             "refer": self.tiers,
             "finding": self.findings,
             "adjust": self.adjustments,
             "exercise": self.exercises,
             "withhold_exercise": self.exercises,
             "withhold_adjustment": self.adjustments,
-        }[action]
+        }
+        return catalogs[action]
 
 
 def load_dir(root: Path) -> KnowledgeBase:
@@ -222,7 +225,14 @@ def _load_file(path: Path, kb: KnowledgeBase) -> None:
     for key, items in raw.items():
         model = SECTIONS.get(key)
         if model is None:
-            kb.problems.append(Problem(name, f"unknown section; allowed: {', '.join(SECTIONS)}", raw.line_of(key), str(key)))
+            kb.problems.append(
+                Problem(
+                    name,
+                    f"unknown section; allowed: {', '.join(SECTIONS)}",
+                    raw.line_of(key),
+                    str(key),
+                )
+            )
             continue
         if not isinstance(items, LineList):
             kb.problems.append(Problem(name, "must be a list of entries", raw.line_of(key), str(key)))
@@ -233,21 +243,31 @@ def _load_file(path: Path, kb: KnowledgeBase) -> None:
             if entry is None:
                 continue
             entry.line, entry.file = items.line_of(i), name
-            if entry.id in target:  # type: ignore[attr-defined]
-                first = target[entry.id]  # type: ignore[attr-defined]
+            if entry.id in target:
+                first = target[entry.id]
                 kb.problems.append(
-                    Problem(name, f"duplicate id '{entry.id}' (first in {first.file}:{first.line})", entry.line, f"{key}[{i}].id")  # type: ignore[attr-defined]
+                    Problem(
+                        name,
+                        f"duplicate id '{entry.id}' (first in {first.file}:{first.line})",
+                        entry.line,
+                        f"{key}[{i}].id",
+                    )
                 )
                 continue
             if isinstance(entry, RuleDef):
                 entry.condition = parser.parse_list(entry.when, f"rules[{i}].when", entry.line)
                 if entry.action not in THEN_KEYS:
                     kb.problems.append(
-                        Problem(name, f"unknown action '{entry.action}'; allowed: {', '.join(THEN_KEYS)}", entry.line, f"rules[{i}].then")
+                        Problem(
+                            name,
+                            f"unknown action '{entry.action}'; allowed: {', '.join(THEN_KEYS)}",
+                            entry.line,
+                            f"rules[{i}].then",
+                        )
                     )
             elif isinstance(entry, Area):
                 entry.condition = parser.parse_list(entry.assessed_when, f"areas[{i}].assessed_when", entry.line)
-            target[entry.id] = entry  # type: ignore[attr-defined]
+            target[entry.id] = entry
 
 
 def _check_structure(kb: KnowledgeBase) -> None:
@@ -256,13 +276,27 @@ def _check_structure(kb: KnowledgeBase) -> None:
         for entry in kb.section(section).values():
             for sid in entry.source:
                 if sid not in kb.sources:
-                    kb.problems.append(Problem(entry.file, f"unknown source '{sid}'; add it to the sources list", entry.line, f"{entry.id}.source"))
+                    kb.problems.append(
+                        Problem(
+                            entry.file,
+                            f"unknown source '{sid}'; add it to the sources list",
+                            entry.line,
+                            f"{entry.id}.source",
+                        )
+                    )
     missing = {"emergency", "urgent", "soon", "routine"} - set(kb.tiers)
     if missing and kb.tiers:
         kb.problems.append(Problem("rules", f"referral tiers missing: {', '.join(sorted(missing))}"))
     for tier in kb.tiers.values():
         if "physical therapist" not in tier.advice:
-            kb.problems.append(Problem(tier.file, "every referral must name a physical therapist", tier.line, f"{tier.id}.advice"))
+            kb.problems.append(
+                Problem(
+                    tier.file,
+                    "every referral must name a physical therapist",
+                    tier.line,
+                    f"{tier.id}.advice",
+                )
+            )
 
 
 @cache

@@ -43,11 +43,20 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
     for rule in kb.rules.values():
         if not any(_reachable(rule.condition, form, kb) for form in forms):
             problems.append(
-                Problem(rule.file, "no questionnaire can trigger this rule: no set of answers makes its conditions hold", rule.line, rule.id)
+                Problem(
+                    rule.file,
+                    "no questionnaire can trigger this rule: no set of answers makes its conditions hold",
+                    rule.line,
+                    rule.id,
+                )
             )
 
     used = {r.target for r in kb.rules.values()}
-    for section, label in (("findings", "made"), ("adjustments", "recommended"), ("exercises", "recommended")):
+    for section, label in (
+        ("findings", "made"),
+        ("adjustments", "recommended"),
+        ("exercises", "recommended"),
+    ):
         for entry in kb.section(section).values():
             if entry.id not in used and entry.id not in ENGINE_ADDS:
                 problems.append(Problem(entry.file, f"is never {label} by any rule", entry.line, entry.id))
@@ -55,7 +64,14 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
 
 
 def _check_targets(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:
-    if rule.action not in ("refer", "finding", "adjust", "exercise", "withhold_exercise", "withhold_adjustment"):
+    if rule.action not in (
+        "refer",
+        "finding",
+        "adjust",
+        "exercise",
+        "withhold_exercise",
+        "withhold_adjustment",
+    ):
         return []
     catalog = kb.catalog_for(rule.action)
     if rule.target in catalog:
@@ -75,29 +91,61 @@ def _check_stage(rule: RuleDef) -> list[Problem]:
     for c in walk(rule.condition):
         if isinstance(c, HasFinding) and c.negated and STAGE_ORDER[rule.stage] <= STAGE_ORDER["finding"]:
             out.append(
-                Problem(rule.file, "no_finding may only be used by fit, exercise and safety rules, after all findings are made", c.line, f"{rule.id}.when")
+                Problem(
+                    rule.file,
+                    "no_finding may only be used by fit, exercise and safety rules, after all findings are made",
+                    c.line,
+                    f"{rule.id}.when",
+                )
             )
         if isinstance(c, Group) and c.kind == "none_of":
             for item in c.items:
                 if isinstance(item, Group):
-                    out.append(Problem(rule.file, "none_of takes simple conditions only (no any/all inside)", item.line, f"{rule.id}.when"))
+                    out.append(
+                        Problem(
+                            rule.file,
+                            "none_of takes simple conditions only (no any/all inside)",
+                            item.line,
+                            f"{rule.id}.when",
+                        )
+                    )
     return out
 
 
 def _check_condition(
-    cond: Condition, file: str, owner: str, questions: dict[str, Question], kb: KnowledgeBase, produced: set[str]
+    cond: Condition,
+    file: str,
+    owner: str,
+    questions: dict[str, Question],
+    kb: KnowledgeBase,
+    produced: set[str],
 ) -> Iterator[Problem]:
     field = f"{owner}.when"
     for c in walk(cond):
         if isinstance(c, HasFinding):
             if c.finding not in kb.findings:
-                yield Problem(file, f"unknown finding '{c.finding}'{did_you_mean(c.finding, kb.findings)}", c.line, field)
+                yield Problem(
+                    file,
+                    f"unknown finding '{c.finding}'{did_you_mean(c.finding, kb.findings)}",
+                    c.line,
+                    field,
+                )
             elif c.finding not in produced and not c.negated:
-                yield Problem(file, f"no rule makes the finding '{c.finding}', so this condition never holds", c.line, field)
+                yield Problem(
+                    file,
+                    f"no rule makes the finding '{c.finding}', so this condition never holds",
+                    c.line,
+                    field,
+                )
         elif isinstance(c, (AnswerTest, Missing)):
             q = questions.get(c.answer)
             if q is None:
-                yield Problem(file, f"unknown answer id '{c.answer}'{did_you_mean(c.answer, questions)}", c.line, field)
+                yield Problem(
+                    file,
+                    f"unknown answer id '{c.answer}'{did_you_mean(c.answer, questions)}",
+                    c.line,
+                    field,
+                )
             elif isinstance(c, AnswerTest):
                 message = _test_problem(c, q)
                 if message:
@@ -118,7 +166,8 @@ def _test_problem(t: AnswerTest, q: Question) -> str | None:
         values = t.arg if isinstance(t.arg, list) else [t.arg]
         for v in values:
             if v not in q.values:
-                return f"'{v}' is not a choice of '{t.answer}'{did_you_mean(str(v), q.values)}; allowed: {', '.join(q.values)}"
+                hint = did_you_mean(str(v), q.values)
+                return f"'{v}' is not a choice of '{t.answer}'{hint}; allowed: {', '.join(q.values)}"
     if q.type in ("int", "number"):
         if not numeric:
             return f"'{t.answer}' is a number; use below, above, at_least, at_most or between"
@@ -165,9 +214,9 @@ def _reachable(cond: Condition, form: Questionnaire, kb: KnowledgeBase) -> bool:
     if total > MAX_COMBINATIONS:
         return True  # too many to search; the other checks still apply
     for combo in itertools.product(*candidates):
-        answers = {qid: v for qid, v in zip(answer_ids, combo) if v is not _MISSING}
+        answers = {qid: v for qid, v in zip(answer_ids, combo, strict=True) if v is not _MISSING}
         for fcombo in itertools.product(*finding_options):
-            present = frozenset(f for f, on in zip(findings, fcombo) if on)
+            present = frozenset(f for f, on in zip(findings, fcombo, strict=True) if on)
             if holds(cond, answers, present):
                 return True
     return False

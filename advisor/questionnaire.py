@@ -52,9 +52,8 @@ class Question(BaseModel):
                 raise ValueError("choice values must be unique")
         elif self.choices:
             raise ValueError(f"a {self.type} question takes no 'choices'")
-        if self.type in ("int", "number"):
-            if self.min is None or self.max is None or self.min > self.max:
-                raise ValueError("a number question needs 'min' and 'max' with min <= max")
+        if self.type in ("int", "number") and (self.min is None or self.max is None or self.min > self.max):
+            raise ValueError("a number question needs 'min' and 'max' with min <= max")
         return self
 
     @property
@@ -162,7 +161,12 @@ def load(qid: str) -> Questionnaire:
     names = available()
     if qid not in names:
         raise AdvisorError(
-            [Problem("questionnaire", f"unknown questionnaire '{qid}'{did_you_mean(qid, names)}; allowed: {', '.join(names)}")]
+            [
+                Problem(
+                    "questionnaire",
+                    f"unknown questionnaire '{qid}'{did_you_mean(qid, names)}; allowed: {', '.join(names)}",
+                )
+            ]
         )
     return load_path(resources.questionnaires_dir() / f"{qid}.yaml")
 
@@ -176,7 +180,16 @@ def load_path(path: Path, _seen: tuple[str, ...] = ()) -> Questionnaire:
         raise AdvisorError(problems)
     if parsed.extends:
         if parsed.extends in _seen or parsed.extends == parsed.id:
-            raise AdvisorError([Problem(name, f"'{parsed.extends}' extends itself", raw.line_of("extends"), "extends")])
+            raise AdvisorError(
+                [
+                    Problem(
+                        name,
+                        f"'{parsed.extends}' extends itself",
+                        raw.line_of("extends"),
+                        "extends",
+                    )
+                ]
+            )
         base = load_path(path.with_name(f"{parsed.extends}.yaml"), (*_seen, parsed.id))
         sections = [s.model_copy(deep=True) for s in base.sections]
     else:
@@ -192,7 +205,12 @@ def load_path(path: Path, _seen: tuple[str, ...] = ()) -> Questionnaire:
         anchor = next((i for i, existing in enumerate(ordered) if existing.id == q.after), None)
         if anchor is None:
             problems.append(
-                Problem(name, f"'after: {q.after}' names no question{did_you_mean(q.after or '', [x.id for x in ordered])}", q.line, f"add[{ai}].after")
+                Problem(
+                    name,
+                    f"'after: {q.after}' names no question{did_you_mean(q.after or '', [x.id for x in ordered])}",
+                    q.line,
+                    f"add[{ai}].after",
+                )
             )
             continue
         q.section = ordered[anchor].section
@@ -200,18 +218,32 @@ def load_path(path: Path, _seen: tuple[str, ...] = ()) -> Questionnaire:
     seen: dict[str, int] = {}
     for q in ordered:
         if q.id in seen:
-            problems.append(Problem(name, f"duplicate question id '{q.id}' (first on line {seen[q.id]})", q.line, "id"))
+            problems.append(
+                Problem(
+                    name,
+                    f"duplicate question id '{q.id}' (first on line {seen[q.id]})",
+                    q.line,
+                    "id",
+                )
+            )
         seen.setdefault(q.id, q.line)
     parser = ConditionParser(name, problems)
     for q in ordered:
-        q.condition = parser.parse_list(q.ask_when, f"{q.id}.ask_when", q.line) if q.ask_when else Group("all", (), q.line)
+        q.condition = (
+            parser.parse_list(q.ask_when, f"{q.id}.ask_when", q.line) if q.ask_when else Group("all", (), q.line)
+        )
     _check_conditions(ordered, name, problems)
     if problems:
         raise AdvisorError(problems)
     for s in sections:
         s.questions = [q for q in ordered if q.section == s.id]
     return Questionnaire(
-        id=parsed.id, title=parsed.title, intro=parsed.intro, sections=sections, questions=ordered, file=name
+        id=parsed.id,
+        title=parsed.title,
+        intro=parsed.intro,
+        sections=sections,
+        questions=ordered,
+        file=name,
     )
 
 
@@ -233,6 +265,11 @@ def _check_conditions(ordered: list[Question], name: str, problems: list[Problem
         for dep in answers_used(q.condition):
             if dep not in asked:
                 problems.append(
-                    Problem(name, f"ask_when uses '{dep}', which is not asked before '{q.id}'", q.line, f"{q.id}.ask_when")
+                    Problem(
+                        name,
+                        f"ask_when uses '{dep}', which is not asked before '{q.id}'",
+                        q.line,
+                        f"{q.id}.ask_when",
+                    )
                 )
         asked.add(q.id)

@@ -20,7 +20,7 @@ MAX_INPUT_BYTES = 1_000_000
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class LineDict(dict):  # type: ignore[type-arg]
+class LineDict(dict[Any, Any]):
     """A mapping that knows the line of each of its keys (1-based)."""
 
     line: int = 0
@@ -30,7 +30,7 @@ class LineDict(dict):  # type: ignore[type-arg]
         return self.key_lines.get(key, self.line)
 
 
-class LineList(list):  # type: ignore[type-arg]
+class LineList(list[Any]):
     """A sequence that knows the line of each item (1-based)."""
 
     line: int = 0
@@ -45,7 +45,7 @@ class _DuplicateKey(Exception):
         self.key, self.line, self.first = key, line, first
 
 
-class _Loader(_Base):  # type: ignore[misc]
+class _Loader(_Base):
     pass
 
 
@@ -84,15 +84,16 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 def parse(text: str, name: str) -> Any:
     """Parse YAML or JSON text; any problem becomes an AdvisorError naming ``name``."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
+        return yaml.load(text, Loader=_Loader)
     except _DuplicateKey as dup:
-        raise single(
-            name, f"duplicate key '{dup.key}' (first given on line {dup.first})", dup.line
-        ) from None
+        raise single(name, f"duplicate key '{dup.key}' (first given on line {dup.first})", dup.line) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
         what = err.problem or "not valid YAML"
+        ctx = err.context_mark
+        if err.context and ctx is not None and line is not None and ctx.line + 1 != line:
+            what = f"{what} ({err.context} started on line {ctx.line + 1})"
         if isinstance(err, yaml.constructor.ConstructorError) and "tag" in what:
             what = f"{what}; only plain data (maps, lists, text, numbers, true/false) is allowed"
         raise single(name, f"not valid YAML/JSON: {what}", line) from None
@@ -127,9 +128,7 @@ def read_text(path: str, *, limit: int = MAX_INPUT_BYTES, stdin_text: str | None
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise single(
-            name, f"is not UTF-8 text (bad byte 0x{data[err.start]:02x}); save it as UTF-8", line
-        ) from None
+        raise single(name, f"is not UTF-8 text (bad byte 0x{data[err.start]:02x}); save it as UTF-8", line) from None
 
 
 def _read_stdin(limit: int) -> str:
@@ -146,9 +145,7 @@ def _read_stdin(limit: int) -> str:
 
 
 def _too_big(name: str, size: int, limit: int) -> AdvisorError:
-    return AdvisorError(
-        [Problem(name, f"is too large ({size:,} bytes); answer files may be at most {limit:,} bytes")]
-    )
+    return AdvisorError([Problem(name, f"is too large ({size:,} bytes); answer files may be at most {limit:,} bytes")])
 
 
 def load_file(path: str | os.PathLike[str], name: str | None = None) -> Any:
@@ -159,9 +156,7 @@ def load_file(path: str | os.PathLike[str], name: str | None = None) -> Any:
     try:
         text = read_text(str(path), limit=10 * MAX_INPUT_BYTES)
     except AdvisorError as err:
-        raise AdvisorError(
-            [Problem(name or p.file, p.message, p.line, p.field) for p in err.problems]
-        ) from None
+        raise AdvisorError([Problem(name or p.file, p.message, p.line, p.field) for p in err.problems]) from None
     return parse(text, name or str(path))
 
 

@@ -42,7 +42,11 @@ def load(path: Path) -> Scenario:
             for q in form.questions:
                 if q.required:
                     given.setdefault(q.id, False)
-        raw = {"questionnaire": doc.get("questionnaire", "rider"), "date": doc.get("date"), "answers": given}
+        raw = {
+            "questionnaire": doc.get("questionnaire", "rider"),
+            "date": doc.get("date"),
+            "answers": given,
+        }
         answers = answers_mod.validate(raw, str(path))
     return Scenario(path=path, name=doc["name"], answers=answers, expect=doc["expect"])
 

@@ -54,5 +54,13 @@ def test_scenarios_cover_every_tier_exercise_and_symptom():
     kb = knowledge.load()
     assert tiers == set(kb.tiers)
     assert exercises == set(kb.exercises)
-    symptoms = {"low_back_pain", "neck_shoulder_pain", "hand_numbness", "perineal_numbness", "knee_pain", "pain_below_knee", "upper_body_fatigue"}
+    symptoms = {
+        "low_back_pain",
+        "neck_shoulder_pain",
+        "hand_numbness",
+        "perineal_numbness",
+        "knee_pain",
+        "pain_below_knee",
+        "upper_body_fatigue",
+    }
     assert symptoms <= answered

@@ -77,7 +77,10 @@ def exercise(kb: KnowledgeBase, ex: Exercise, console: Console) -> None:
         console.print(f"  - {p.text}{needs}")
     console.print(f"Regression: {ex.regression}")
     if ex.equipment:
-        kit = [e.item + ("" if e.required else " (optional)") + (f", or {e.substitute}" if e.substitute else "") for e in ex.equipment]
+        kit = [
+            e.item + ("" if e.required else " (optional)") + (f", or {e.substitute}" if e.substitute else "")
+            for e in ex.equipment
+        ]
         console.print(f"Equipment: {'; '.join(kit)}")
     console.print("Cautions:")
     for c in ex.cautions:

@@ -52,7 +52,10 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
     style = URGENCY_STYLE.get(ref.urgency, "bold")
     who = f" for {result.client}" if result.client else ""
     console.print(
-        Text(f"Bike-fit and exercise advice{who} ({result.date.isoformat()}, {result.questionnaire} questionnaire)", style="bold")
+        Text(
+            f"Bike-fit and exercise advice{who} ({result.date.isoformat()}, {result.questionnaire} questionnaire)",
+            style="bold",
+        )
     )
     body = Text()
     body.append(ref.headline, style=style)
@@ -60,7 +63,14 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
     body.append("Why:", style="bold")
     for reason in ref.reasons:
         body.append(f"\n • {reason}")
-    console.print(Panel(body, title=f"Referral: {ref.title.upper()}", border_style=BORDER_STYLE.get(ref.urgency, "white"), padding=(1, 2)))
+    console.print(
+        Panel(
+            body,
+            title=f"Referral: {ref.title.upper()}",
+            border_style=BORDER_STYLE.get(ref.urgency, "white"),
+            padding=(1, 2),
+        )
+    )
 
     if result.findings:
         _heading(console, "What your answers show")

@@ -1,0 +1,205 @@
+"""The command line as users meet it: CliRunner for the commands, a subprocess for the installed script."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from advisor.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+MAIN_EXAMPLE = EXAMPLES / "routine-low-back-tight-hamstrings.yaml"
+runner = CliRunner()
+
+
+def run(*args: str, input: str | None = None):
+    return runner.invoke(app, list(args), input=input, env={"NO_COLOR": "1", "COLUMNS": "80"})
+
+
+def test_assess_text_shows_sections_in_order() -> None:
+    result = run("assess", str(MAIN_EXAMPLE))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    order = ["Referral: ROUTINE", "Bike-fit adjustments", "Exercise plan", "Not assessed"]
+    positions = [out.index(title) for title in order]
+    assert positions == sorted(positions)
+    assert "Zoë Ødegård" in out
+    assert "Raise the handlebar" in out and "5-10 mm" in out
+    assert "Strap stretch" in out and "hold 30-60 s per side" in out
+    assert "not a medical diagnosis" in out
+    assert "Rule trace" not in out and "rule trace" not in out
+
+
+def test_assess_text_fits_80_columns() -> None:
+    result = run("assess", str(MAIN_EXAMPLE), "--explain")
+    widest = max(len(line.rstrip()) for line in result.stdout.splitlines())
+    assert widest <= 80
+
+
+def test_assess_explain_adds_the_trace() -> None:
+    result = run("assess", str(MAIN_EXAMPLE), "--explain")
+    assert result.exit_code == 0
+    assert "rule trace" in result.stdout
+    assert "fnd-hamstrings-ake-female → finding: tight-hamstrings  [R8]" in result.stdout
+    assert "active_knee_extension_deg=31" in result.stdout
+
+
+def test_assess_json_is_the_only_thing_on_stdout() -> None:
+    result = run("assess", str(MAIN_EXAMPLE), "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    for key in (
+        "questionnaire",
+        "client",
+        "referral",
+        "findings",
+        "adjustments",
+        "exercises",
+        "not_assessed",
+        "trace",
+    ):
+        assert key in data
+    assert data["client"] == "Zoë Ødegård"
+    assert data["referral"]["urgency"] == "routine"
+    assert {"id", "because"} <= set(data["findings"][0])
+    assert {"id", "dose", "because"} <= set(data["exercises"][0])
+    assert {"rule", "answers"} <= set(data["trace"][0])
+
+
+def test_assess_reads_standard_input() -> None:
+    text = MAIN_EXAMPLE.read_text(encoding="utf-8")
+    result = run("assess", "-", "-f", "json", input=text)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["client"] == "Zoë Ødegård"
+
+
+def test_assess_reads_json_answer_files(tmp_path: Path) -> None:
+    import yaml
+
+    doc = yaml.safe_load(MAIN_EXAMPLE.read_text(encoding="utf-8"))
+    doc["date"] = doc["date"].isoformat()
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    result = run("assess", str(path), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["referral"]["urgency"] == "routine"
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_example_runs_and_matches_its_tier(example: Path) -> None:
+    result = run("assess", str(example), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["referral"]["urgency"] == example.stem.split("-")[0]
+
+
+def test_emergency_text_says_so_first() -> None:
+    result = run("assess", str(EXAMPLES / "emergency-saddle-numbness-off-bike.yaml"))
+    out = result.stdout
+    assert out.index("EMERGENCY") < out.index("Bike-fit adjustments")
+    assert "Stop riding until you have been assessed" in out
+    assert "No exercises until a doctor has examined you" in out
+
+
+def test_questionnaires_list_and_show() -> None:
+    listing = run("questionnaires", "list")
+    assert listing.exit_code == 0
+    assert "rider" in listing.stdout and "fitter" in listing.stdout
+    shown = run("questionnaires", "show", "fitter")
+    assert shown.exit_code == 0
+    assert "passive_slr_deg" in shown.stdout and "from 0 to 130°" in shown.stdout
+    assert "asked when low_back_pain is one of long_rides, most_rides, daily_life" in shown.stdout
+    bad = run("questionnaires", "show", "fiter")
+    assert bad.exit_code == 2 and "did you mean 'fitter'" in bad.stderr
+
+
+def test_rules_list_show_check() -> None:
+    listing = run("rules", "list")
+    assert listing.exit_code == 0 and "triage-chest-pain" in listing.stdout
+    shown = run("rules", "show", "fnd-hamstrings-pslr")
+    assert shown.exit_code == 0
+    assert "passive_slr_deg is below 80" in shown.stdout and "[R3]" in shown.stdout
+    assert "rules/findings.yaml:" in shown.stdout
+    check = run("rules", "check")
+    assert check.exit_code == 0 and check.stdout.startswith("OK:")
+    bad = run("rules", "show", "fnd-hamstring-pslr")
+    assert bad.exit_code == 2 and "did you mean 'fnd-hamstrings-pslr'" in bad.stderr
+
+
+def test_exercises_list_and_show() -> None:
+    listing = run("exercises", "list")
+    assert listing.exit_code == 0
+    for ex in (
+        "suspension-bridge",
+        "psoas-release",
+        "kneeling-runners-stretch",
+        "strap-stretch",
+        "deadbug",
+        "braced-deadbug",
+        "bird-dog",
+        "glute-bridge",
+        "chin-tuck",
+        "thoracic-extension",
+    ):
+        assert ex in listing.stdout
+    shown = run("exercises", "show", "suspension-bridge")
+    assert shown.exit_code == 0
+    assert "Banded reach" in shown.stdout and "(needs: resistance_band)" in shown.stdout
+    assert "Regression:" in shown.stdout and "Cautions:" in shown.stdout
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for group, name in (
+        ("", "assess"),
+        ("questionnaires", "list"),
+        ("questionnaires", "show"),
+        ("rules", "list"),
+        ("rules", "show"),
+        ("rules", "check"),
+        ("exercises", "list"),
+        ("exercises", "show"),
+    ):
+        args = [a for a in (group, name, "--help") if a]
+        result = run(*args)
+        assert result.exit_code == 0, args
+        assert "Example: advisor" in result.stdout, args
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0 and result.stdout.startswith("advisor ")
+
+
+def test_installed_command_runs_in_a_subprocess(tmp_path: Path) -> None:
+    exe = shutil.which("advisor")
+    assert exe, "the advisor console script is not installed"
+    proc = subprocess.run(
+        [exe, "assess", str(MAIN_EXAMPLE), "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["client"] == "Zoë Ødegård"
+    bad = subprocess.run([exe, "assess", "missing.yaml"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: missing.yaml: no such file")
+    assert "Traceback" not in bad.stderr
+
+
+def test_python_dash_m_advisor(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "advisor", "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and proc.stdout.startswith("advisor ")

@@ -1,0 +1,277 @@
+"""The knowledge base and questionnaires: what they must hold, and how mistakes are reported."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from advisor import knowledge, lint, resources
+from advisor import questionnaire as qmod
+from advisor.errors import AdvisorError
+
+SPEC_IDS = {
+    "safety": [
+        "rf_saddle_numbness_off_bike",
+        "rf_bladder_bowel_change",
+        "rf_sexual_dysfunction_new",
+        "rf_leg_weakness_or_both_legs",
+        "rf_chest_pain",
+        "rf_crash_or_fall",
+        "rf_fever_or_unwell",
+        "rf_weight_loss",
+        "rf_cancer_history",
+        "rf_night_pain",
+        "rf_steroids_or_osteoporosis",
+    ],
+    "rider": [
+        "age",
+        "sex",
+        "discipline",
+        "weekly_hours",
+        "longest_ride_hours",
+        "strength_training",
+        "equipment",
+        "toe_touch",
+        "hamstring_tightness",
+        "hip_flexor_tightness",
+        "pelvic_rotation",
+        "lumbar_rounding",
+        "saddle_contact",
+        "hip_rocking",
+        "saddle_cutout",
+        "saddle_tilt",
+        "bar_drop_cm",
+        "last_bike_fit",
+        "low_back_pain",
+        "back_pain_intensity",
+        "back_pain_weeks",
+        "pain_below_knee",
+        "neck_shoulder_pain",
+        "hand_numbness",
+        "perineal_numbness",
+        "knee_pain",
+        "upper_body_fatigue",
+    ],
+    "fitter_only": [
+        "passive_slr_deg",
+        "active_knee_extension_deg",
+        "thomas_test",
+        "knee_angle_bdc_deg",
+        "knee_angle_method",
+    ],
+}
+
+
+def test_questionnaires_ask_every_canonical_id_safety_first() -> None:
+    rider, fitter = qmod.load("rider"), qmod.load("fitter")
+    safety = SPEC_IDS["safety"]
+    assert set(rider.ids()) == set(safety + SPEC_IDS["rider"])
+    assert set(fitter.ids()) == set(rider.ids()) | set(SPEC_IDS["fitter_only"])
+    for form in (rider, fitter):
+        assert form.ids()[: len(safety)] == safety
+        for q in form.questions:
+            assert q.required == q.id.startswith("rf_"), q.id
+            assert q.help and q.text
+
+
+def test_question_types_and_ranges_follow_the_spec() -> None:
+    fitter = qmod.load("fitter")
+    assert (fitter.question("passive_slr_deg").min, fitter.question("passive_slr_deg").max) == (
+        0,
+        130,
+    )
+    assert (fitter.question("bar_drop_cm").min, fitter.question("bar_drop_cm").max) == (-10, 20)
+    assert fitter.question("knee_pain").type == "multi"
+    assert fitter.question("toe_touch").values == [
+        "palms_flat",
+        "fingertips",
+        "short_of_toes",
+        "well_short_of_toes",
+    ]
+    assert fitter.question("back_pain_intensity").condition.items, "pain intensity is asked only when there is pain"
+
+
+def test_knowledge_base_holds_the_required_catalog() -> None:
+    kb = knowledge.load()
+    assert {
+        "suspension-bridge",
+        "psoas-release",
+        "kneeling-runners-stretch",
+        "strap-stretch",
+        "deadbug",
+        "braced-deadbug",
+        "bird-dog",
+        "glute-bridge",
+        "chin-tuck",
+        "thoracic-extension",
+    } <= set(kb.exercises)
+    assert {
+        "raise-handlebar",
+        "shorten-reach",
+        "saddle-with-cutout",
+        "level-saddle",
+        "lower-saddle",
+        "raise-saddle",
+        "vary-hand-position",
+        "professional-bike-fit",
+        "refit-after-flexibility-gains",
+        "stop-riding-until-assessed",
+    } <= set(kb.adjustments)
+    assert {
+        "tight-hamstrings",
+        "tight-hip-flexors",
+        "posterior-pelvic-rotation",
+        "anterior-pelvic-rotation",
+        "arms-bear-upper-body",
+        "perineal-pressure",
+        "saddle-too-high",
+        "saddle-too-low",
+    } <= set(kb.findings)
+    # The founding article's doses.
+    assert kb.exercises["deadbug"].dose.sets == "2" and kb.exercises["deadbug"].dose.reps == "15-20"
+    assert kb.exercises["bird-dog"].dose.reps == "15-20"
+    assert kb.exercises["braced-deadbug"].dose.reps == "10-12"
+    assert "30 s" in (kb.exercises["suspension-bridge"].dose.hold or "")
+    for rule in kb.rules.values():
+        assert rule.source and rule.description and rule.because
+
+
+def test_rules_check_is_clean() -> None:
+    assert lint.check(knowledge.load_dir(resources.rules_dir())) == []
+
+
+@pytest.fixture
+def rules_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(resources.rules_dir(), target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _problems(root: Path) -> list[str]:
+    return [str(p) for p in lint.check(knowledge.load_dir(root))]
+
+
+BROKEN_RULES = [
+    (
+        "findings.yaml",
+        "{answer: passive_slr_deg, below: 80}",
+        "{answer: pasive_slr_deg, below: 80}",
+        ["findings.yaml:", "unknown answer id 'pasive_slr_deg'", "did you mean 'passive_slr_deg'"],
+    ),
+    (
+        "fit.yaml",
+        "then: {adjust: raise-handlebar}",
+        "then: {adjust: raise-handlebars}",
+        ["fit.yaml:", "unknown id 'raise-handlebars'", "did you mean 'raise-handlebar'"],
+    ),
+    ("findings.yaml", "    source: [R3, R4]\n", "", ["findings.yaml:", "source", "is required"]),
+    (
+        "findings.yaml",
+        "source: [R3, R4]",
+        "source: [R3, R999]",
+        ["findings.yaml:", "unknown source 'R999'"],
+    ),
+    (
+        "findings.yaml",
+        "- id: fnd-hamstrings-ake-male",
+        "- id: fnd-hamstrings-ake-female",
+        ["findings.yaml:", "duplicate id 'fnd-hamstrings-ake-female'"],
+    ),
+    (
+        "findings.yaml",
+        "{answer: low_back_pain, one_of: [long_rides, most_rides, daily_life]}",
+        "{answer: low_back_pain, one_of: [long_rides, most_ride, daily_life]}",
+        ["'most_ride' is not a choice of 'low_back_pain'", "did you mean 'most_rides'"],
+    ),
+    (
+        "findings.yaml",
+        "{answer: passive_slr_deg, below: 80}",
+        "{answer: passive_slr_deg, below: 0}",
+        ["can never hold", "no questionnaire can trigger this rule"],
+    ),
+    (
+        "findings.yaml",
+        "{answer: passive_slr_deg, below: 80}",
+        "{answer: passive_slr_deg, under: 80}",
+        ["unknown operator 'under'"],
+    ),
+    (
+        "fit.yaml",
+        "{finding: tight-hamstrings}",
+        "{finding: tight-hamstring}",
+        ["unknown finding 'tight-hamstring'", "did you mean 'tight-hamstrings'"],
+    ),
+    (
+        "findings.yaml",
+        "      - {missing: active_knee_extension_deg}\n    then: {finding: tight-hamstrings}",
+        "      - {missing: active_knee_extension_deg}\n      - {no_finding: weak-core}\n"
+        "    then: {finding: tight-hamstrings}",
+        ["no_finding may only be used by fit, exercise and safety rules"],
+    ),
+    (
+        "findings.yaml",
+        "      - {answer: sex, equals: female}\n",
+        "      - {answer: sex, equals: female}\n      - {answer: sex, equals: male}\n",
+        ["fnd-hamstrings-ake-female: no questionnaire can trigger this rule"],
+    ),
+]
+
+
+@pytest.mark.parametrize("file,old,new,words", BROKEN_RULES, ids=[w[-1][:40] for *_, w in BROKEN_RULES])
+def test_broken_rules_are_reported_with_file_and_line(
+    rules_copy: Path, file: str, old: str, new: str, words: list[str]
+) -> None:
+    _edit(rules_copy / file, old, new)
+    problems = _problems(rules_copy)
+    joined = "\n".join(problems)
+    for word in words:
+        assert word in joined, f"{word!r} not in:\n{joined}"
+    assert all(":" in p.split(" ")[0] for p in problems)
+
+
+def test_unused_catalog_entry_is_reported(rules_copy: Path) -> None:
+    _edit(
+        rules_copy / "exercises.yaml",
+        "then: {exercise: chin-tuck}",
+        "then: {exercise: thoracic-extension}",
+    )
+    assert any("chin-tuck: is never recommended by any rule" in p for p in _problems(rules_copy))
+
+
+def test_rules_check_command_exits_1_on_problems(rules_copy: Path) -> None:
+    from typer.testing import CliRunner
+
+    from advisor.cli import app
+
+    _edit(
+        rules_copy / "fit.yaml",
+        "then: {adjust: raise-handlebar}",
+        "then: {adjust: raise-handlebars}",
+    )
+    result = CliRunner().invoke(app, ["rules", "check", "--rules-dir", str(rules_copy)])
+    assert result.exit_code == 1
+    assert "fit.yaml:" in result.stdout and "raise-handlebars" in result.stdout
+
+
+def test_broken_questionnaire_names_file_line_and_field(tmp_path: Path) -> None:
+    src = resources.questionnaires_dir() / "rider.yaml"
+    broken = tmp_path / "rider.yaml"
+    broken.write_text(src.read_text(encoding="utf-8").replace("type: choice", "type: choise", 1), encoding="utf-8")
+    with pytest.raises(AdvisorError) as err:
+        qmod.load_path(broken)
+    message = str(err.value)
+    assert "rider.yaml:" in message and ".type:" in message and "'choise'" in message
+
+
+def test_broken_knowledge_base_stops_assess(rules_copy: Path) -> None:
+    _edit(rules_copy / "triage.yaml", "    exercises: none\n", "    exercises: nothing\n")
+    kb = knowledge.load_dir(rules_copy)
+    assert any("triage.yaml" in str(p) and "exercises" in str(p) for p in kb.problems)
