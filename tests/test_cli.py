@@ -176,9 +176,16 @@ def test_version() -> None:
     assert result.exit_code == 0 and result.stdout.startswith("advisor ")
 
 
-def test_installed_command_runs_in_a_subprocess(tmp_path: Path) -> None:
-    exe = shutil.which("advisor")
+def installed_script() -> str:
+    """The console script of the environment running the tests (activated or not)."""
+    beside = Path(sys.executable).parent / ("advisor.exe" if sys.platform == "win32" else "advisor")
+    exe = str(beside) if beside.exists() else shutil.which("advisor")
     assert exe, "the advisor console script is not installed"
+    return exe
+
+
+def test_installed_command_runs_in_a_subprocess(tmp_path: Path) -> None:
+    exe = installed_script()
     proc = subprocess.run(
         [exe, "assess", str(MAIN_EXAMPLE), "--format", "json"],
         cwd=tmp_path,
