@@ -46,7 +46,7 @@ def random_answers(rng: random.Random, form: Any) -> dict[str, Any]:
 
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -76,8 +76,11 @@ def main() -> None:
     sets = []
     for _ in range(args.sets):
         qid = rng.choice(sorted(forms))
-        sets.append((forms[qid], Answers(questionnaire=qid, date=dt.date(2026, 11, 24), values=random_answers(rng, forms[qid]))))
-    engine_ms, total_ms, tiers = [], [], {}
+        values = random_answers(rng, forms[qid])
+        sets.append((forms[qid], Answers(questionnaire=qid, date=dt.date(2026, 11, 24), values=values)))
+    engine_ms: list[float] = []
+    total_ms: list[float] = []
+    tiers: dict[str, int] = {}
     for form, answers in sets:
         t0 = time.perf_counter()
         firings = engine.run(answers.values)
