@@ -168,6 +168,8 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
     missing = [q.id for q in form.questions if q.required and q.id not in values]
     already_reported = {p.field for p in problems}
     missing = [m for m in missing if f"answers.{m}" not in already_reported]
+    if missing and not problems and _stopped_at_red_flag(values, missing):
+        missing = []  # an interview stopped at an emergency or urgent answer; see triage.py
     if missing:
         problems.append(
             Problem(
@@ -181,6 +183,14 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
         raise AdvisorError(problems)
     ordered = {qid_: values[qid_] for qid_ in form.ids() if qid_ in values}
     return Answers(questionnaire=form.id, client=client, date=date, values=ordered, source=name)
+
+
+def _stopped_at_red_flag(values: dict[str, Any], missing: list[str]) -> bool:
+    """True when the answers already settle an emergency or urgent referral that the
+    unanswered safety questions could not raise."""
+    from advisor import knowledge, triage
+
+    return triage.stops_here(knowledge.load(), values, missing) is not None
 
 
 def _kind(value: Any) -> str:

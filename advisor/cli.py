@@ -124,6 +124,47 @@ def assess(
     terminal.render(result, _console(), explain=explain)
 
 
+@app.command()
+@handled
+def ask(
+    questionnaire: Annotated[
+        str | None, typer.Option("--questionnaire", "-q", help="rider (default) or fitter.")
+    ] = None,
+    client: Annotated[str | None, typer.Option("--client", help="The client's name, for the record.")] = None,
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="Where to save the answers (default: answers-DATE.yaml).")
+    ] = None,
+    report: Annotated[
+        str | None, typer.Option("--report", help="Also write a report; the format follows the extension.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the questionnaire saved when you stopped.")
+    ] = False,
+) -> None:
+    """Answer the questionnaire in the terminal, then see the advice.
+
+    Every answer is saved as you go; Ctrl-C stops and 'advisor ask --resume' continues.
+
+    Example: advisor ask --questionnaire fitter --client "Zoë Ødegård" --out zoe.yaml
+    """
+    from advisor import ask as ask_mod
+
+    console = _console()
+
+    def read(prompt: str) -> str:
+        from rich.text import Text
+
+        return str(console.input(Text(prompt)))
+
+    try:
+        code = ask_mod.run(
+            console, read, questionnaire=questionnaire, client=client, out=out, report=report, resume=resume
+        )
+    except ask_mod.Interrupted:
+        raise typer.Exit(ask_mod.EXIT_INTERRUPTED) from None
+    raise typer.Exit(code)
+
+
 @questionnaires_app.command("list")
 @handled
 def questionnaires_list() -> None:

@@ -144,6 +144,9 @@ class Questionnaire(BaseModel):
     def ids(self) -> list[str]:
         return [q.id for q in self.questions]
 
+    def section_intro(self, section_id: str) -> str:
+        return next((s.intro for s in self.sections if s.id == section_id), "")
+
     def section_title(self, section_id: str) -> str:
         for s in self.sections:
             if s.id == section_id:

@@ -148,6 +148,15 @@ def _too_big(name: str, size: int, limit: int) -> AdvisorError:
     return AdvisorError([Problem(name, f"is too large ({size:,} bytes); answer files may be at most {limit:,} bytes")])
 
 
+def plain(value: Any) -> Any:
+    """The same data with LineDict/LineList turned back into dict/list (for dumping)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
 def load_file(path: str | os.PathLike[str], name: str | None = None) -> Any:
     """Read and parse a data file from the knowledge base or questionnaires.
 

@@ -97,7 +97,7 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
     for i, e in enumerate(result.exercises, 1):
         console.print(Text.assemble((f" {i}. {e.name}", "bold"), f"  ({e.target})"))
         rows = [("Dose:", e.dose, "")]
-        rows += [(f"{n})", step, "") for n, step in enumerate(e.steps, 1)]
+        rows += [("Steps:" if n == 1 else "", f"{n}. {step}", "") for n, step in enumerate(e.steps, 1)]
         if e.progression:
             rows.append(("Harder:", e.progression, ""))
         rows.append(("Easier:", e.regression, ""))

@@ -1,0 +1,243 @@
+"""``advisor ask``: the questionnaire in a terminal, one question at a time.
+
+Safety first: the first prompt is the first safety question, and an emergency or urgent
+answer ends the interview at once with the advice. Every answer is saved to a draft as it
+is given, so Ctrl-C, end of input or a closed terminal lose nothing; ``--resume`` goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from advisor import answers as answers_mod
+from advisor import drafts, knowledge
+from advisor import questionnaire as qmod
+from advisor.drafts import Draft
+from advisor.errors import AdvisorError, Problem
+from advisor.files import free_path, write_atomic
+from advisor.interview import Interview
+from advisor.knowledge import Tier
+from advisor.questionnaire import Question
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+EXIT_INTERRUPTED = 130
+RESUME_COMMAND = "advisor ask --resume"
+
+
+class Interrupted(Exception):
+    """Ctrl-C or end of input: the draft is saved and the user told how to resume."""
+
+
+def run(
+    console: Console,
+    read: Callable[[str], str],
+    *,
+    questionnaire: str | None,
+    client: str | None,
+    out: str | None,
+    report: str | None,
+    resume: bool,
+) -> int:
+    from advisor import report as report_mod
+
+    if report:
+        report_mod.check_path(report)
+    draft = _start(console, read, questionnaire=questionnaire, client=client, out=out, report=report, resume=resume)
+    form = qmod.load(draft.questionnaire)
+    interview = Interview(form, knowledge.load(), draft)
+    if not draft.answers:
+        _intro(console, form)
+    try:
+        stop = _ask_all(console, read, interview)
+    except (KeyboardInterrupt, EOFError):
+        saved = drafts.save(draft)
+        console.print()
+        count = len(draft.answers)
+        console.print(f"Stopped. Your {count} answer{'s' if count != 1 else ''} so far are saved in {saved}.")
+        console.print(f"To resume where you left off, run:  {RESUME_COMMAND}")
+        raise Interrupted from None
+    return _finish(console, read, interview, stop)
+
+
+def _start(
+    console: Console,
+    read: Callable[[str], str],
+    *,
+    questionnaire: str | None,
+    client: str | None,
+    out: str | None,
+    report: str | None,
+    resume: bool,
+) -> Draft:
+    existing = drafts.load()
+    if resume:
+        if existing is None:
+            raise AdvisorError(
+                [Problem(str(drafts.path()), "there is no saved questionnaire to resume; run 'advisor ask'")]
+            )
+        console.print(
+            f"Resuming the {existing.questionnaire} questionnaire saved {existing.saved_at} "
+            f"({len(existing.answers)} answers)."
+        )
+        if out:
+            existing.out = out
+        if report:
+            existing.report = report
+        return existing
+    if existing is not None and existing.answers:
+        try:
+            reply = read(
+                f"An unfinished {existing.questionnaire} questionnaire ({len(existing.answers)} answers, saved "
+                f"{existing.saved_at}) is waiting. Resume it? [Y/n] "
+            )
+        except (KeyboardInterrupt, EOFError):
+            raise Interrupted from None
+        if reply.strip().lower() in ("", "y", "yes"):
+            return existing
+        console.print("Starting a new questionnaire; the old draft will be replaced.")
+    qid = questionnaire or "rider"
+    qmod.load(qid)  # an unknown questionnaire is an error before anything is asked
+    return Draft(questionnaire=qid, client=client, date=dt.date.today(), out=out, report=report)
+
+
+def _intro(console: Console, form: qmod.Questionnaire) -> None:
+    from rich.text import Text
+
+    console.print(Text(form.title, style="bold"))
+    console.print(form.intro)
+    console.print(
+        Text("Type ? for help with a question, 'back' to go back, Enter to skip an optional question.", style="dim")
+    )
+
+
+def _ask_all(console: Console, read: Callable[[str], str], interview: Interview) -> Tier | None:
+    from rich.text import Text
+
+    section = None
+    while (q := interview.current) is not None:
+        if q.section != section:
+            section = q.section
+            console.print()
+            console.print(Text(interview.form.section_title(section), style="bold underline"))
+            intro = interview.form.section_intro(section)
+            if intro:
+                console.print(intro)
+        n, m = interview.progress()
+        console.print()
+        console.print(Text(f"Question {n} of {m}", style="dim"))
+        console.print(Text(q.text, style="bold"))
+        _show_choices(console, q)
+        current = interview.draft.answers.get(q.id)
+        while True:
+            line = read(_prompt(q, current))
+            reply = interview.parse(q, line)
+            if reply.help:
+                console.print(Text(q.help, style="cyan"))
+                continue
+            if reply.back:
+                if interview.back():
+                    break
+                console.print("This is the first question.")
+                continue
+            if reply.error:
+                console.print(Text(reply.error, style="yellow"))
+                continue
+            interview.record(reply)
+            drafts.save(interview.draft)
+            stop = interview.red_flag_stop()
+            if stop is not None:
+                return stop
+            break
+    return None
+
+
+def _show_choices(console: Console, q: Question) -> None:
+    if q.type in ("choice", "multi"):
+        for i, c in enumerate(q.choices, 1):
+            console.print(f"  {i}) {c.label}  [{c.value}]", markup=False)
+        if q.type == "multi":
+            console.print("  (type all that apply, e.g. 1,3; or 'none')")
+
+
+def _prompt(q: Question, current: Any) -> str:
+    if q.type == "bool":
+        hint = "y/n"
+    elif q.type in ("int", "number"):
+        hint = q.allowed().split(" from ", 1)[-1]
+    elif q.type == "choice":
+        hint = f"1-{len(q.choices)}"
+    else:
+        hint = "numbers or names"
+    if current is not None:
+        hint += f", Enter keeps: {q.format_value(current)}"
+    elif not q.required:
+        hint += ", Enter skips"
+    return f"[{hint}] > "
+
+
+def _finish(console: Console, read: Callable[[str], str], interview: Interview, stop: Tier | None) -> int:
+    from advisor import report as report_mod
+    from advisor.advise import assess
+    from advisor.render import terminal
+
+    draft = interview.draft
+    doc: dict[str, Any] = {"questionnaire": draft.questionnaire}
+    if draft.client:
+        doc["client"] = draft.client
+    doc["date"] = draft.date.isoformat()
+    doc["answers"] = {qid: draft.answers[qid] for qid in interview.form.ids() if qid in draft.answers}
+    answers = answers_mod.validate(doc, "<questionnaire>")
+    result = assess(answers)
+    console.print()
+    if stop is not None:
+        _stop_panel(console, stop, result)
+    terminal.render(result, console)
+    saved = _save_answers(console, read, doc, draft.out)
+    console.print(f"\nYour answers are saved in {saved}")
+    console.print(f"Run 'advisor assess {saved}' to see this advice again.")
+    if draft.report:
+        written = report_mod.write(result, draft.report)
+        console.print(f"Report written to {written}")
+    drafts.clear()
+    return 0
+
+
+def _stop_panel(console: Console, tier: Tier, result: Any) -> None:
+    from rich.panel import Panel
+    from rich.text import Text
+
+    word = tier.id.upper()
+    body = Text()
+    body.append(f"{word}: {tier.headline}\n\n", style="bold")
+    body.append("The questionnaire stops here because of your answers:\n")
+    for reason in result.referral.reasons:
+        body.append(f" • {reason}\n")
+    body.append(f"\n{tier.advice}")
+    console.print(Panel(body, title=f"{word} - stop here", border_style="red", padding=(1, 2)))
+
+
+def _save_answers(console: Console, read: Callable[[str], str], doc: dict[str, Any], out: str | None) -> Path:
+    text = "# Answers from 'advisor ask'. Check them with: advisor assess <this file>\n" + yaml.safe_dump(
+        doc, sort_keys=False, allow_unicode=True
+    )
+    if out:
+        target = Path(out)
+        if target.exists():
+            try:
+                reply = read(f"{target} already exists. Overwrite it? [y/N] ")
+            except (KeyboardInterrupt, EOFError):
+                reply = ""
+            if reply.strip().lower() not in ("y", "yes"):
+                target = free_path(target)
+                console.print(f"Keeping the existing file; saving to {target} instead.")
+    else:
+        target = free_path(Path(f"answers-{doc['date']}.yaml"))
+    write_atomic(target, text)
+    return target

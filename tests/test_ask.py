@@ -1,0 +1,242 @@
+"""`advisor ask` through CliRunner: whole questionnaires, red-flag stops, re-asks, back, skip, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from advisor import drafts, knowledge
+from advisor import questionnaire as qmod
+from advisor.cli import app
+from advisor.drafts import Draft
+from advisor.interview import Interview
+
+SAFETY_NO = {
+    "rf_saddle_numbness_off_bike": "n",
+    "rf_bladder_bowel_change": "n",
+    "rf_sexual_dysfunction_new": "no",
+    "rf_leg_weakness_or_both_legs": "n",
+    "rf_chest_pain": "n",
+    "rf_crash_or_fall": "n",
+    "rf_fever_or_unwell": "n",
+    "rf_weight_loss": "n",
+    "rf_cancer_history": "n",
+    "rf_night_pain": "n",
+    "rf_steroids_or_osteoporosis": "n",
+}
+RIDER_TYPED = {
+    **SAFETY_NO,
+    "age": "44",
+    "sex": "female",
+    "discipline": "1",
+    "weekly_hours": "6.5",
+    "strength_training": "none",
+    "equipment": "1, mat",
+    "toe_touch": "4",
+    "hamstring_tightness": "marked",
+    "pelvic_rotation": "posterior",
+    "lumbar_rounding": "y",
+    "saddle_tilt": "level",
+    "bar_drop_cm": "9",
+    "last_bike_fit": "never",
+    "low_back_pain": "long_rides",
+    "back_pain_intensity": "4",
+    "back_pain_weeks": "3",
+    "pain_below_knee": "n",
+    "neck_shoulder_pain": "none",
+    "hand_numbness": "none",
+    "perineal_numbness": "none",
+    "knee_pain": "none",
+    "upper_body_fatigue": "n",
+}
+
+
+def typed_script(questionnaire: str, typed: dict[str, str]) -> list[str]:
+    """The lines a person would type, in the order the questions come (Enter = skip)."""
+    form = qmod.load(questionnaire)
+    interview = Interview(form, knowledge.load(), Draft(questionnaire=questionnaire, date="2026-11-24"))
+    lines = []
+    while (q := interview.current) is not None:
+        text = typed.get(q.id, "")
+        lines.append(text)
+        interview.record(interview.parse(q, text))
+    return lines
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "data"
+    monkeypatch.setenv(drafts.ENV_DATA_DIR, str(folder))
+    monkeypatch.chdir(tmp_path)
+    return folder
+
+
+def ask(*args: str, lines: list[str]):
+    return CliRunner().invoke(app, ["ask", *args], input="\n".join(lines) + "\n", env={"NO_COLOR": "1"})
+
+
+def test_a_complete_rider_questionnaire(tmp_path: Path) -> None:
+    result = ask("--client", "Zoë Ødegård", "--out", "zoe.yaml", lines=typed_script("rider", RIDER_TYPED))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    first_prompt = out.index("Question 1 of")
+    assert out.index("numbness or tingling in your genitals") > first_prompt
+    assert "Referral: ROUTINE" in out and "Exercise plan" in out
+    saved = yaml.safe_load((tmp_path / "zoe.yaml").read_text(encoding="utf-8"))
+    assert saved["client"] == "Zoë Ødegård"
+    answers = saved["answers"]
+    assert answers["weekly_hours"] == 6.5 and answers["equipment"] == ["resistance_band", "mat"]
+    assert answers["discipline"] == "road" and answers["back_pain_intensity"] == 4
+    assert "longest_ride_hours" not in answers  # skipped with Enter
+    assert not drafts.path().exists()
+    again = CliRunner().invoke(app, ["assess", str(tmp_path / "zoe.yaml"), "-f", "json"])
+    assert again.exit_code == 0
+
+
+def test_conditional_questions_are_not_asked(tmp_path: Path) -> None:
+    typed = {**RIDER_TYPED, "low_back_pain": "none"}
+    lines = typed_script("rider", typed)
+    result = ask(lines=lines)
+    assert result.exit_code == 0, result.output
+    assert "How bad was your back pain" not in result.stdout
+    assert "Question 36 of 36" in result.stdout
+    assert (tmp_path / "answers-{}.yaml".format(__import__("datetime").date.today())).exists()
+
+
+def test_emergency_answer_stops_at_once_and_saves() -> None:
+    result = ask("--out", "a.yaml", "--report", "r.json", lines=["y"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "EMERGENCY" in out and "stop here" in out
+    assert "Question 2 of" not in out
+    assert out.index("EMERGENCY") < out.index("Bike-fit adjustments")
+    saved = yaml.safe_load(Path("a.yaml").read_text(encoding="utf-8"))
+    assert saved["answers"] == {"rf_saddle_numbness_off_bike": True}
+    assert Path("r.json").exists()
+    assert not drafts.path().exists()
+    again = CliRunner().invoke(app, ["assess", "a.yaml", "-f", "json"])
+    assert again.exit_code == 0, again.stderr
+    assert '"urgency": "emergency"' in again.stdout
+
+
+def test_urgent_answer_stops_after_the_emergency_questions() -> None:
+    result = ask("--out", "a.yaml", lines=["n", "n", "n", "n", "n", "y"])
+    assert result.exit_code == 0, result.output
+    assert "URGENT" in result.stdout and "Question 7 of" not in result.stdout
+    saved = yaml.safe_load(Path("a.yaml").read_text(encoding="utf-8"))["answers"]
+    assert saved["rf_crash_or_fall"] is True and "rf_night_pain" not in saved
+
+
+def test_cancer_history_waits_for_the_pain_questions() -> None:
+    typed = {**SAFETY_NO, "rf_cancer_history": "y", "low_back_pain": "most_rides"}
+    result = ask("--out", "a.yaml", lines=typed_script("rider", typed))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Do you have low back pain?" in out  # it did not stop at the safety screen
+    assert "URGENT" in out
+    assert "How bad was your back pain" not in out
+
+
+def test_bad_answers_are_asked_again_without_losing_anything() -> None:
+    lines = ["maybe", "n", *["n"] * 10, "200", "44", "?", "fem", "female"]
+    result = ask("--out", "a.yaml", lines=lines)  # ends early: end of input saves a draft
+    out = result.stdout
+    assert "Please answer y (yes) or n (no)." in out
+    assert "200 is out of range; allowed: a whole number from 10 to 100 years" in out
+    assert "Used only to pick the right flexibility cut-off" in out  # the help text
+    assert "Please type a number from 1 to 3" in out
+    assert result.exit_code == 130
+    draft = drafts.load()
+    assert draft is not None and draft.answers["age"] == 44 and draft.answers["sex"] == "female"
+
+
+def test_back_returns_to_the_previous_question() -> None:
+    lines = ["n", "back", "y"]
+    result = ask("--out", "a.yaml", lines=lines)
+    assert result.exit_code == 0
+    assert result.stdout.count("Question 1 of") == 2
+    assert "Enter keeps: no" in result.stdout
+    saved = yaml.safe_load(Path("a.yaml").read_text(encoding="utf-8"))["answers"]
+    assert saved == {"rf_saddle_numbness_off_bike": True}
+
+
+def test_back_at_the_first_question() -> None:
+    result = ask(lines=["back"])
+    assert "This is the first question." in result.stdout
+
+
+def test_required_questions_cannot_be_skipped() -> None:
+    result = ask(lines=[""])
+    assert "This question must be answered: true or false." in result.stdout
+
+
+def test_the_fitter_questionnaire_asks_the_measured_tests(tmp_path: Path) -> None:
+    typed = {
+        **RIDER_TYPED,
+        "passive_slr_deg": "62°",
+        "active_knee_extension_deg": "31",
+        "thomas_test": "negative",
+        "knee_angle_bdc_deg": "31",
+        "knee_angle_method": "static",
+    }
+    result = ask("--questionnaire", "fitter", "--out", "f.yaml", lines=typed_script("fitter", typed))
+    assert result.exit_code == 0, result.output
+    assert "Passive straight-leg raise" in result.stdout
+    saved = yaml.safe_load((tmp_path / "f.yaml").read_text(encoding="utf-8"))
+    assert saved["questionnaire"] == "fitter" and saved["answers"]["passive_slr_deg"] == 62
+    assert "Not assessed" in result.stdout
+
+
+def test_end_of_input_saves_a_draft_and_resume_goes_on() -> None:
+    lines = typed_script("rider", RIDER_TYPED)
+    first = ask("--out", "a.yaml", lines=lines[:14])
+    assert first.exit_code == 130
+    assert "advisor ask --resume" in first.stdout and "resume" in first.stdout.lower()
+    assert "Traceback" not in first.output
+    draft = drafts.load()
+    assert draft is not None and draft.answers["age"] == 44
+    second = CliRunner().invoke(app, ["ask", "--resume"], input="\n".join(lines[14:]) + "\n")
+    assert second.exit_code == 0, second.output
+    assert "Question 1 of" not in second.stdout and "Question 15 of" in second.stdout
+    saved = yaml.safe_load(Path("a.yaml").read_text(encoding="utf-8"))["answers"]
+    assert saved["age"] == 44 and saved["low_back_pain"] == "long_rides"
+    assert not drafts.path().exists()
+
+
+def test_starting_again_offers_the_waiting_draft() -> None:
+    lines = typed_script("rider", RIDER_TYPED)
+    ask("--out", "a.yaml", lines=lines[:3])
+    result = ask(lines=["y", *lines[3:]])
+    assert "Resume it? [Y/n]" in result.stdout
+    assert result.exit_code == 0
+    assert "Question 4 of" in result.stdout and "Question 1 of" not in result.stdout
+
+
+def test_an_existing_answers_file_is_never_overwritten_without_asking(tmp_path: Path) -> None:
+    Path("a.yaml").write_text("keep me\n", encoding="utf-8")
+    result = ask("--out", "a.yaml", lines=["y", "n"])
+    assert result.exit_code == 0
+    assert "Overwrite it? [y/N]" in result.stdout
+    assert Path("a.yaml").read_text(encoding="utf-8") == "keep me\n"
+    assert Path("a-2.yaml").exists()
+
+
+def test_bad_report_path_is_refused_before_asking() -> None:
+    result = ask("--report", "report.docx", lines=["n"])
+    assert result.exit_code == 2
+    assert "unknown report format '.docx'" in result.stderr
+    assert "Question 1" not in result.stdout
+
+
+def test_resume_without_a_draft() -> None:
+    result = ask("--resume", lines=[])
+    assert result.exit_code == 2
+    assert "no saved questionnaire to resume" in result.stderr
+
+
+def test_unknown_questionnaire() -> None:
+    result = ask("--questionnaire", "fiter", lines=[])
+    assert result.exit_code == 2 and "did you mean 'fitter'" in result.stderr
