@@ -44,12 +44,14 @@ def run(
     out: str | None,
     report: str | None,
     resume: bool,
+    paper: str = "a4",
 ) -> int:
     from advisor import report as report_mod
 
     if report:
         report_mod.check_path(report)
     draft = _start(console, read, questionnaire=questionnaire, client=client, out=out, report=report, resume=resume)
+    draft.paper = paper if report or not resume else draft.paper
     form = qmod.load(draft.questionnaire)
     interview = Interview(form, knowledge.load(), draft)
     if not draft.answers:
@@ -203,7 +205,7 @@ def _finish(console: Console, read: Callable[[str], str], interview: Interview, 
     console.print(f"\nYour answers are saved in {saved}")
     console.print(f"Run 'advisor assess {saved}' to see this advice again.")
     if draft.report:
-        written = report_mod.write(result, draft.report)
+        written = report_mod.write(result, draft.report, draft.paper)
         console.print(f"Report written to {written}")
     drafts.clear()
     return 0

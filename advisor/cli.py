@@ -75,6 +75,14 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+class Paper(str, Enum):
+    a4 = "a4"
+    letter = "letter"
+
+
+REPORT_HELP = "Also write a report: .pdf, .html, .md or .json, by the file's extension."
+
+
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
@@ -106,22 +114,30 @@ def assess(
         OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")
     ] = OutputFormat.text,
     explain: Annotated[bool, typer.Option("--explain", help="Add the rule trace: rule, source, answers used.")] = False,
+    report: Annotated[str | None, typer.Option("--report", help=REPORT_HELP)] = None,
+    paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
 ) -> None:
     """Assess an answer file: referral, fit adjustments, exercises and what was not assessed.
 
     Example: advisor assess examples/routine-tight-hamstrings.yaml --explain
     """
     from advisor import answers as answers_mod
+    from advisor import report as report_mod
     from advisor.advise import assess as run_assessment
 
+    if report:
+        report_mod.check_path(report)
     result = run_assessment(answers_mod.load(file))
     if format is OutputFormat.json:
         data = result.to_json_dict()
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-        return
-    from advisor.render import terminal
+    else:
+        from advisor.render import terminal
 
-    terminal.render(result, _console(), explain=explain)
+        terminal.render(result, _console(), explain=explain)
+    if report:
+        written = report_mod.write(result, report, paper.value)
+        typer.echo(f"Report written to {written}", err=format is OutputFormat.json)
 
 
 @app.command()
@@ -137,6 +153,7 @@ def ask(
     report: Annotated[
         str | None, typer.Option("--report", help="Also write a report; the format follows the extension.")
     ] = None,
+    paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the questionnaire saved when you stopped.")
     ] = False,
@@ -158,11 +175,67 @@ def ask(
 
     try:
         code = ask_mod.run(
-            console, read, questionnaire=questionnaire, client=client, out=out, report=report, resume=resume
+            console,
+            read,
+            questionnaire=questionnaire,
+            client=client,
+            out=out,
+            report=report,
+            paper=paper.value,
+            resume=resume,
         )
     except ask_mod.Interrupted:
         raise typer.Exit(ask_mod.EXIT_INTERRUPTED) from None
     raise typer.Exit(code)
+
+
+config_app = typer.Typer(help="Settings such as the studio's name on reports.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("set")
+@handled
+def config_set(
+    key: Annotated[str, typer.Argument(help="studio.name or studio.contact")],
+    value: Annotated[str, typer.Argument(help="The value; an empty string removes it.")],
+) -> None:
+    """Set a setting, kept in your user config folder.
+
+    Example: advisor config set studio.name "Velo Physio Studio"
+    """
+    from advisor import config
+
+    saved = config.set_value(key, value)
+    typer.echo(f"{key} saved in {saved}")
+
+
+@config_app.command("get")
+@handled
+def config_get(key: Annotated[str, typer.Argument(help="studio.name or studio.contact")]) -> None:
+    """Print one setting (nothing if it is not set).
+
+    Example: advisor config get studio.name
+    """
+    from advisor import config
+
+    value = config.get(key)
+    if value is not None:
+        typer.echo(value)
+
+
+@config_app.command("list")
+@handled
+def config_list() -> None:
+    """List every setting with its value and what it is for.
+
+    Example: advisor config list
+    """
+    from advisor import config
+
+    values = config.load()
+    for key, meaning in config.KEYS.items():
+        typer.echo(f"{key} = {values.get(key, '')}    # {meaning}")
+    typer.echo(f"(stored in {config.path()})")
 
 
 @questionnaires_app.command("list")

@@ -41,6 +41,7 @@ class Draft(BaseModel):
     history: list[str] = []  # question ids in the order they were asked, for 'back'
     out: str | None = None
     report: str | None = None
+    paper: str = "a4"
     saved_at: dt.datetime | None = None
 
 

@@ -27,6 +27,7 @@ class Question(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1, max_length=40)  # short name for reports and tables
     text: str = Field(min_length=1)
     help: str = Field(min_length=1)
     type: QuestionType
@@ -98,7 +99,7 @@ def _num(x: float | None) -> str:
 def _unit(unit: str) -> str:
     if not unit:
         return ""
-    return unit if unit in ("°",) else f" {unit}"
+    return unit if unit in ("°", "/10") else f" {unit}"
 
 
 class Section(BaseModel):

@@ -1,4 +1,4 @@
-"""Printable reports. The format follows the file's extension."""
+"""Printable reports. The format follows the file's extension; all are built from one model."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from advisor.assessment import Assessment
 from advisor.errors import AdvisorError, Problem
 from advisor.files import write_atomic
 
-FORMATS = (".json",)
+FORMATS = (".pdf", ".html", ".md", ".json")
 
 
 def check_path(path: str) -> Path:
-    """Refuse an unknown format before any work is done."""
+    """Refuse an unknown format or an impossible path before any work is done."""
     target = Path(path)
     if target.suffix.lower() not in FORMATS:
         raise AdvisorError(
@@ -26,12 +26,34 @@ def check_path(path: str) -> Path:
             ]
         )
     if target.is_dir():
-        raise AdvisorError([Problem(path, "is a directory; give a file name such as report.json", field="--report")])
+        raise AdvisorError([Problem(path, "is a directory; give a file name such as report.pdf", field="--report")])
     return target
 
 
-def write(result: Assessment, path: str) -> Path:
+def render(result: Assessment, suffix: str, paper: str = "a4") -> bytes:
+    """The report in the format named by ``suffix`` ('.pdf', '.html', '.md' or '.json')."""
+    suffix = suffix.lower()
+    if suffix == ".json":
+        return (json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    from advisor import config, knowledge
+    from advisor import questionnaire as qmod
+    from advisor.report import model
+
+    report = model.build(result, qmod.load(result.questionnaire), knowledge.load(), config.load(), paper)
+    if suffix == ".html":
+        from advisor.report import html
+
+        return html.render(report).encode("utf-8")
+    if suffix == ".md":
+        from advisor.report import markdown
+
+        return markdown.render(report).encode("utf-8")
+    from advisor.report import pdf
+
+    return pdf.render(report)
+
+
+def write(result: Assessment, path: str, paper: str = "a4") -> Path:
     target = check_path(path)
-    text = json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2) + "\n"
-    write_atomic(target, text)
+    write_atomic(target, render(result, target.suffix, paper))
     return target

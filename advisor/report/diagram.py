@@ -1,0 +1,148 @@
+"""A side view of a road bike with a numbered mark for each recommended adjustment.
+
+The diagram is a list of simple shapes in a 600 x 340 space (y grows downward, the bike
+faces right), so the HTML report can draw it as SVG and the PDF report with its own
+primitives, from the same data. Marks carry the adjustment's number in the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+WIDTH, HEIGHT = 600, 340
+
+Kind = Literal["line", "circle", "arrow", "text", "badge", "polyline"]
+Role = Literal["frame", "wheel", "part", "mark", "guide"]
+
+
+@dataclass(frozen=True)
+class Shape:
+    kind: Kind
+    points: tuple[float, ...]
+    role: Role
+    text: str = ""
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Diagram:
+    width: int
+    height: int
+    shapes: list[Shape]
+    legend: list[tuple[int, str]]  # (number in the report, what the mark means)
+
+
+# Key points of the bike.
+REAR, FRONT, WHEEL_R = (140.0, 262.0), (470.0, 262.0), 76.0
+BB = (285.0, 278.0)
+SEAT_CLUSTER = (256.0, 150.0)
+SADDLE_CLAMP = (250.0, 124.0)
+SADDLE = (206.0, 118.0, 284.0, 118.0)
+HEAD_TOP, HEAD_BOTTOM = (438.0, 146.0), (450.0, 190.0)
+STEM_END = (476.0, 136.0)
+BARS = (476.0, 136.0, 500.0, 134.0, 510.0, 146.0, 508.0, 166.0, 494.0, 174.0)
+PEDAL = (306.0, 326.0)
+
+
+def _frame() -> list[Shape]:
+    shapes = [
+        Shape("circle", (*REAR, WHEEL_R), "wheel"),
+        Shape("circle", (*FRONT, WHEEL_R), "wheel"),
+        Shape("circle", (*BB, 20.0), "part"),
+        Shape("line", (*BB, *REAR), "frame"),
+        Shape("line", (*SEAT_CLUSTER, *REAR), "frame"),
+        Shape("line", (*BB, *SEAT_CLUSTER), "frame"),
+        Shape("line", (*SEAT_CLUSTER, *HEAD_TOP), "frame"),
+        Shape("line", (*BB, *HEAD_BOTTOM), "frame"),
+        Shape("line", (*HEAD_TOP, *HEAD_BOTTOM), "frame"),
+        Shape("line", (*HEAD_BOTTOM, *FRONT), "frame"),
+        Shape("line", (*SEAT_CLUSTER, *SADDLE_CLAMP), "part"),
+        Shape("line", SADDLE, "part"),
+        Shape("line", (*HEAD_TOP, *STEM_END), "part"),
+        Shape("polyline", BARS, "part"),
+        Shape("line", (*BB, *PEDAL), "part"),
+        Shape("line", (PEDAL[0] - 12, PEDAL[1], PEDAL[0] + 12, PEDAL[1]), "part"),
+    ]
+    return shapes
+
+
+def _marks(adjustment_id: str) -> tuple[list[Shape], tuple[float, float]] | None:
+    """The shapes that show one adjustment, and where its number goes."""
+    if adjustment_id == "raise-handlebar":
+        return [Shape("arrow", (530.0, 150.0, 530.0, 96.0), "mark", "bars up")], (548.0, 96.0)
+    if adjustment_id == "shorten-reach":
+        return [Shape("arrow", (496.0, 112.0, 446.0, 112.0), "mark", "shorter reach")], (432.0, 100.0)
+    if adjustment_id == "raise-saddle":
+        return [Shape("arrow", (186.0, 130.0, 186.0, 76.0), "mark", "saddle up")], (166.0, 70.0)
+    if adjustment_id == "lower-saddle":
+        return [Shape("arrow", (186.0, 70.0, 186.0, 114.0), "mark", "saddle down")], (166.0, 70.0)
+    if adjustment_id == "level-saddle":
+        return [Shape("line", (196.0, 104.0, 296.0, 104.0), "guide", "level", dashed=True)], (306.0, 98.0)
+    if adjustment_id == "tilt-saddle-nose-down-slightly":
+        return [Shape("arrow", (292.0, 92.0, 298.0, 114.0), "mark", "nose down 1-2°")], (312.0, 90.0)
+    if adjustment_id == "saddle-with-cutout":
+        return [Shape("circle", (245.0, 118.0, 34.0), "guide", "cutout saddle", dashed=True)], (226.0, 74.0)
+    if adjustment_id == "vary-hand-position":
+        spots = [(492.0, 135.0), (509.0, 150.0), (500.0, 171.0)]
+        return [Shape("circle", (x, y, 4.0), "mark") for x, y in spots], (530.0, 196.0)
+    if adjustment_id == "check-cleat-rotation":
+        return [Shape("circle", (*PEDAL, 16.0), "guide", "cleats", dashed=True)], (332.0, 322.0)
+    return None
+
+
+def bike_diagram(adjustment_ids: list[str]) -> Diagram | None:
+    """The diagram for these adjustments (numbered in this order), or None if none has a place on it."""
+    shapes = _frame()
+    legend = []
+    for number, aid in enumerate(adjustment_ids, 1):
+        marked = _marks(aid)
+        if marked is None:
+            continue
+        marks, (bx, by) = marked
+        shapes.extend(marks)
+        shapes.append(Shape("badge", (bx, by), "mark", str(number)))
+        legend.append((number, marks[0].text or aid.replace("-", " ")))
+    if not legend:
+        return None
+    return Diagram(WIDTH, HEIGHT, shapes, legend)
+
+
+def to_svg(diagram: Diagram, title: str = "Side view of the bike with the recommended adjustments") -> str:
+    """Inline SVG for the HTML report (no external resources)."""
+    colours = {"frame": "#334155", "wheel": "#94a3b8", "part": "#0f172a", "mark": "#c2410c", "guide": "#2563eb"}
+    widths = {"frame": 5, "wheel": 3, "part": 5, "mark": 4, "guide": 2.5}
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {diagram.width} {diagram.height}" '
+        f'role="img" aria-label="{_esc(title)}" class="bike">',
+        "<title>" + _esc(title) + "</title>",
+        '<defs><marker id="arrowhead" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="5" markerHeight="5" '
+        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c2410c"/></marker></defs>',
+    ]
+    for s in diagram.shapes:
+        stroke = colours[s.role]
+        dash = ' stroke-dasharray="6 4"' if s.dashed else ""
+        common = f'stroke="{stroke}" stroke-width="{widths[s.role]}" stroke-linecap="round"{dash}'
+        p = s.points
+        if s.kind == "line":
+            out.append(f'<line x1="{p[0]}" y1="{p[1]}" x2="{p[2]}" y2="{p[3]}" {common}/>')
+        elif s.kind == "polyline":
+            pts = " ".join(f"{p[i]},{p[i + 1]}" for i in range(0, len(p), 2))
+            out.append(f'<polyline points="{pts}" fill="none" {common} stroke-linejoin="round"/>')
+        elif s.kind == "circle":
+            fill = stroke if s.role == "mark" else "none"
+            out.append(f'<circle cx="{p[0]}" cy="{p[1]}" r="{p[2]}" fill="{fill}" {common}/>')
+        elif s.kind == "arrow":
+            out.append(f'<line x1="{p[0]}" y1="{p[1]}" x2="{p[2]}" y2="{p[3]}" {common} marker-end="url(#arrowhead)"/>')
+        elif s.kind == "badge":
+            out.append(
+                f'<circle cx="{p[0]}" cy="{p[1]}" r="11" fill="#c2410c"/>'
+                f'<text x="{p[0]}" y="{p[1] + 5}" text-anchor="middle" font-size="14" font-weight="bold" '
+                f'fill="#fff" font-family="sans-serif">{_esc(s.text)}</text>'
+            )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

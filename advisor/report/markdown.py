@@ -1,0 +1,118 @@
+"""The report as plain Markdown, for email or notes: the same content as the other formats."""
+
+from __future__ import annotations
+
+import re
+
+from advisor.report.model import Report
+
+# Characters that could format text, start a link or open raw HTML; every other one is left
+# alone so the file stays pleasant to read as plain text.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
+
+
+def esc(text: str) -> str:
+    """Text as itself: no Markdown formatting, link or raw HTML can come from data."""
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def render(report: Report) -> str:
+    out: list[str] = []
+    add = out.append
+    if report.studio_name:
+        add(f"**{esc(report.studio_name)}**  ")
+    if report.studio_contact:
+        add(f"{esc(report.studio_contact)}")
+    if report.studio_name or report.studio_contact:
+        add("")
+    add(f"# {esc(report.title)}")
+    add("")
+    add(f"{report.date.isoformat()} · {esc(report.questionnaire)}")
+    add("")
+    ref = report.referral
+    add(f"## {'⚠ ' if report.stop else ''}Referral: {esc(ref.title)}")
+    add("")
+    add(f"**{esc(ref.headline)}**")
+    add("")
+    add(esc(ref.advice))
+    add("")
+    add("Why:")
+    add("")
+    out.extend(f"- {esc(r)}" for r in ref.reasons)
+    add("")
+
+    add("## Riding and the bike: what to do now" if report.stop else "## Bike-fit adjustments")
+    add("")
+    if report.adjustments:
+        if not report.stop:
+            add("Make one change at a time, in this order, and check it before the next.")
+            add("")
+        for i, a in enumerate(report.adjustments, 1):
+            add(f"{i}. **{esc(a.name)}**: {esc(a.change)}")
+            add(f"   - Step: {esc(a.step)}")
+            add(f"   - Check afterwards: {esc(a.check)}")
+            add(f"   - Why: {esc(' '.join(a.because))}")
+        add("")
+    else:
+        add("No bike changes are needed from your answers.")
+        add("")
+    if report.diagram:
+        marks = "; ".join(f"({n}) {esc(label)}" for n, label in report.diagram.legend)
+        add(f"Marked on the bike diagram (HTML and PDF reports): {marks}.")
+        add("")
+
+    if not report.stop:
+        add("## Exercise plan")
+        add("")
+        if not report.exercises:
+            add("No exercises are suggested from your answers.")
+            add("")
+        for i, e in enumerate(report.exercises, 1):
+            add(f"### {i}. {esc(e.name)} ({esc(e.target)})")
+            add("")
+            add(f"**Dose:** {esc(e.dose)}")
+            add("")
+            out.extend(f"{n}. {esc(step)}" for n, step in enumerate(e.steps, 1))
+            add("")
+            if e.progression:
+                add(f"- Harder: {esc(e.progression)}")
+            add(f"- Easier: {esc(e.regression)}")
+            if e.equipment:
+                add(f"- You need: {esc(', '.join(e.equipment))}")
+            out.extend(f"- Caution: {esc(c)}" for c in e.cautions)
+            add(f"- Why: {esc(' '.join(e.because))}")
+            add("")
+
+    add("## When to re-assess")
+    add("")
+    by = f" By {report.reassess_date.isoformat()}." if report.reassess_date else ""
+    add(f"{esc(report.reassess_advice)}{by}")
+    add("")
+    add("## Your answers")
+    add("")
+    for group in report.answers:
+        add(f"### {esc(group.title)}")
+        add("")
+        out.extend(f"- {esc(line.label)}: {esc(line.value)}" for line in group.lines)
+        add("")
+    if report.not_assessed:
+        add("### Not assessed")
+        add("")
+        out.extend(f"- {esc(item)}" for item in report.not_assessed)
+        add("")
+    add("## Why these recommendations")
+    add("")
+    for i, w in enumerate(report.why, 1):
+        cited = ", ".join(s.id for s in w.sources)
+        add(f"{i}. **{esc(w.effect)}** (`{w.rule}`): {esc(w.description)} ({cited})")
+    add("")
+    add("### Sources")
+    add("")
+    for s in report.sources:
+        add(f"- {s.id}: {esc(s.title)}{', <' + s.url + '>' if s.url else ''}")
+    add("")
+    add("---")
+    add("")
+    add(f"*{esc(report.disclaimer)}*")
+    add("")
+    return "\n".join(out)
