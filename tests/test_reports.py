@@ -1,0 +1,232 @@
+"""Reports in every format: content and order, escaping, Unicode, emergencies, page breaks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from advisor import answers as answers_mod
+from advisor import report
+from advisor.advise import assess
+from advisor.answers import Answers
+from advisor.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN = ROOT / "examples" / "routine-low-back-tight-hamstrings.yaml"
+EMERGENCY = ROOT / "examples" / "emergency-saddle-numbness-off-bike.yaml"
+SECTIONS = [
+    "Referral",  # the referral box (its headline)
+    "Bike-fit adjustments",
+    "Exercise plan",
+    "When to re-assess",
+    "Your answers",
+    "Why these recommendations",
+    "This report is not medical advice",
+]
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADVISOR_CONFIG_DIR", str(tmp_path / "config"))
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def with_client(path: Path, client: str) -> Answers:
+    return answers_mod.load(str(path)).model_copy(update={"client": client})
+
+
+def test_pdf_has_every_section_in_order_and_page_numbers() -> None:
+    result = assess(answers_mod.load(str(MAIN)))
+    pages = pdf_pages(report.render(result, ".pdf"))
+    text = "\n".join(pages)
+    headline = result.referral.headline.split(".")[0]
+    positions = [text.index(headline)] + [text.index(s) for s in SECTIONS[1:]]
+    assert positions == sorted(positions)
+    assert "Zoë Ødegård" in text
+    assert "Raise the handlebar" in text and "Strap stretch" in text
+    assert "Dose: 2-3 sets, hold 30-60 s per side" in text
+    assert f"Page 1 of {len(pages)}" in pages[0]
+    assert len(pages) <= 4, "a typical report fits in 4 pages"
+    assert "[R8]" in text or "R8" in text
+
+
+def test_every_example_report_fits_in_four_pages() -> None:
+    for example in sorted((ROOT / "examples").glob("*.yaml")):
+        pages = pdf_pages(report.render(assess(answers_mod.load(str(example))), ".pdf"))
+        assert len(pages) <= 4, example.name
+
+
+def test_emergency_report_says_so_first_and_has_no_plan() -> None:
+    result = assess(answers_mod.load(str(EMERGENCY)))
+    for suffix in (".pdf", ".html", ".md"):
+        data = report.render(result, suffix)
+        text = "\n".join(pdf_pages(data)) if suffix == ".pdf" else data.decode("utf-8")
+        first = text.index("EMERGENCY")
+        assert first < text.index("Stop riding until you have been assessed")
+        assert "Exercise plan" not in text
+        assert "Raise the handlebar" not in text
+    first_page = pdf_pages(report.render(result, ".pdf"))[0]
+    assert "EMERGENCY: get medical care today" in first_page.replace("\n", " ")
+
+
+def test_unicode_names_print_and_other_scripts_degrade_visibly() -> None:
+    for name in ("Zoë Ødegård", "Αλέξης Παπαδόπουλος", "Юлия Иванова"):
+        text = "\n".join(pdf_pages(report.render(assess(with_client(MAIN, name)), ".pdf")))
+        assert name in text, name
+    text = "\n".join(pdf_pages(report.render(assess(with_client(MAIN, "王芳 Wang")), ".pdf")))
+    assert "?? Wang" in text
+    assert "print as '?'" in text
+    html = report.render(assess(with_client(MAIN, "王芳 Wang")), ".html").decode("utf-8")
+    assert "王芳 Wang" in html
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_html_is_self_contained_escaped_and_printable() -> None:
+    hostile = "<script>alert(1)</script>"
+    html = report.render(assess(with_client(MAIN, hostile)), ".html").decode("utf-8")
+    parser = _Collector()
+    parser.feed(html)
+    assert "script" not in parser.tags
+    assert hostile in "".join(parser.text)  # printed as text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<svg" in html and "@page" in html and "size: A4" in html
+    assert "<link" not in html and "src=" not in html  # nothing loaded from outside
+    text = "".join(parser.text)
+    for section in SECTIONS[1:]:
+        assert section in text, section
+    letter = report.render(assess(answers_mod.load(str(MAIN))), ".html", "letter").decode("utf-8")
+    assert "size: letter" in letter
+
+
+def test_markdown_has_the_same_content_as_text() -> None:
+    md = report.render(assess(with_client(MAIN, "<b>Bold</b> *star*")), ".md").decode("utf-8")
+    for section in SECTIONS[1:]:
+        assert section in md, section
+    assert "\\<b\\>Bold\\</b\\> \\*star\\*" in md
+    assert "Dose:** 2-3 sets, hold 30-60 s per side" in md
+    assert "R1: CTS TrainRight" in md
+
+
+def test_json_report_is_the_json_result() -> None:
+    result = assess(answers_mod.load(str(MAIN)))
+    assert json.loads(report.render(result, ".json")) == result.to_json_dict()
+
+
+def test_long_report_breaks_pages_without_splitting_cards() -> None:
+    # Every symptom at once: many adjustments and every exercise a routine tier allows.
+    values = {
+        **{q: False for q in answers_mod.qmod.load("fitter").ids() if q.startswith("rf_")},
+        "sex": "male",
+        "strength_training": "regular",
+        "equipment": ["resistance_band", "small_ball", "foam_roller"],
+        "passive_slr_deg": 60,
+        "thomas_test": "both",
+        "pelvic_rotation": "anterior",
+        "lumbar_rounding": True,
+        "saddle_contact": "front_soft_tissue",
+        "saddle_cutout": False,
+        "saddle_tilt": "nose_down",
+        "bar_drop_cm": 12,
+        "last_bike_fit": "never",
+        "low_back_pain": "long_rides",
+        "back_pain_intensity": 3,
+        "back_pain_weeks": 2,
+        "neck_shoulder_pain": "moderate",
+        "hand_numbness": "during_rides",
+        "perineal_numbness": "during_rides",
+        "knee_pain": ["outside"],
+        "upper_body_fatigue": True,
+    }
+    result = assess(Answers(questionnaire="fitter", client="Long Report", date=dt.date(2026, 11, 24), values=values))
+    assert len(result.exercises) >= 8
+    pages = pdf_pages(report.render(result, ".pdf"))
+    assert len(pages) >= 3
+    for i, ex in enumerate(result.exercises, 1):
+        title = f"{i}. {ex.name}"
+        holding = [p for p in pages if title in p]
+        assert holding, title
+        page = holding[0]
+        # The card's last line (its reasons) is on the same page as its title.
+        assert "Why: " + ex.because[0][:30] in page.replace("\n", " "), title
+
+
+def test_studio_settings_appear_in_the_header(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["config", "set", "studio.name", "Velo Physio Ålesund"]).exit_code == 0
+    assert runner.invoke(app, ["config", "set", "studio.contact", "+47 555 0100 · hello@velo.example"]).exit_code == 0
+    listing = runner.invoke(app, ["config", "list"])
+    assert "studio.name = Velo Physio Ålesund" in listing.stdout
+    got = runner.invoke(app, ["config", "get", "studio.name"])
+    assert got.stdout.strip() == "Velo Physio Ålesund"
+    result = assess(answers_mod.load(str(MAIN)))
+    first = pdf_pages(report.render(result, ".pdf"))[0]
+    assert first.index("Velo Physio Ålesund") < first.index("Bike-fit and exercise report")
+    assert "hello@velo.example" in report.render(result, ".html").decode("utf-8")
+    bad = runner.invoke(app, ["config", "set", "studio.nmae", "x"])
+    assert bad.exit_code == 2 and "did you mean 'studio.name'" in bad.stderr
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".html", ".md", ".json"])
+def test_assess_writes_each_format(tmp_path: Path, suffix: str) -> None:
+    target = tmp_path / f"report{suffix}"
+    result = CliRunner().invoke(app, ["assess", str(MAIN), "--report", str(target), "--paper", "letter"])
+    assert result.exit_code == 0, result.output
+    assert target.exists() and target.stat().st_size > 500
+    assert f"Report written to {target}" in result.stdout
+    assert not list(tmp_path.glob(".*.tmp"))
+    if suffix == ".pdf":
+        box = PdfReader(str(target)).pages[0].mediabox
+        assert round(float(box.width)) == 612  # US letter, in points
+
+
+def test_unwritable_report_path_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    result = CliRunner().invoke(app, ["assess", str(MAIN), "--report", str(blocker / "r.pdf")])
+    assert result.exit_code == 2
+    assert "cannot be written" in result.stderr and "Traceback" not in result.output
+
+
+def test_unknown_report_format_is_refused_before_work() -> None:
+    result = CliRunner().invoke(app, ["assess", str(MAIN), "--report", "report.docx"])
+    assert result.exit_code == 2
+    assert "allowed: .pdf, .html, .md, .json" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_failed_write_leaves_no_half_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "r.pdf"
+    target.write_bytes(b"previous report")
+    import advisor.files as files
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", broken_replace)
+    with pytest.raises(answers_mod.AdvisorError) as err:
+        report.write(assess(answers_mod.load(str(MAIN))), str(target))
+    assert "No space left on device" in str(err.value)
+    assert target.read_bytes() == b"previous report"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
