@@ -35,6 +35,8 @@ def test_built_wheel_ships_the_knowledge_base_and_runs_anywhere(tmp_path: Path) 
     assert "advisor/_data/rules/triage.yaml" in names
     assert "advisor/_data/rules/catalog/exercises.yaml" in names
     assert "advisor/_data/questionnaires/fitter.yaml" in names
+    assert "advisor/report/fonts/AdvisorSans.ttf" in names
+    assert "advisor/report/templates/report.html.j2" in names
 
     site = tmp_path / "site"
     install = subprocess.run(
@@ -78,6 +80,17 @@ def test_built_wheel_ships_the_knowledge_base_and_runs_anywhere(tmp_path: Path) 
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["referral"]["urgency"] == "soon"
+    pdf = subprocess.run(
+        [sys.executable, "-m", "advisor", "assess", str(example), "--report", "r.pdf"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+    assert pdf.returncode == 0, pdf.stderr
+    assert (elsewhere / "r.pdf").read_bytes().startswith(b"%PDF")
     check = subprocess.run(
         [sys.executable, "-m", "advisor", "rules", "check"],
         cwd=elsewhere,
