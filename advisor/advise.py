@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from advisor import knowledge
 from advisor import questionnaire as qmod
@@ -18,7 +20,14 @@ def engine() -> Engine:
     return Engine(knowledge.load())
 
 
-def assess(answers: Answers) -> Assessment:
+def assess(answers: Answers, previous: Mapping[str, Any] | None = None) -> Assessment:
+    """Assess the answers; ``previous`` (the last visit's answers) enables the follow-up rules."""
     eng = engine()
-    firings = eng.run(answers.values)
-    return assemble(eng.kb, qmod.load(answers.questionnaire), answers, firings)
+    values = dict(answers.values)
+    if previous:
+        from advisor.followup import derive
+
+        values.update(derive(previous, answers.values))
+        answers = answers.model_copy(update={"values": values})
+    firings = eng.run(values)
+    return assemble(eng.kb, qmod.with_follow_up(answers.questionnaire), answers, firings)

@@ -25,7 +25,8 @@ MAX_COMBINATIONS = 200_000
 
 
 def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[Problem]:
-    forms = forms if forms is not None else [qmod.load(q) for q in qmod.available()]
+    # Rules may also read the answers derived from a previous visit.
+    forms = forms if forms is not None else [qmod.with_follow_up(q) for q in qmod.available()]
     problems = list(kb.problems)
     questions: dict[str, Question] = {}
     for form in forms:

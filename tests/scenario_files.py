@@ -4,6 +4,7 @@ A scenario names its outcome in a sentence, gives answers (inline, or an example
 from examples/), and lists the expected referral, findings, adjustments, exercises and
 held-back items in output order. ``safety_screen: all_no_unless_given`` answers every
 safety question not listed with false, so a scenario shows only what matters to it.
+``previous`` holds the answers of the client's last visit, for the follow-up rules.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Scenario:
     name: str
     answers: Answers
     expect: dict[str, Any]
+    previous: dict[str, Any] | None = None
 
 
 def load(path: Path) -> Scenario:
@@ -48,7 +50,7 @@ def load(path: Path) -> Scenario:
             "answers": given,
         }
         answers = answers_mod.validate(raw, str(path))
-    return Scenario(path=path, name=doc["name"], answers=answers, expect=doc["expect"])
+    return Scenario(path=path, name=doc["name"], answers=answers, expect=doc["expect"], previous=doc.get("previous"))
 
 
 def all_scenarios() -> list[Scenario]:

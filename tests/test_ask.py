@@ -102,7 +102,7 @@ def test_conditional_questions_are_not_asked(tmp_path: Path) -> None:
     result = ask(lines=lines)
     assert result.exit_code == 0, result.output
     assert "How bad was your back pain" not in result.stdout
-    assert "Question 36 of 36" in result.stdout
+    assert "Question 37 of 37" in result.stdout
     assert (tmp_path / "answers-{}.yaml".format(__import__("datetime").date.today())).exists()
 
 

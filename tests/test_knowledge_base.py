@@ -54,6 +54,7 @@ SPEC_IDS = {
         "perineal_numbness",
         "knee_pain",
         "upper_body_fatigue",
+        "easy_exercises",  # an addition to the contract, for follow-up visits
     ],
     "fitter_only": [
         "passive_slr_deg",

@@ -14,7 +14,7 @@ SCENARIO_PATHS = sorted(SCENARIOS.glob("*.yaml"))
 @pytest.mark.parametrize("path", SCENARIO_PATHS, ids=[p.stem for p in SCENARIO_PATHS])
 def test_scenario(path):
     scenario = load(path)
-    result = assess(scenario.answers)
+    result = assess(scenario.answers, scenario.previous)
     expect = scenario.expect
     got = {
         "urgency": result.referral.urgency,
@@ -39,7 +39,7 @@ def test_scenario_names_are_sentences():
 def test_every_rule_is_fired_by_some_scenario():
     fired = set()
     for scenario in all_scenarios():
-        fired |= {t.rule for t in assess(scenario.answers).trace}
+        fired |= {t.rule for t in assess(scenario.answers, scenario.previous).trace}
     never = sorted(set(knowledge.load().rules) - fired)
     assert not never, f"rules no scenario fires: {never}"
 
@@ -47,7 +47,7 @@ def test_every_rule_is_fired_by_some_scenario():
 def test_scenarios_cover_every_tier_exercise_and_symptom():
     tiers, exercises, answered = set(), set(), set()
     for scenario in all_scenarios():
-        result = assess(scenario.answers)
+        result = assess(scenario.answers, scenario.previous)
         tiers.add(result.referral.urgency)
         exercises |= {e.id for e in result.exercises}
         answered |= {k for k, v in scenario.answers.values.items() if v not in (False, "none", [], 0)}

@@ -39,7 +39,7 @@ def render(result: Assessment, suffix: str, paper: str = "a4") -> bytes:
     from advisor import questionnaire as qmod
     from advisor.report import model
 
-    report = model.build(result, qmod.load(result.questionnaire), knowledge.load(), config.load(), paper)
+    report = model.build(result, qmod.with_follow_up(result.questionnaire), knowledge.load(), config.load(), paper)
     if suffix == ".html":
         from advisor.report import html
 
