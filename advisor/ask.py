@@ -55,9 +55,9 @@ def run(
     form = qmod.load(draft.questionnaire)
     interview = Interview(form, knowledge.load(), draft)
     if not draft.answers:
-        _intro(console, form)
+        intro(console, form)
     try:
-        stop = _ask_all(console, read, interview)
+        stop = ask_questions(console, read, interview)
     except (KeyboardInterrupt, EOFError):
         saved = drafts.save(draft)
         console.print()
@@ -109,7 +109,7 @@ def _start(
     return Draft(questionnaire=qid, client=client, date=dt.date.today(), out=out, report=report)
 
 
-def _intro(console: Console, form: qmod.Questionnaire) -> None:
+def intro(console: Console, form: qmod.Questionnaire) -> None:
     from rich.text import Text
 
     console.print(Text(form.title, style="bold"))
@@ -119,7 +119,8 @@ def _intro(console: Console, form: qmod.Questionnaire) -> None:
     )
 
 
-def _ask_all(console: Console, read: Callable[[str], str], interview: Interview) -> Tier | None:
+def ask_questions(console: Console, read: Callable[[str], str], interview: Interview, kind: str = "ask") -> Tier | None:
+    """Ask until the questionnaire is done or a red flag stops it; every answer is saved to the draft."""
     from rich.text import Text
 
     section = None
@@ -128,9 +129,9 @@ def _ask_all(console: Console, read: Callable[[str], str], interview: Interview)
             section = q.section
             console.print()
             console.print(Text(interview.form.section_title(section), style="bold underline"))
-            intro = interview.form.section_intro(section)
-            if intro:
-                console.print(intro)
+            section_intro = interview.form.section_intro(section)
+            if section_intro:
+                console.print(section_intro)
         n, m = interview.progress()
         console.print()
         console.print(Text(f"Question {n} of {m}", style="dim"))
@@ -152,7 +153,7 @@ def _ask_all(console: Console, read: Callable[[str], str], interview: Interview)
                 console.print(Text(reply.error, style="yellow"))
                 continue
             interview.record(reply)
-            drafts.save(interview.draft)
+            drafts.save(interview.draft, kind)
             stop = interview.red_flag_stop()
             if stop is not None:
                 return stop
@@ -190,16 +191,11 @@ def _finish(console: Console, read: Callable[[str], str], interview: Interview, 
     from advisor.render import terminal
 
     draft = interview.draft
-    doc: dict[str, Any] = {"questionnaire": draft.questionnaire}
-    if draft.client:
-        doc["client"] = draft.client
-    doc["date"] = draft.date.isoformat()
-    doc["answers"] = {qid: draft.answers[qid] for qid in interview.form.ids() if qid in draft.answers}
-    answers = answers_mod.validate(doc, "<questionnaire>")
+    doc, answers = draft_answers(interview)
     result = assess(answers)
     console.print()
     if stop is not None:
-        _stop_panel(console, stop, result)
+        stop_panel(console, stop, result)
     terminal.render(result, console)
     saved = _save_answers(console, read, doc, draft.out)
     console.print(f"\nYour answers are saved in {saved}")
@@ -211,7 +207,18 @@ def _finish(console: Console, read: Callable[[str], str], interview: Interview, 
     return 0
 
 
-def _stop_panel(console: Console, tier: Tier, result: Any) -> None:
+def draft_answers(interview: Interview) -> tuple[dict[str, Any], answers_mod.Answers]:
+    """The interview's answers as an answer-file document and as validated Answers."""
+    draft = interview.draft
+    doc: dict[str, Any] = {"questionnaire": draft.questionnaire}
+    if draft.client:
+        doc["client"] = draft.client
+    doc["date"] = draft.date.isoformat()
+    doc["answers"] = {qid: draft.answers[qid] for qid in interview.form.ids() if qid in draft.answers}
+    return doc, answers_mod.validate(doc, "<questionnaire>")
+
+
+def stop_panel(console: Console, tier: Tier, result: Any) -> None:
     from rich.panel import Panel
     from rich.text import Text
 

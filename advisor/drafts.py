@@ -41,16 +41,18 @@ class Draft(BaseModel):
     history: list[str] = []  # question ids in the order they were asked, for 'back'
     out: str | None = None
     report: str | None = None
+    db: str | None = None  # a consultation's store
     paper: str = "a4"
     saved_at: dt.datetime | None = None
 
 
-def path() -> Path:
-    return data_dir() / "draft.yaml"
+def path(kind: str = "ask") -> Path:
+    """One draft per kind of interview: 'ask' (a rider) or 'consult' (a fitter's visit)."""
+    return data_dir() / ("draft.yaml" if kind == "ask" else f"{kind}-draft.yaml")
 
 
-def save(draft: Draft) -> Path:
-    target = path()
+def save(draft: Draft, kind: str = "ask") -> Path:
+    target = path(kind)
     draft.saved_at = dt.datetime.now().replace(microsecond=0)
     text = yaml.safe_dump(draft.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
     # Drafts hold health answers: readable by the owner only.
@@ -58,8 +60,8 @@ def save(draft: Draft) -> Path:
     return target
 
 
-def load() -> Draft | None:
-    target = path()
+def load(kind: str = "ask") -> Draft | None:
+    target = path(kind)
     if not target.exists():
         return None
     raw = plain(parse(read_text(str(target)), str(target)))
@@ -73,5 +75,5 @@ def load() -> Draft | None:
         ) from None
 
 
-def clear() -> None:
-    path().unlink(missing_ok=True)
+def clear(kind: str = "ask") -> None:
+    path(kind).unlink(missing_ok=True)

@@ -90,6 +90,13 @@ class Interview:
         self.draft.history.append(q.id)
         self.cursor = self._next_after(self.cursor)
 
+    def continue_after_history(self) -> None:
+        """Put the cursor after the last question asked (for a walk through every question)."""
+        if not self.draft.history:
+            self.cursor = 0
+            return
+        self.cursor = self._next_after(self.form.ids().index(self.draft.history[-1]))
+
     def back(self) -> bool:
         """Return to the question asked before the current one; False at the start."""
         while self.draft.history:

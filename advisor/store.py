@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE clients (
         id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        key TEXT NOT NULL UNIQUE,
         created TEXT NOT NULL
     );
     CREATE TABLE consultations (
@@ -225,12 +227,55 @@ class Store:
         except sqlite3.OperationalError as err:
             raise AdvisorError([Problem(self.name, f"could not be written ({err}); nothing was saved")]) from None
 
+    def import_client(self, client: str, visits: list[Consultation]) -> tuple[int, int]:
+        """Add a client's consultations in one transaction, skipping any already stored.
+
+        A visit counts as already stored when the client has one with the same date,
+        creation time and answers, so importing the same file twice changes nothing.
+        Returns (added, skipped).
+        """
+        added = skipped = 0
+        try:
+            with self._transaction(self._conn) as conn:
+                client_id = self._client_id(conn, client, dt.datetime.now().replace(microsecond=0).isoformat())
+                for v in visits:
+                    answers = _dump(v.answers)
+                    exists = conn.execute(
+                        "SELECT 1 FROM consultations WHERE client_id = ? AND date = ? AND created = ? AND answers = ?",
+                        (client_id, v.date.isoformat(), v.created, answers),
+                    ).fetchone()
+                    if exists:
+                        skipped += 1
+                        continue
+                    cur = conn.execute(
+                        "INSERT INTO consultations (client_id, date, questionnaire, urgency, answers, result, created)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            client_id,
+                            v.date.isoformat(),
+                            v.questionnaire,
+                            v.urgency,
+                            answers,
+                            _dump(v.result),
+                            v.created,
+                        ),
+                    )
+                    cid = int(cur.lastrowid or 0)
+                    conn.executemany(
+                        "INSERT INTO decisions (consultation_id, kind, item, accepted, note) VALUES (?, ?, ?, ?, ?)",
+                        [(cid, d.kind, d.item, int(d.accepted), d.note) for d in v.decisions],
+                    )
+                    added += 1
+        except sqlite3.OperationalError as err:
+            raise AdvisorError([Problem(self.name, f"could not be written ({err}); nothing was imported")]) from None
+        return added, skipped
+
     @staticmethod
     def _client_id(conn: sqlite3.Connection, name: str, stamp: str) -> int:
-        row = conn.execute("SELECT id FROM clients WHERE name = ?", (name,)).fetchone()
+        row = conn.execute("SELECT id FROM clients WHERE key = ?", (name_key(name),)).fetchone()
         if row:
             return int(row[0])
-        cur = conn.execute("INSERT INTO clients (name, created) VALUES (?, ?)", (name, stamp))
+        cur = conn.execute("INSERT INTO clients (name, key, created) VALUES (?, ?, ?)", (name, name_key(name), stamp))
         return int(cur.lastrowid or 0)
 
     # --- reading -----------------------------------------------------------------------
@@ -241,22 +286,22 @@ class Store:
                    (SELECT date FROM consultations WHERE client_id = c.id ORDER BY date DESC, id DESC LIMIT 1),
                    (SELECT urgency FROM consultations WHERE client_id = c.id ORDER BY date DESC, id DESC LIMIT 1)
             FROM clients c LEFT JOIN consultations k ON k.client_id = c.id
-            GROUP BY c.id ORDER BY c.name COLLATE NOCASE
+            GROUP BY c.id ORDER BY c.key
             """
         ).fetchall()
         return [ClientSummary(r[0], r[1], dt.date.fromisoformat(r[2]) if r[2] else None, r[3]) for r in rows]
 
     def client_name(self, name: str) -> str | None:
-        """The stored spelling of a client's name (names match without regard to case)."""
-        row = self._conn.execute("SELECT name FROM clients WHERE name = ?", (name,)).fetchone()
+        """The stored spelling of a client's name (names match whatever their case or spacing)."""
+        row = self._conn.execute("SELECT name FROM clients WHERE key = ?", (name_key(name),)).fetchone()
         return str(row[0]) if row else None
 
     def history(self, client: str) -> list[Consultation]:
         """A client's consultations, oldest first."""
         rows = self._conn.execute(
             "SELECT k.id FROM consultations k JOIN clients c ON c.id = k.client_id"
-            " WHERE c.name = ? ORDER BY k.date, k.id",
-            (client,),
+            " WHERE c.key = ? ORDER BY k.date, k.id",
+            (name_key(client),),
         ).fetchall()
         return [self.consultation(int(r[0])) for r in rows]
 
@@ -293,6 +338,11 @@ class Store:
 
     def integrity(self) -> str:
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def name_key(name: str) -> str:
+    """How names are matched: Unicode case folding, normalised form, single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 def _dump(data: dict[str, Any]) -> str:

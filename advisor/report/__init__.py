@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from advisor.assessment import Assessment
 from advisor.errors import AdvisorError, Problem
 from advisor.files import write_atomic
+
+if TYPE_CHECKING:
+    from advisor.report import model
 
 FORMATS = (".pdf", ".html", ".md", ".json")
 
@@ -40,6 +44,12 @@ def render(result: Assessment, suffix: str, paper: str = "a4") -> bytes:
     from advisor.report import model
 
     report = model.build(result, qmod.with_follow_up(result.questionnaire), knowledge.load(), config.load(), paper)
+    return render_model(report, suffix)
+
+
+def render_model(report: model.Report, suffix: str) -> bytes:
+    """A built report model in the format named by ``suffix`` ('.pdf', '.html' or '.md')."""
+    suffix = suffix.lower()
     if suffix == ".html":
         from advisor.report import html
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 WIDTH, HEIGHT = 600, 340
 
-Kind = Literal["line", "circle", "arrow", "text", "badge", "polyline"]
+Kind = Literal["line", "circle", "arrow", "text", "badge", "polyline"]  # text is centred on its point
 Role = Literal["frame", "wheel", "part", "mark", "guide"]
 
 
@@ -31,6 +31,10 @@ class Diagram:
     height: int
     shapes: list[Shape]
     legend: list[tuple[int, str]]  # (number in the report, what the mark means)
+    numbered: bool = True  # False: the legend names colours, not numbered marks
+
+    def legend_text(self) -> list[str]:
+        return [f"({n}) {label}" if self.numbered else label for n, label in self.legend]
 
 
 # Key points of the bike.
@@ -130,8 +134,13 @@ def to_svg(diagram: Diagram, title: str = "Side view of the bike with the recomm
             pts = " ".join(f"{p[i]},{p[i + 1]}" for i in range(0, len(p), 2))
             out.append(f'<polyline points="{pts}" fill="none" {common} stroke-linejoin="round"/>')
         elif s.kind == "circle":
-            fill = stroke if s.role == "mark" else "none"
+            fill = stroke if s.role == "mark" or (s.role == "guide" and not s.dashed) else "none"
             out.append(f'<circle cx="{p[0]}" cy="{p[1]}" r="{p[2]}" fill="{fill}" {common}/>')
+        elif s.kind == "text":
+            out.append(
+                f'<text x="{p[0]}" y="{p[1]}" text-anchor="middle" font-size="12" fill="{stroke}" '
+                f'font-family="sans-serif">{_esc(s.text)}</text>'
+            )
         elif s.kind == "arrow":
             out.append(f'<line x1="{p[0]}" y1="{p[1]}" x2="{p[2]}" y2="{p[3]}" {common} marker-end="url(#arrowhead)"/>')
         elif s.kind == "badge":

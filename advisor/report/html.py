@@ -25,4 +25,6 @@ def _template() -> Any:
 
 def render(report: Report) -> str:
     svg = to_svg(report.diagram) if report.diagram else ""
-    return str(_template().render(report=report, diagram_svg=svg))
+    chart = report.follow_up.chart if report.follow_up else None
+    chart_svg = to_svg(chart, "Flexibility tests over all visits") if chart else ""
+    return str(_template().render(report=report, diagram_svg=svg, chart_svg=chart_svg))

@@ -41,6 +41,28 @@ def render(report: Report) -> str:
     out.extend(f"- {esc(r)}" for r in ref.reasons)
     add("")
 
+    if report.agreement:
+        add("## Agreed in this consultation")
+        add("")
+        for agreed in report.agreement:
+            decision = "agreed" if agreed.accepted else "DECLINED"
+            note = f" ({esc(agreed.note)})" if agreed.note else ""
+            add(f"- {esc(agreed.name)} ({agreed.kind}): {decision}{note}")
+        add("")
+    if report.follow_up:
+        fu = report.follow_up
+        add(f"## Since the last visit ({fu.previous_date.isoformat()})")
+        add("")
+        for row in fu.rows:
+            add(f"- {esc(row.label)}: {esc(row.before_text)} -> {esc(row.after_text)}")
+        if fu.chart:
+            add("")
+            add(
+                "Flexibility over all visits: "
+                + "; ".join(esc(t) for t in fu.chart.legend_text())
+                + " (chart in the HTML and PDF reports)"
+            )
+        add("")
     add("## Riding and the bike: what to do now" if report.stop else "## Bike-fit adjustments")
     add("")
     if report.adjustments:
@@ -57,7 +79,7 @@ def render(report: Report) -> str:
         add("No bike changes are needed from your answers.")
         add("")
     if report.diagram:
-        marks = "; ".join(f"({n}) {esc(label)}" for n, label in report.diagram.legend)
+        marks = "; ".join(esc(text) for text in report.diagram.legend_text())
         add(f"Marked on the bike diagram (HTML and PDF reports): {marks}.")
         add("")
 

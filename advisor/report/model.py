@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor.assessment import Adjustment, Assessment, Exercise, Finding, Referral
 from advisor.knowledge import KnowledgeBase
 from advisor.questionnaire import Questionnaire
 from advisor.report.diagram import Diagram, bike_diagram
+
+if TYPE_CHECKING:
+    from advisor.history import Change
+    from advisor.store import Consultation, Decision
 
 PAPERS = ("a4", "letter")
 DISCLAIMER = (
@@ -48,6 +52,24 @@ class WhyLine:
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """What the client agreed to in a consultation, item by item."""
+
+    kind: str
+    id: str
+    name: str
+    accepted: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    previous_date: dt.date
+    rows: list[Change]
+    chart: Diagram | None
+
+
+@dataclass(frozen=True)
 class Report:
     client: str | None
     date: dt.date
@@ -67,6 +89,8 @@ class Report:
     not_assessed: list[str]
     why: list[WhyLine]
     sources: list[SourceRef]  # every source the rules above cite, in order of first use
+    agreement: list[Agreement] = field(default_factory=list)
+    follow_up: FollowUp | None = None
     disclaimer: str = DISCLAIMER
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -76,9 +100,20 @@ class Report:
 
 
 def build(
-    result: Assessment, form: Questionnaire, kb: KnowledgeBase, settings: dict[str, str], paper: str = "a4"
+    result: Assessment,
+    form: Questionnaire,
+    kb: KnowledgeBase,
+    settings: dict[str, str],
+    paper: str = "a4",
+    decisions: list[Decision] | None = None,
+    earlier_visits: list[Consultation] | None = None,
 ) -> Report:
+    """The report for one assessment; ``decisions`` and ``earlier_visits`` come from a consultation."""
     stop = result.referral.urgency in STOP_URGENCIES
+    agreement = _agreement(result, decisions) if decisions is not None else []
+    declined = {(a.kind, a.id) for a in agreement if not a.accepted}
+    adjustments = [a for a in result.adjustments if ("adjustment", a.id) not in declined]
+    exercises = [e for e in result.exercises if ("exercise", e.id) not in declined]
     groups: list[AnswerGroup] = []
     for section in form.sections:
         lines = [
@@ -103,16 +138,44 @@ def build(
         referral=result.referral,
         stop=stop,
         findings=list(result.findings),
-        adjustments=list(result.adjustments),
-        exercises=[] if stop else list(result.exercises),
-        diagram=None if stop else bike_diagram([a.id for a in result.adjustments]),
+        adjustments=adjustments,
+        exercises=[] if stop else exercises,
+        diagram=None if stop else bike_diagram([a.id for a in adjustments]),
         reassess_advice=result.reassess.advice,
         reassess_date=result.reassess.date,
         answers=groups,
         not_assessed=list(result.not_assessed),
         why=why,
         sources=list({s.id: s for w in why for s in w.sources}.values()),
+        agreement=agreement,
+        follow_up=_follow_up(result, earlier_visits) if earlier_visits else None,
     )
+
+
+def _agreement(result: Assessment, decisions: list[Decision]) -> list[Agreement]:
+    chosen = {(d.kind, d.item): d for d in decisions}
+    out = []
+    for kind, items in (("adjustment", result.adjustments), ("exercise", result.exercises)):
+        for item in items:
+            d = chosen.get((kind, item.id))
+            out.append(Agreement(kind, item.id, item.name, d.accepted if d else True, d.note if d else ""))
+    return out
+
+
+def _follow_up(result: Assessment, earlier: list[Consultation]) -> FollowUp:
+    from advisor import history
+    from advisor import questionnaire as qmod
+    from advisor.report.chart import flexibility_chart
+
+    last = earlier[-1]
+    fitter = qmod.load("fitter")
+    points: dict[str, list[tuple[str, float]]] = {qid: list(p) for qid, p in history.series(earlier).items()}
+    for qid in history.CHARTED:
+        value = result.answers.get(qid)
+        if isinstance(value, (int, float)):
+            points.setdefault(qid, []).append((result.date.isoformat(), float(value)))
+    series = [(fitter.question(qid).label, fitter.question(qid).unit, p) for qid, p in points.items()]
+    return FollowUp(last.date, history.since_last(last.answers, result.answers), flexibility_chart(series))
 
 
 def _effect_words(effect: str, kb: KnowledgeBase) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from advisor.report.diagram import Diagram
 from advisor.report.model import Report
@@ -80,6 +81,10 @@ def render(report: Report) -> bytes:
     pdf.add_page()
     _header(pdf, report, t)
     _referral(pdf, report, t)
+    if report.agreement:
+        _agreement(pdf, report, t)
+    if report.follow_up:
+        _follow_up(pdf, report, t)
     _adjustments(pdf, report, t)
     if report.diagram:
         _diagram(pdf, report.diagram, t)
@@ -168,9 +173,9 @@ def _keep(pdf: Any, height: float) -> None:
         pdf.add_page()
 
 
-def _heading(pdf: Any, text: str) -> None:
+def _heading(pdf: Any, text: str, keep: float = 24) -> None:
     pdf.ln(3)
-    _keep(pdf, 24)  # a heading never ends a page alone
+    _keep(pdf, max(keep, 24))  # a heading never ends a page alone: it stays with what follows
     pdf.set_font(FONT, "B", 12.5)
     pdf.set_text_color(*INK)
     pdf.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
@@ -236,6 +241,40 @@ def _referral(pdf: Any, report: Report, t: _Text) -> None:
     pdf.set_y(y + height + 2)
 
 
+def _agreement(pdf: Any, report: Report, t: _Text) -> None:
+    _heading(pdf, "Agreed in this consultation")
+    widths = (90.0, 25.0, 65.0)
+    _table_row(
+        pdf, widths, [("Recommendation", 8.5, True, MUTED), ("Decision", 8.5, True, MUTED), ("Note", 8.5, True, MUTED)]
+    )
+    for a in report.agreement:
+        decision = ("Agreed", 9, True, (21, 128, 61)) if a.accepted else ("Declined", 9, True, (154, 52, 18))
+        _table_row(pdf, widths, [(f"{a.name} ({a.kind})", 9, False, INK), decision, (a.note or "-", 9, False, INK)], t)
+    if any(not a.accepted for a in report.agreement):
+        pdf.ln(1)
+        _para(pdf, "Declined items are left out of the plan below.", 8.5, MUTED)
+
+
+def _follow_up(pdf: Any, report: Report, t: _Text) -> None:
+    fu = report.follow_up
+    assert fu is not None
+    _heading(pdf, f"Since the last visit ({fu.previous_date.isoformat()})")
+    widths = (80.0, 50.0, 50.0)
+    _table_row(
+        pdf, widths, [("Measure", 8.5, True, MUTED), ("Last visit", 8.5, True, MUTED), ("Now", 8.5, True, MUTED)]
+    )
+    for row in fu.rows:
+        _table_row(
+            pdf,
+            widths,
+            [(row.label, 9, False, INK), (row.before_text, 9, False, MUTED), (row.after_text, 9, True, INK)],
+            t,
+        )
+    if fu.chart:
+        pdf.ln(2)
+        _diagram(pdf, fu.chart, t, box_w=120.0)
+
+
 def _adjustments(pdf: Any, report: Report, t: _Text) -> None:
     _heading(pdf, "Riding and the bike: what to do now" if report.stop else "Bike-fit adjustments")
     if not report.adjustments:
@@ -248,7 +287,7 @@ def _adjustments(pdf: Any, report: Report, t: _Text) -> None:
     heads = ("#", "What to change, and why", "Step", "Check afterwards")
     _table_row(pdf, widths, [(h, 8.5, True, MUTED) for h in heads])
     for i, a in enumerate(report.adjustments, 1):
-        what = [(a.name, 9, True, INK), (a.change, 9, False, INK), (f"Why: {' '.join(a.because)}", 8.3, False, MUTED)]
+        what = [(a.name, 9, True, INK), (a.change, 9, False, INK), ("Why: " + "\n".join(a.because), 8.3, False, MUTED)]
         _table_row(
             pdf,
             widths,
@@ -285,54 +324,58 @@ def _table_row(pdf: Any, widths: tuple[float, ...], cells: list[Cell], t: Any = 
     pdf.set_xy(pdf.l_margin, y + row_h)
 
 
-def _diagram(pdf: Any, diagram: Diagram, t: _Text) -> None:
-    box_w = 86.0
+def _diagram(pdf: Any, diagram: Diagram, t: _Text, box_w: float = 86.0) -> None:
+    """Draw a diagram (bike or chart) centred, with its legend, on one page."""
     scale = box_w / diagram.width
     box_h = diagram.height * scale
     legend_h = 6 * ((len(diagram.legend) + 2) // 3)
     _keep(pdf, box_h + legend_h + 6)
-    doc = pdf
-    if True:  # one block, drawn on one page
-        x0 = (doc.w - box_w) / 2
-        y0 = doc.get_y() + 2
+    x0 = (pdf.w - box_w) / 2
+    y0 = pdf.get_y() + 2
 
-        def pt(x: float, y: float) -> tuple[float, float]:
-            return x0 + x * scale, y0 + y * scale
+    def pt(x: float, y: float) -> tuple[float, float]:
+        return x0 + x * scale, y0 + y * scale
 
-        colours = {"frame": (51, 65, 85), "wheel": (148, 163, 184), "part": INK, "mark": ACCENT, "guide": GUIDE}
-        widths = {"frame": 1.3, "wheel": 0.8, "part": 1.3, "mark": 1.0, "guide": 0.6}
-        for s in diagram.shapes:
-            colour = colours[s.role]
-            doc.set_draw_color(*colour)
-            doc.set_fill_color(*colour)
-            doc.set_line_width(widths[s.role])
-            doc.set_dash_pattern(dash=1.6, gap=1.1) if s.dashed else doc.set_dash_pattern()
-            p = s.points
-            if s.kind == "line" or s.kind == "arrow":
-                (ax, ay), (bx, by) = pt(p[0], p[1]), pt(p[2], p[3])
-                doc.line(ax, ay, bx, by)
-                if s.kind == "arrow":
-                    _arrowhead(doc, ax, ay, bx, by)
-            elif s.kind == "polyline":
-                pts = [pt(p[i], p[i + 1]) for i in range(0, len(p), 2)]
-                doc.polyline(pts)
-            elif s.kind == "circle":
-                cx, cy = pt(p[0], p[1])
-                doc.circle(cx, cy, p[2] * scale, style="F" if s.role == "mark" else "D")
-            elif s.kind == "badge":
-                cx, cy = pt(p[0], p[1])
-                doc.set_dash_pattern()
-                doc.circle(cx, cy, 2.6, style="F")
-                doc.set_font(FONT, "B", 8)
-                doc.set_text_color(255, 255, 255)
-                doc.set_xy(cx - 2.6, cy - 2.2)
-                doc.cell(5.2, 4.4, s.text, align="C")
-        doc.set_dash_pattern()
-        doc.set_y(y0 + box_h + 2)
-        doc.set_font(FONT, "", 8.5)
-        doc.set_text_color(*INK)
-        legend = "     ".join(f"({n}) {label}" for n, label in diagram.legend)
-        _block(doc, t(legend), 8.5, align="C", line_h=4.5)
+    colours = {"frame": (51, 65, 85), "wheel": (148, 163, 184), "part": INK, "mark": ACCENT, "guide": GUIDE}
+    widths = {"frame": 1.3, "wheel": 0.8, "part": 1.3, "mark": 1.0, "guide": 0.6}
+    for s in diagram.shapes:
+        colour = colours[s.role]
+        pdf.set_draw_color(*colour)
+        pdf.set_fill_color(*colour)
+        pdf.set_line_width(widths[s.role] * (box_w / 86.0) ** 0.5)
+        if s.dashed:
+            pdf.set_dash_pattern(dash=1.6, gap=1.1)
+        else:
+            pdf.set_dash_pattern()
+        p = s.points
+        if s.kind in ("line", "arrow"):
+            (ax, ay), (bx, by) = pt(p[0], p[1]), pt(p[2], p[3])
+            pdf.line(ax, ay, bx, by)
+            if s.kind == "arrow":
+                _arrowhead(pdf, ax, ay, bx, by)
+        elif s.kind == "polyline":
+            pdf.polyline([pt(p[i], p[i + 1]) for i in range(0, len(p), 2)])
+        elif s.kind == "circle":
+            cx, cy = pt(p[0], p[1])
+            filled = s.role == "mark" or (s.role == "guide" and not s.dashed)
+            pdf.circle(cx, cy, p[2] * scale, style="F" if filled else "D")
+        elif s.kind == "text":
+            cx, cy = pt(p[0], p[1])
+            pdf.set_font(FONT, "", 7)
+            pdf.set_text_color(*colour)
+            pdf.set_xy(cx - 15, cy - 2.8)
+            pdf.cell(30, 3.5, t(s.text), align="C")
+        elif s.kind == "badge":
+            cx, cy = pt(p[0], p[1])
+            pdf.set_dash_pattern()
+            pdf.circle(cx, cy, 2.6, style="F")
+            pdf.set_font(FONT, "B", 8)
+            pdf.set_text_color(255, 255, 255)
+            pdf.set_xy(cx - 2.6, cy - 2.2)
+            pdf.cell(5.2, 4.4, s.text, align="C")
+    pdf.set_dash_pattern()
+    pdf.set_y(y0 + box_h + 2)
+    _block(pdf, t("     ".join(diagram.legend_text())), 8.5, align="C", line_h=4.5)
 
 
 def _arrowhead(pdf: Any, ax: float, ay: float, bx: float, by: float) -> None:
@@ -346,39 +389,48 @@ def _arrowhead(pdf: Any, ax: float, ay: float, bx: float, by: float) -> None:
 
 
 def _exercises(pdf: Any, report: Report, t: _Text) -> None:
-    _heading(pdf, "Exercise plan")
-    if not report.exercises:
-        _para(pdf, "No exercises are suggested from your answers.")
-        return
     width = pdf.w - pdf.l_margin - pdf.r_margin
-    for i, e in enumerate(report.exercises, 1):
-        lines: list[tuple[str, float, bool, tuple[int, int, int]]] = [
-            (f"{i}. {e.name} · {e.target}", 10.5, True, INK),
-            (f"Dose: {e.dose}", 9.2, True, INK),
-            *[(f"{n}. {step}", 8.9, False, INK) for n, step in enumerate(e.steps, 1)],
-        ]
-        if e.progression:
-            lines.append((f"Harder: {e.progression}", 8.7, False, INK))
-        lines.append((f"Easier: {e.regression}", 8.7, False, INK))
-        if e.equipment:
-            lines.append((f"You need: {', '.join(e.equipment)}", 8.7, False, INK))
-        lines += [(f"Caution: {c}", 8.7, False, (154, 52, 18)) for c in e.cautions]
-        lines.append((f"Why: {' '.join(e.because)}", 8.5, False, MUTED))
-        pad = 2.6
-        inner = width - 2 * pad
-        height = 2 * pad + sum(
+    cards = [_card_lines(i, e) for i, e in enumerate(report.exercises, 1)]
+    pad = 2.6
+    inner = width - 2 * pad
+
+    def height(lines: list[tuple[str, float, bool, tuple[int, int, int]]]) -> float:
+        return 2 * pad + sum(
             _block(pdf, t(text), size, bold=bold, width=inner, draw=False) + 0.6 for text, size, bold, _ in lines
         )
-        _keep(pdf, height + 3)  # a card never splits across pages
+
+    heights = [height(lines) for lines in cards]
+    _heading(pdf, "Exercise plan", keep=12 + (heights[0] if heights else 0))
+    if not cards:
+        _para(pdf, "No exercises are suggested from your answers.")
+        return
+    for lines, card_h in zip(cards, heights, strict=True):
+        _keep(pdf, card_h + 3)  # a card never splits across pages
         y = pdf.get_y()
         pdf.set_draw_color(*LINE)
         pdf.set_line_width(0.3)
-        pdf.rect(pdf.l_margin, y, width, height, round_corners=True, corner_radius=1.8)
+        pdf.rect(pdf.l_margin, y, width, card_h, round_corners=True, corner_radius=1.8)
         pdf.set_y(y + pad)
         for text, size, bold, colour in lines:
             _block(pdf, t(text), size, bold=bold, colour=colour, x=pdf.l_margin + pad, width=inner)
             pdf.ln(0.6)
-        pdf.set_y(y + height + 3)
+        pdf.set_y(y + card_h + 3)
+
+
+def _card_lines(i: int, e: Any) -> list[tuple[str, float, bool, tuple[int, int, int]]]:
+    lines: list[tuple[str, float, bool, tuple[int, int, int]]] = [
+        (f"{i}. {e.name} · {e.target}", 10.5, True, INK),
+        (f"Dose: {e.dose}", 9.2, True, INK),
+        *[(f"{n}. {step}", 8.9, False, INK) for n, step in enumerate(e.steps, 1)],
+    ]
+    if e.progression:
+        lines.append((f"Harder: {e.progression}", 8.7, False, INK))
+    lines.append((f"Easier: {e.regression}", 8.7, False, INK))
+    if e.equipment:
+        lines.append((f"You need: {', '.join(e.equipment)}", 8.7, False, INK))
+    lines += [(f"Caution: {c}", 8.7, False, (154, 52, 18)) for c in e.cautions]
+    lines.append((f"Why: {' '.join(e.because)}", 8.5, False, MUTED))
+    return lines
 
 
 def _answers(pdf: Any, report: Report, t: _Text) -> None:
@@ -448,8 +500,14 @@ def _why(pdf: Any, report: Report, t: _Text) -> None:
     _keep(pdf, 14)
     pdf.ln(1.5)
     _block(pdf, "Sources", 9.5, bold=True, line_h=5.0)
+    # On paper a full address is of little use; the site's name is enough to find it, and
+    # the HTML and Markdown reports carry the links.
+    refs = []
     for src in report.sources:
-        _block(pdf, t(f"[{src.id}] {src.title}" + (f", {src.url}" if src.url else "")), 7, colour=MUTED, line_h=3.1)
+        host = (urlparse(src.url).hostname or "").removeprefix("www.")
+        where = f" ({host})" if host and host not in src.title else ""
+        refs.append(f"[{src.id}] {src.title}{where}")
+    _block(pdf, t(";  ".join(refs) + "."), 7.2, colour=MUTED, line_h=3.3)
 
 
 def _disclaimer(pdf: Any, report: Report, t: _Text) -> None:

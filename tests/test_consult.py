@@ -1,0 +1,201 @@
+"""Fitter consultations through the CLI: recording, decisions, history, reports, export and import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from advisor import drafts
+from advisor.cli import app
+from advisor.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRST = ROOT / "examples" / "routine-low-back-tight-hamstrings.yaml"
+SAFETY = [
+    "rf_saddle_numbness_off_bike",
+    "rf_bladder_bowel_change",
+    "rf_sexual_dysfunction_new",
+    "rf_leg_weakness_or_both_legs",
+    "rf_chest_pain",
+    "rf_crash_or_fall",
+    "rf_fever_or_unwell",
+    "rf_weight_loss",
+    "rf_cancer_history",
+    "rf_night_pain",
+    "rf_steroids_or_osteoporosis",
+]
+
+
+@pytest.fixture(autouse=True)
+def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ADVISOR_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ADVISOR_DB", str(tmp_path / "studio.db"))
+    monkeypatch.chdir(tmp_path)
+
+
+def run(*args: str, input: str | None = None):
+    return CliRunner().invoke(app, list(args), input=input, env={"NO_COLOR": "1"})
+
+
+def second_visit(tmp_path: Path, **changes: object) -> Path:
+    doc = yaml.safe_load(FIRST.read_text(encoding="utf-8"))
+    doc["date"] = "2027-01-10"
+    doc["answers"].update({"passive_slr_deg": 84, "active_knee_extension_deg": 20, "back_pain_intensity": 2, **changes})
+    path = tmp_path / "second.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_record_from_a_file_with_declines_and_a_report(tmp_path: Path) -> None:
+    result = run(
+        "consult",
+        "--client",
+        "Zoë Ødegård",
+        "--answers",
+        str(FIRST),
+        "--decline",
+        "strap-stretch",
+        "--note",
+        "hip feels pinched",
+        "--report",
+        "v1.pdf",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Consultation 1 saved for Zoë Ødegård" in result.stdout
+    with Store(tmp_path / "studio.db") as store:
+        visit = store.consultation(1)
+    declined = [d for d in visit.decisions if not d.accepted]
+    assert [(d.item, d.note) for d in declined] == [("strap-stretch", "hip feels pinched")]
+    assert all(d.accepted for d in visit.decisions if d.item != "strap-stretch")
+    text = "\n".join(p.extract_text() for p in PdfReader("v1.pdf").pages)
+    assert "Agreed in this consultation" in text and "Declined" in text and "hip feels pinched" in text
+    assert "1. Strap stretch" not in text  # declined items leave the plan
+
+
+def test_bad_declines_are_refused_and_nothing_is_stored(tmp_path: Path) -> None:
+    result = run("consult", "--client", "Zoë", "--answers", str(FIRST), "--decline", "strap-strech")
+    assert result.exit_code == 2
+    assert "did you mean 'strap-stretch'" in result.stderr and "allowed:" in result.stderr
+    emergency = ROOT / "examples" / "emergency-saddle-numbness-off-bike.yaml"
+    result = run("consult", "--client", "Alex", "--answers", str(emergency), "--decline", "stop-riding-until-assessed")
+    assert result.exit_code == 2 and "cannot be declined" in result.stderr
+    with Store(tmp_path / "studio.db") as store:
+        assert store.clients() == []
+
+
+def test_history_shows_changes_since_the_visit_before(tmp_path: Path) -> None:
+    run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--decline", "strap-stretch")
+    assert run("consult", "--client", "zoë ødegård", "--answers", str(second_visit(tmp_path))).exit_code == 0
+    text = run("history", "ZOË ØDEGÅRD")
+    assert text.exit_code == 0, text.output
+    assert "Zoë Ødegård: 2 consultations" in text.stdout
+    assert "passive_slr_deg 62 -> 84" in text.stdout and "back_pain_intensity 4 -> 2" in text.stdout
+    assert "declined: strap-stretch" in text.stdout
+    data = json.loads(run("history", "Zoë Ødegård", "--format", "json").stdout)
+    assert [v["id"] for v in data] == [1, 2]
+    for key in ("id", "date", "referral", "answers", "adjustments", "exercises"):
+        assert key in data[1]
+    assert data[1]["changes"]["passive_slr_deg"] == {"before": 62, "after": 84}
+    assert data[0]["exercises"][0]["accepted"] is False  # strap stretch, declined
+    clients = run("clients")
+    assert "Zoë Ødegård" in clients.stdout and "2027-01-10" in clients.stdout and "routine" in clients.stdout
+
+
+def test_follow_up_rules_use_the_previous_visit(tmp_path: Path) -> None:
+    run("consult", "--client", "Zoë", "--answers", str(FIRST))
+    worse = second_visit(tmp_path, back_pain_intensity=7, passive_slr_deg=60, active_knee_extension_deg=31)
+    result = run("consult", "--client", "Zoë", "--answers", str(worse), "--report", "v2.html")
+    assert result.exit_code == 0, result.output
+    assert "Referral: SEE A PHYSICAL THERAPIST SOON" in result.stdout
+    flat = " ".join(result.stdout.replace("│", " ").split())
+    assert "2 or more points higher than at your last visit" in flat
+    html = Path("v2.html").read_text(encoding="utf-8")
+    assert "Since the last visit (2026-11-24)" in html and "Flexibility tests over all visits" in html
+
+
+def test_a_stored_consultation_prints_again(tmp_path: Path) -> None:
+    run("consult", "--client", "Zoë", "--answers", str(FIRST))
+    run("consult", "--client", "Zoë", "--answers", str(second_visit(tmp_path)))
+    result = run("report", "--consultation", "2", "--out", "again.pdf", "--paper", "letter")
+    assert result.exit_code == 0, result.output
+    text = "\n".join(p.extract_text() for p in PdfReader("again.pdf").pages)
+    assert "Since the last visit (2026-11-24)" in text
+    assert "Agreed in this consultation" in text
+    missing = run("report", "--consultation", "99", "--out", "x.pdf")
+    assert missing.exit_code == 2 and "no consultation with id 99" in missing.stderr
+
+
+def test_export_and_import_between_studios(tmp_path: Path) -> None:
+    run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--decline", "deadbug", "--note", "later")
+    run("consult", "--client", "Zoë Ødegård", "--answers", str(second_visit(tmp_path)))
+    out = run("export", "zoë ødegård", "--out", "zoe.json")
+    assert out.exit_code == 0 and "Exported 2 consultations" in out.stdout
+    other = str(tmp_path / "other.db")
+    imported = run("import", "zoe.json", "--db", other)
+    assert imported.exit_code == 0 and "Imported 2 consultations for Zoë Ødegård" in imported.stdout
+    again = run("import", "zoe.json", "--db", other)
+    assert "Imported 0 consultations for Zoë Ødegård (2 already there)" in again.stdout
+    original = json.loads(run("history", "Zoë Ødegård", "-f", "json").stdout)
+    copied = json.loads(run("history", "Zoë Ødegård", "-f", "json", "--db", other).stdout)
+    assert original == copied
+    unknown = run("export", "Nobody", "--out", "n.json")
+    assert unknown.exit_code == 2 and "no client named 'Nobody'" in unknown.stderr
+
+
+def test_interactive_consult_offers_last_visits_answers(tmp_path: Path) -> None:
+    run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST))
+    # Safety screen afresh, then Enter keeps every answer from last time except the two changed.
+    lines = ["n"] * len(SAFETY)
+    from advisor import questionnaire as qmod
+
+    # The first visit had low back pain, so every conditional question applies again.
+    for q in qmod.load("fitter").questions[len(SAFETY) :]:
+        lines.append({"passive_slr_deg": "78", "back_pain_intensity": "3"}.get(q.id, ""))
+    lines += ["1", "no time for a fit yet"]  # decline recommendation 1, with a note
+    result = run("consult", "--client", "zoë ødegård", input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Last visit: 2026-11-24" in result.stdout
+    assert "Enter keeps: 62°" in result.stdout
+    assert "Numbers the client declines" in result.stdout
+    with Store(tmp_path / "studio.db") as store:
+        visit = store.history("Zoë Ødegård")[-1]
+    assert visit.answers["passive_slr_deg"] == 78 and visit.answers["back_pain_intensity"] == 3
+    assert visit.answers["bar_drop_cm"] == 9  # kept from last time
+    declined = [d for d in visit.decisions if not d.accepted]
+    assert len(declined) == 1 and declined[0].note == "no time for a fit yet"
+    assert not drafts.path("consult").exists()
+
+
+def test_interrupted_consult_resumes(tmp_path: Path) -> None:
+    first = run("consult", "--client", "Sam", input="n\nn\nn\n")
+    assert first.exit_code == 130
+    assert "advisor consult --resume" in first.stdout
+    assert drafts.path("consult").exists()
+    rest = ["n"] * (len(SAFETY) - 3) + [""] * 60
+    second = run("consult", "--resume", input="\n".join(rest) + "\n")
+    assert second.exit_code == 0, second.output
+    assert "Question 4 of" in second.stdout and "Question 1 of" not in second.stdout
+    with Store(tmp_path / "studio.db") as store:
+        assert len(store.history("Sam")) == 1
+    assert not drafts.path("consult").exists()
+
+
+def test_a_red_flag_in_a_consultation_is_recorded_with_the_stop(tmp_path: Path) -> None:
+    result = run("consult", "--client", "Sam", input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "EMERGENCY" in result.stdout
+    with Store(tmp_path / "studio.db") as store:
+        visit = store.history("Sam")[0]
+    assert visit.urgency == "emergency"
+    assert [d.item for d in visit.decisions] == ["stop-riding-until-assessed"]
+
+
+def test_client_name_is_required() -> None:
+    result = run("consult", "--answers", str(FIRST))
+    assert result.exit_code == 2 and "give the client's name" in result.stderr
