@@ -128,7 +128,8 @@ def test_a_writer_killed_mid_save_leaves_the_database_consistent(tmp_path: Path)
                 return iter(())
 
         store = Store(sys.argv[1])
-        store.add_consultation("Zoë Ødegård", dt.date(2026, 11, 2), "fitter", "routine", {"a": 1}, {"b": 2}, DieWhileSaving())
+        day = dt.date(2026, 11, 2)
+        store.add_consultation("Zoë Ødegård", day, "fitter", "routine", {"a": 1}, {"b": 2}, DieWhileSaving())
     """
     proc = _run(code, str(path))
     assert proc.returncode == -9, proc.stderr
