@@ -208,6 +208,9 @@ def consult(
     note: Annotated[
         list[str] | None, typer.Option("--note", help="Why, for the --decline before it (repeatable).")
     ] = None,
+    accept_all: Annotated[
+        bool, typer.Option("--accept-all", help="Record every recommendation as agreed (except any --decline).")
+    ] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the consultation saved when you stopped.")] = False,
 ) -> None:
     """Record a consultation: the fitter questionnaire (last visit's answers as defaults), the
@@ -225,7 +228,9 @@ def consult(
 
         return str(console.input(Text(prompt)))
 
-    interactive = answers is None or sys.stdin.isatty()
+    # Decisions are asked at the end of an interactive consultation, or after --answers when a
+    # person is at the terminal; --decline, --accept-all or piped input record them as given.
+    interactive = not accept_all and (answers is None or sys.stdin.isatty())
     try:
         code = consult_mod.run(
             console,
