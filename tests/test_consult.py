@@ -13,22 +13,10 @@ from typer.testing import CliRunner
 from advisor import drafts
 from advisor.cli import app
 from advisor.store import Store
+from tests.spec_ids import SAFETY
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST = ROOT / "examples" / "routine-low-back-tight-hamstrings.yaml"
-SAFETY = [
-    "rf_saddle_numbness_off_bike",
-    "rf_bladder_bowel_change",
-    "rf_sexual_dysfunction_new",
-    "rf_leg_weakness_or_both_legs",
-    "rf_chest_pain",
-    "rf_crash_or_fall",
-    "rf_fever_or_unwell",
-    "rf_weight_loss",
-    "rf_cancer_history",
-    "rf_night_pain",
-    "rf_steroids_or_osteoporosis",
-]
 
 
 @pytest.fixture(autouse=True)

@@ -10,22 +10,10 @@ import pytest
 from advisor import knowledge, lint, resources
 from advisor import questionnaire as qmod
 from advisor.errors import AdvisorError
-from tests.spec_ids import EXERCISES
+from tests.spec_ids import EXERCISES, SAFETY
 
 SPEC_IDS = {
-    "safety": [
-        "rf_saddle_numbness_off_bike",
-        "rf_bladder_bowel_change",
-        "rf_sexual_dysfunction_new",
-        "rf_leg_weakness_or_both_legs",
-        "rf_chest_pain",
-        "rf_crash_or_fall",
-        "rf_fever_or_unwell",
-        "rf_weight_loss",
-        "rf_cancer_history",
-        "rf_night_pain",
-        "rf_steroids_or_osteoporosis",
-    ],
+    "safety": list(SAFETY),
     "rider": [
         "age",
         "sex",

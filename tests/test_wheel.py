@@ -69,34 +69,23 @@ def test_built_wheel_ships_the_knowledge_base_and_runs_anywhere(tmp_path: Path) 
     )
     assert where.stdout.strip().startswith(str(site)), where.stdout + where.stderr
     example = ROOT / "examples" / "soon-pain-below-knee.yaml"
-    run = subprocess.run(
-        [sys.executable, "-m", "advisor", "assess", str(example), "--format", "json"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-    )
+
+    def advisor(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "advisor", *args],
+            cwd=elsewhere,
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=60,
+        )
+
+    run = advisor("assess", str(example), "--format", "json")
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["referral"]["urgency"] == "soon"
-    pdf = subprocess.run(
-        [sys.executable, "-m", "advisor", "assess", str(example), "--report", "r.pdf"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-    )
+    pdf = advisor("assess", str(example), "--report", "r.pdf")
     assert pdf.returncode == 0, pdf.stderr
     assert (elsewhere / "r.pdf").read_bytes().startswith(b"%PDF")
-    check = subprocess.run(
-        [sys.executable, "-m", "advisor", "rules", "check"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    check = advisor("rules", "check")
     assert check.returncode == 0, check.stdout + check.stderr
