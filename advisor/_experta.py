@@ -22,6 +22,7 @@ from experta import (
     KnowledgeEngine,
     P,
     Rule,
+    W,
 )
 
-__all__ = ["AND", "AS", "NOT", "OR", "Fact", "KnowledgeEngine", "P", "Rule"]
+__all__ = ["AND", "AS", "NOT", "OR", "Fact", "KnowledgeEngine", "P", "Rule", "W"]

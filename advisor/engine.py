@@ -1,26 +1,28 @@
 """Compiling the rules into an experta engine once, and running it per assessment.
 
-Each rule entry becomes one experta rule. Answers are declared as ``Answer(id, value)``
-facts; a finding rule declares ``Finding(id)``, on which fit and exercise rules match, so
-answers chain into findings and findings into recommendations. Salience follows the
-stage (triage, findings, fit, exercises, safety) so every finding exists before any rule
-asks whether it is absent. The engine only records which rules fired with which facts;
-assemble.py turns that into an Assessment.
+Each rule entry becomes one experta rule. The answers are declared as one ``Answers`` fact
+whose fields are the answer ids (one fact, not one per answer: experta's alpha network
+tests every fact against every distinct test, so one fact is several times faster). A
+finding rule declares ``Finding(id)``, on which fit and exercise rules match, so answers
+chain into findings and findings into recommendations. Salience follows the stage
+(triage, findings, fit, exercises, safety) so every finding exists before any rule asks
+whether it is absent. The engine only records which rules fired, with the answers and
+findings behind them; assemble.py turns that into an Assessment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from advisor._experta import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule
+from advisor._experta import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule, W
 from advisor.conditions import OPERATORS, AnswerTest, Condition, Group, HasFinding, Missing
 from advisor.knowledge import STAGE_ORDER, KnowledgeBase, RuleDef
 
 
-class Answer(Fact):
-    """One answer: id and value."""
+class Answers(Fact):
+    """All the answers of one assessment: one field per answer id."""
 
 
 class FindingFact(Fact):
@@ -29,7 +31,7 @@ class FindingFact(Fact):
 
 @dataclass(frozen=True)
 class Firing:
-    """One rule firing: the rule and the facts that matched it."""
+    """One rule firing: the rule, the answers that satisfied it and the findings it used."""
 
     rule: RuleDef
     answers: dict[str, Any]
@@ -37,7 +39,7 @@ class Firing:
 
 
 class _Binder:
-    """Names each positive pattern so the rule's action receives the matched facts."""
+    """Names each positive finding pattern so the rule's action receives the matched facts."""
 
     def __init__(self, active: bool = True) -> None:
         self.count = 0
@@ -63,7 +65,7 @@ def _predicate(test: AnswerTest) -> Any:
         arg = tuple(test.arg) if isinstance(test.arg, list) else test.arg
 
         def pred_fn(value: Any, _check: Callable[[Any, Any], bool] = check, _arg: Any = arg) -> bool:
-            if isinstance(value, tuple):  # experta freezes lists into tuples
+            if isinstance(value, tuple):  # lists travel as tuples inside facts
                 value = list(value)
             return _check(value, _arg)
 
@@ -71,21 +73,37 @@ def _predicate(test: AnswerTest) -> Any:
     return pred
 
 
+def _field(cond: AnswerTest | Missing) -> dict[str, Any]:
+    """The field test that makes ``cond`` hold (for Missing: the answer being present)."""
+    if isinstance(cond, AnswerTest):
+        return {cond.answer: _predicate(cond)}
+    return {cond.answer: W()}
+
+
 def _patterns(cond: Condition, binder: _Binder) -> list[Any]:
     """The experta conditional elements for one condition (joined by AND)."""
-    if isinstance(cond, AnswerTest):
-        return [binder.bind(Answer(id=cond.answer, value=_predicate(cond)))]
+    if isinstance(cond, AnswerTest) or (isinstance(cond, Missing) and cond.negated):
+        return [Answers(**_field(cond))]
     if isinstance(cond, Missing):
-        if cond.negated:
-            return [binder.bind(Answer(id=cond.answer))]
-        return [NOT(Answer(id=cond.answer))]
+        return [NOT(Answers(**_field(cond)))]
     if isinstance(cond, HasFinding):
         if cond.negated:
             return [NOT(FindingFact(id=cond.finding))]
         return [binder.bind(FindingFact(id=cond.finding))]
     assert isinstance(cond, Group)
     if cond.kind == "all":
-        return [p for item in cond.items for p in _patterns(item, binder)]
+        # Tests on the answers all go into one pattern on the one Answers fact.
+        fields: dict[str, Any] = {}
+        rest: list[Any] = []
+        for item in cond.items:
+            if isinstance(item, AnswerTest) or (isinstance(item, Missing) and item.negated):
+                if item.answer in fields:  # two tests of one answer: keep them as two patterns
+                    rest.append(Answers(**_field(item)))
+                else:
+                    fields.update(_field(item))
+            else:
+                rest.extend(_patterns(item, binder))
+        return ([Answers(**fields)] if fields else []) + rest
     if cond.kind == "none_of":
         out = []
         for item in cond.items:
@@ -101,6 +119,25 @@ def _patterns(cond: Condition, binder: _Binder) -> list[Any]:
     return [OR(*branches)]
 
 
+def answers_behind(cond: Condition, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The given answers that a positive test of ``cond`` reads and that pass it."""
+    found: dict[str, Any] = {}
+
+    def visit(c: Condition) -> None:
+        if isinstance(c, AnswerTest):
+            if c.answer in values and c.test(values[c.answer]):
+                found[c.answer] = values[c.answer]
+        elif isinstance(c, Missing):
+            if c.negated and c.answer in values:
+                found[c.answer] = values[c.answer]
+        elif isinstance(c, Group) and c.kind != "none_of":
+            for item in c.items:
+                visit(item)
+
+    visit(cond)
+    return found
+
+
 def _compile_rule(rule: RuleDef) -> Any:
     patterns = _patterns(rule.condition, _Binder())
 
@@ -114,17 +151,11 @@ def _compile_rule(rule: RuleDef) -> Any:
 
 class _AdvisorEngine(KnowledgeEngine):
     firings: list[Firing]
+    values: dict[str, Any]
 
     def record(self, rule: RuleDef, bound: dict[str, Any]) -> None:
-        answers: dict[str, Any] = {}
-        findings: list[str] = []
-        for fact in sorted(bound.values(), key=lambda f: (type(f).__name__, str(f.get("id")))):
-            if isinstance(fact, Answer):
-                value = fact["value"]
-                answers[fact["id"]] = list(value) if isinstance(value, tuple) else value
-            elif isinstance(fact, FindingFact):
-                findings.append(fact["id"])
-        self.firings.append(Firing(rule, answers, tuple(findings)))
+        findings = sorted(str(f["id"]) for f in bound.values() if isinstance(f, FindingFact))
+        self.firings.append(Firing(rule, answers_behind(rule.condition, self.values), tuple(findings)))
         if rule.action == "finding":
             self.declare(FindingFact(id=rule.target))
 
@@ -138,13 +169,12 @@ class Engine:
         self._engine = cls()
         self.kb = kb
 
-    def run(self, answers: dict[str, Any]) -> list[Firing]:
+    def run(self, answers: Mapping[str, Any]) -> list[Firing]:
         """Fire every rule the answers satisfy; firings come back in no promised order."""
         engine = self._engine
         engine.reset()
         engine.firings = []
-        facts = [Answer(id=qid, value=tuple(v) if isinstance(v, list) else v) for qid, v in answers.items()]
-        if facts:
-            engine.declare(*facts)
+        engine.values = dict(answers)
+        engine.declare(Answers(**{qid: tuple(v) if isinstance(v, list) else v for qid, v in answers.items()}))
         engine.run()
         return list(engine.firings)
