@@ -1,6 +1,6 @@
 """Compiling the rules into an experta engine once, and running it per assessment.
 
-Each rule entry becomes one experta rule. The answers are declared as one ``Answers`` fact
+Each rule entry becomes one experta rule. The answers are declared as one ``AnswerFact``
 whose fields are the answer ids (one fact, not one per answer: experta's alpha network
 tests every fact against every distinct test, so one fact is several times faster). A
 finding rule declares ``Finding(id)``, on which fit and exercise rules match, so answers
@@ -21,7 +21,7 @@ from advisor.conditions import OPERATORS, AnswerTest, Condition, Group, HasFindi
 from advisor.knowledge import STAGE_ORDER, KnowledgeBase, RuleDef
 
 
-class Answers(Fact):
+class AnswerFact(Fact):
     """All the answers of one assessment: one field per answer id."""
 
 
@@ -83,27 +83,27 @@ def _field(cond: AnswerTest | Missing) -> dict[str, Any]:
 def _patterns(cond: Condition, binder: _Binder) -> list[Any]:
     """The experta conditional elements for one condition (joined by AND)."""
     if isinstance(cond, AnswerTest) or (isinstance(cond, Missing) and cond.negated):
-        return [Answers(**_field(cond))]
+        return [AnswerFact(**_field(cond))]
     if isinstance(cond, Missing):
-        return [NOT(Answers(**_field(cond)))]
+        return [NOT(AnswerFact(**_field(cond)))]
     if isinstance(cond, HasFinding):
         if cond.negated:
             return [NOT(FindingFact(id=cond.finding))]
         return [binder.bind(FindingFact(id=cond.finding))]
     assert isinstance(cond, Group)
     if cond.kind == "all":
-        # Tests on the answers all go into one pattern on the one Answers fact.
+        # Tests on the answers all go into one pattern on the one AnswerFact.
         fields: dict[str, Any] = {}
         rest: list[Any] = []
         for item in cond.items:
             if isinstance(item, AnswerTest) or (isinstance(item, Missing) and item.negated):
                 if item.answer in fields:  # two tests of one answer: keep them as two patterns
-                    rest.append(Answers(**_field(item)))
+                    rest.append(AnswerFact(**_field(item)))
                 else:
                     fields.update(_field(item))
             else:
                 rest.extend(_patterns(item, binder))
-        return ([Answers(**fields)] if fields else []) + rest
+        return ([AnswerFact(**fields)] if fields else []) + rest
     if cond.kind == "none_of":
         out = []
         for item in cond.items:
@@ -175,6 +175,6 @@ class Engine:
         engine.reset()
         engine.firings = []
         engine.values = dict(answers)
-        engine.declare(Answers(**{qid: tuple(v) if isinstance(v, list) else v for qid, v in answers.items()}))
+        engine.declare(AnswerFact(**{qid: tuple(v) if isinstance(v, list) else v for qid, v in answers.items()}))
         engine.run()
         return list(engine.firings)
