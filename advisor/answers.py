@@ -28,15 +28,6 @@ class Answers(BaseModel):
     values: dict[str, Any]
     source: str = "<answers>"
 
-    def to_file_dict(self) -> dict[str, Any]:
-        """The answers as an answer file holds them (for saving)."""
-        out: dict[str, Any] = {"questionnaire": self.questionnaire}
-        if self.client:
-            out["client"] = self.client
-        out["date"] = self.date.isoformat()
-        out["answers"] = dict(self.values)
-        return out
-
 
 def check_value(q: Question, value: Any) -> tuple[Any, str | None]:
     """Return (normalised value, None) or (None, what is wrong)."""

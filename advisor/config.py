@@ -68,10 +68,6 @@ def set_value(key: str, value: str) -> Path:
     return target
 
 
-def unset(key: str) -> Path:
-    return set_value(key, "")
-
-
 def get(key: str) -> str | None:
     _check_key(key)
     return load().get(key)

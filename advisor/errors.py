@@ -51,7 +51,3 @@ def nearest(word: str, choices: Iterable[str]) -> str | None:
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     guess = nearest(word, choices)
     return f" (did you mean '{guess}'?)" if guess else ""
-
-
-def allowed_list(values: Iterable[str]) -> str:
-    return ", ".join(values)

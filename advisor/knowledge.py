@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor import resources
-from advisor.conditions import ConditionParser, Group
+from advisor.conditions import ConditionParser
 from advisor.datafile import validate
 from advisor.errors import AdvisorError, Problem
 from advisor.yamlio import LineDict, LineList, load_file
@@ -184,9 +184,6 @@ class KnowledgeBase:
         section: dict[str, Any] = getattr(self, name)
         return section
 
-    def tiers_by_rank(self) -> list[Tier]:
-        return sorted(self.tiers.values(), key=lambda t: -t.rank)
-
     def catalog_for(self, action: str) -> dict[str, Any]:
         catalogs: dict[str, dict[str, Any]] = {
             "refer": self.tiers,
@@ -306,7 +303,3 @@ def load() -> KnowledgeBase:
     if kb.problems:
         raise AdvisorError(kb.problems)
     return kb
-
-
-def empty_group() -> Group:
-    return Group("all", (), 0)
