@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from advisor import knowledge
-from advisor import questionnaire as qmod
+from advisor import followup, knowledge
 from advisor.answers import Answers
 from advisor.assemble import assemble
 from advisor.assessment import Assessment
@@ -25,9 +24,7 @@ def assess(answers: Answers, previous: Mapping[str, Any] | None = None) -> Asses
     eng = engine()
     values = dict(answers.values)
     if previous:
-        from advisor.followup import derive
-
-        values.update(derive(previous, answers.values))
+        values.update(followup.derive(previous, answers.values))
         answers = answers.model_copy(update={"values": values})
     firings = eng.run(values)
-    return assemble(eng.kb, qmod.with_follow_up(answers.questionnaire), answers, firings)
+    return assemble(eng.kb, followup.with_follow_up(answers.questionnaire), answers, firings)

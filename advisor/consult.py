@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor import drafts, knowledge
+from advisor import drafts, followup, knowledge
 from advisor import questionnaire as qmod
 from advisor.answers import Answers
 from advisor.assessment import Assessment
@@ -261,7 +261,7 @@ def write_report(store: Store, visit: Consultation, path: str, paper: str) -> Pa
         earlier = [c for c in store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
         built = model.build(
             result,
-            qmod.with_follow_up(result.questionnaire),
+            followup.with_follow_up(result.questionnaire),
             knowledge.load(),
             config.load(),
             paper,

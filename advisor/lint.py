@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
+from advisor import followup
 from advisor import questionnaire as qmod
 from advisor.assemble import PROFESSIONAL_FIT, STOP_RIDING
 from advisor.conditions import AnswerTest, Condition, Group, HasFinding, Missing, holds, walk
@@ -26,7 +27,7 @@ MAX_COMBINATIONS = 200_000
 
 def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[Problem]:
     # Rules may also read the answers derived from a previous visit.
-    forms = forms if forms is not None else [qmod.with_follow_up(q) for q in qmod.available()]
+    forms = forms if forms is not None else [followup.with_follow_up(q) for q in qmod.available()]
     problems = list(kb.problems)
     questions: dict[str, Question] = {}
     for form in forms:

@@ -39,11 +39,10 @@ def render(result: Assessment, suffix: str, paper: str = "a4") -> bytes:
     suffix = suffix.lower()
     if suffix == ".json":
         return (json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    from advisor import config, knowledge
-    from advisor import questionnaire as qmod
+    from advisor import config, followup, knowledge
     from advisor.report import model
 
-    report = model.build(result, qmod.with_follow_up(result.questionnaire), knowledge.load(), config.load(), paper)
+    report = model.build(result, followup.with_follow_up(result.questionnaire), knowledge.load(), config.load(), paper)
     return render_model(report, suffix)
 
 
