@@ -1,0 +1,101 @@
+"""Commands for a rider or anyone with an answer file: assess and ask."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from advisor.cli.common import (
+    REPORT_HELP,
+    OutputFormat,
+    Paper,
+    make_console,
+    app,
+    handled,
+)
+
+
+@app.command()
+@handled
+def assess(
+    file: Annotated[str, typer.Argument(help="Answer file (YAML or JSON); - reads standard input.")],
+    format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")
+    ] = OutputFormat.text,
+    explain: Annotated[bool, typer.Option("--explain", help="Add the rule trace: rule, source, answers used.")] = False,
+    report: Annotated[str | None, typer.Option("--report", help=REPORT_HELP)] = None,
+    paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
+) -> None:
+    """Assess an answer file: referral, fit adjustments, exercises and what was not assessed.
+
+    Example: advisor assess examples/routine-tight-hamstrings.yaml --explain
+    """
+    from advisor import answers as answers_mod
+    from advisor import report as report_mod
+    from advisor.advise import assess as run_assessment
+
+    if report:
+        report_mod.check_path(report)
+    result = run_assessment(answers_mod.load(file))
+    if format is OutputFormat.json:
+        data = result.to_json_dict()
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        from advisor.render import terminal
+
+        terminal.render(result, make_console(), explain=explain)
+    if report:
+        written = report_mod.write(result, report, paper.value)
+        typer.echo(f"Report written to {written}", err=format is OutputFormat.json)
+
+
+@app.command()
+@handled
+def ask(
+    questionnaire: Annotated[
+        str | None, typer.Option("--questionnaire", "-q", help="rider (default) or fitter.")
+    ] = None,
+    client: Annotated[str | None, typer.Option("--client", help="The client's name, for the record.")] = None,
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="Where to save the answers (default: answers-DATE.yaml).")
+    ] = None,
+    report: Annotated[
+        str | None, typer.Option("--report", help="Also write a report; the format follows the extension.")
+    ] = None,
+    paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the questionnaire saved when you stopped.")
+    ] = False,
+) -> None:
+    """Answer the questionnaire in the terminal, then see the advice.
+
+    Every answer is saved as you go; Ctrl-C stops and 'advisor ask --resume' continues.
+
+    Example: advisor ask --questionnaire fitter --client "Zoë Ødegård" --out zoe.yaml
+    """
+    from advisor import ask as ask_mod
+
+    console = make_console()
+
+    def read(prompt: str) -> str:
+        from rich.text import Text
+
+        return str(console.input(Text(prompt)))
+
+    try:
+        code = ask_mod.run(
+            console,
+            read,
+            questionnaire=questionnaire,
+            client=client,
+            out=out,
+            report=report,
+            paper=paper.value,
+            resume=resume,
+        )
+    except ask_mod.Interrupted:
+        raise typer.Exit(ask_mod.EXIT_INTERRUPTED) from None
+    raise typer.Exit(code)

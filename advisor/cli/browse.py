@@ -1,0 +1,199 @@
+"""Commands that browse and check the knowledge base, and the settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from advisor.cli.common import (
+    AdvisorError,
+    make_console,
+    app,
+    exercises_app,
+    handled,
+    questionnaires_app,
+    rules_app,
+)
+from advisor.errors import Problem
+
+config_app = typer.Typer(help="Settings such as the studio's name on reports.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("set")
+@handled
+def config_set(
+    key: Annotated[str, typer.Argument(help="studio.name or studio.contact")],
+    value: Annotated[str, typer.Argument(help="The value; an empty string removes it.")],
+) -> None:
+    """Set a setting, kept in your user config folder.
+
+    Example: advisor config set studio.name "Velo Physio Studio"
+    """
+    from advisor import config
+
+    saved = config.set_value(key, value)
+    typer.echo(f"{key} saved in {saved}")
+
+
+@config_app.command("get")
+@handled
+def config_get(key: Annotated[str, typer.Argument(help="studio.name or studio.contact")]) -> None:
+    """Print one setting (nothing if it is not set).
+
+    Example: advisor config get studio.name
+    """
+    from advisor import config
+
+    value = config.get(key)
+    if value is not None:
+        typer.echo(value)
+
+
+@config_app.command("list")
+@handled
+def config_list() -> None:
+    """List every setting with its value and what it is for.
+
+    Example: advisor config list
+    """
+    from advisor import config
+
+    values = config.load()
+    for key, meaning in config.KEYS.items():
+        typer.echo(f"{key} = {values.get(key, '')}    # {meaning}")
+    typer.echo(f"(stored in {config.path()})")
+
+
+@questionnaires_app.command("list")
+@handled
+def questionnaires_list() -> None:
+    """List the questionnaires.
+
+    Example: advisor questionnaires list
+    """
+    from advisor import questionnaire as qmod
+
+    for qid in qmod.available():
+        form = qmod.load(qid)
+        typer.echo(f"{form.id:8} {len(form.questions):3} questions  {form.title}")
+
+
+@questionnaires_app.command("show")
+@handled
+def questionnaires_show(
+    qid: Annotated[str, typer.Argument(metavar="ID", help="rider or fitter")],
+) -> None:
+    """Show every question of a questionnaire with its type, range and when it is asked.
+
+    Example: advisor questionnaires show fitter
+    """
+    from advisor import questionnaire as qmod
+    from advisor.render import browse
+
+    browse.questionnaire(qmod.load(qid), make_console())
+
+
+@rules_app.command("list")
+@handled
+def rules_list() -> None:
+    """List every rule: id, stage, what it does.
+
+    Example: advisor rules list
+    """
+    from advisor import knowledge
+    from advisor.render import browse
+
+    browse.rule_list(knowledge.load(), make_console())
+
+
+@rules_app.command("show")
+@handled
+def rules_show(rule_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Show one rule: description, conditions, effect and sources.
+
+    Example: advisor rules show fnd-hamstrings-pslr
+    """
+    from advisor import knowledge
+    from advisor.render import browse
+
+    kb = knowledge.load()
+    browse.rule(kb, _lookup(kb.rules, rule_id, "rule"), make_console())
+
+
+@rules_app.command("check")
+@handled
+def rules_check(
+    rules_dir: Annotated[
+        str | None,
+        typer.Option("--rules-dir", help="Check this rules folder instead of the bundled one."),
+    ] = None,
+) -> None:
+    """Lint the knowledge base; exit 1 with file:line problems if any.
+
+    Checks answer ids, choice values and thresholds against the questionnaires, catalog
+    and source ids, duplicate ids, and that some answer set can trigger every rule.
+
+    Example: advisor rules check
+    """
+    from pathlib import Path
+
+    from advisor import knowledge, lint, resources
+
+    root = Path(rules_dir) if rules_dir else resources.rules_dir()
+    if not root.is_dir():
+        raise AdvisorError([Problem(str(root), "is not a folder of rule files")])
+    kb = knowledge.load_dir(root)
+    problems = lint.check(kb)
+    for p in problems:
+        typer.echo(str(p))
+    if problems:
+        typer.echo(f"{len(problems)} problem(s) found.", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"OK: {len(kb.rules)} rules, {len(kb.findings)} findings, {len(kb.adjustments)} adjustments, "
+        f"{len(kb.exercises)} exercises checked."
+    )
+
+
+@exercises_app.command("list")
+@handled
+def exercises_list() -> None:
+    """List the exercise catalog.
+
+    Example: advisor exercises list
+    """
+    from advisor import knowledge
+
+    for ex in sorted(knowledge.load().exercises.values(), key=lambda e: (e.priority, e.id)):
+        typer.echo(f"{ex.id:26} {ex.level:9} {ex.name}")
+
+
+@exercises_app.command("show")
+@handled
+def exercises_show(exercise_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Show one exercise: steps, dose, progression, regression, equipment, cautions, sources.
+
+    Example: advisor exercises show deadbug
+    """
+    from advisor import knowledge
+    from advisor.render import browse
+
+    kb = knowledge.load()
+    browse.exercise(kb, _lookup(kb.exercises, exercise_id, "exercise"), make_console())
+
+
+def _lookup(items: dict[str, Any], key: str, kind: str) -> Any:
+    from advisor.errors import did_you_mean
+
+    if key not in items:
+        raise AdvisorError(
+            [
+                Problem(
+                    kind,
+                    f"unknown {kind} id '{key}'{did_you_mean(key, items)}; see 'advisor {kind}s list'",
+                )
+            ]
+        )
+    return items[key]

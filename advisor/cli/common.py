@@ -1,0 +1,107 @@
+"""What every command shares: the app, error handling in one place, the console, options."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from enum import Enum
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from advisor import __version__
+from advisor.errors import EXIT_INTERNAL, AdvisorError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handled(func: F) -> F:
+    """Turn every error into one stderr line per problem and an exit code, in one place."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AdvisorError as err:
+            if _state["debug"]:
+                raise
+            for problem in err.problems:
+                typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(err.exit_code) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            typer.echo("\nInterrupted.", err=True)
+            raise typer.Exit(130) from None
+        except Exception as ex:
+            if _state["debug"] or _is_cli_exception(ex):
+                raise
+            typer.echo(
+                f"advisor: internal error: {type(ex).__name__}: {ex} (run again with --debug for details)",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _is_cli_exception(ex: Exception) -> bool:
+    """Usage errors raised by the CLI framework itself, which it reports on its own."""
+    return type(ex).__module__.split(".")[0] in ("click", "typer")
+
+
+app = typer.Typer(
+    name="advisor",
+    help="Bike-fit and exercise advice for cyclists with back pain, with a graded physical-therapist referral.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+questionnaires_app = typer.Typer(help="Browse the questionnaires.", no_args_is_help=True)
+rules_app = typer.Typer(help="Browse and check the rules of the knowledge base.", no_args_is_help=True)
+exercises_app = typer.Typer(help="Browse the exercise catalog.", no_args_is_help=True)
+app.add_typer(questionnaires_app, name="questionnaires")
+app.add_typer(rules_app, name="rules")
+app.add_typer(exercises_app, name="exercises")
+
+_state = {"debug": False}
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class Paper(str, Enum):
+    a4 = "a4"
+    letter = "letter"
+
+
+REPORT_HELP = "Also write a report: .pdf, .html, .md or .json, by the file's extension."
+
+
+def make_console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    # rich honours NO_COLOR itself; keep lines readable on an 80-column terminal.
+    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"advisor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+DB_HELP = "The consultation database (default: the user data folder, or ADVISOR_DB)."

@@ -1,0 +1,199 @@
+"""Commands for a fitter's records: consult, clients, history, report, export, import."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from advisor.cli.common import (
+    DB_HELP,
+    REPORT_HELP,
+    AdvisorError,
+    OutputFormat,
+    Paper,
+    make_console,
+    app,
+    handled,
+)
+from advisor.errors import Problem
+
+
+@app.command()
+@handled
+def consult(
+    client: Annotated[str | None, typer.Option("--client", help="The client's name.")] = None,
+    answers: Annotated[
+        str | None, typer.Option("--answers", help="Record this answer file instead of asking the questions.")
+    ] = None,
+    report: Annotated[str | None, typer.Option("--report", help=REPORT_HELP)] = None,
+    paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    decline: Annotated[
+        list[str] | None, typer.Option("--decline", help="A recommendation id the client declines (repeatable).")
+    ] = None,
+    note: Annotated[
+        list[str] | None, typer.Option("--note", help="Why, for the --decline before it (repeatable).")
+    ] = None,
+    accept_all: Annotated[
+        bool, typer.Option("--accept-all", help="Record every recommendation as agreed (except any --decline).")
+    ] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the consultation saved when you stopped.")] = False,
+) -> None:
+    """Record a consultation: the fitter questionnaire (last visit's answers as defaults), the
+    advice, what the client agrees to, and the report.
+
+    Example: advisor consult --client "Zoë Ødegård" --report zoe.pdf
+    Example: advisor consult --client "Zoë Ødegård" --answers zoe.yaml --decline strap-stretch --note "hip pain"
+    """
+    from advisor import consult as consult_mod
+
+    console = make_console()
+
+    def read(prompt: str) -> str:
+        from rich.text import Text
+
+        return str(console.input(Text(prompt)))
+
+    # Decisions are asked at the end of an interactive consultation, or after --answers when a
+    # person is at the terminal; --decline, --accept-all or piped input record them as given.
+    interactive = not accept_all and (answers is None or sys.stdin.isatty())
+    try:
+        code = consult_mod.run(
+            console,
+            read,
+            client=client,
+            answers_file=answers,
+            report=report,
+            paper=paper.value,
+            db=db,
+            declines=decline or [],
+            notes=note or [],
+            resume=resume,
+            interactive_decisions=interactive,
+        )
+    except consult_mod.Interrupted:
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+@handled
+def clients(
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="text or json.")] = OutputFormat.text,
+) -> None:
+    """List the clients with their number of visits, last visit date and urgency.
+
+    Example: advisor clients
+    """
+    from advisor.store import Store
+
+    with Store(db) as store:
+        rows = store.clients()
+    if format is OutputFormat.json:
+        data = [
+            {
+                "name": r.name,
+                "visits": r.visits,
+                "last_visit": r.last_date.isoformat() if r.last_date else None,
+                "urgency": r.last_urgency,
+            }
+            for r in rows
+        ]
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not rows:
+        typer.echo("No clients yet. Record one with: advisor consult --client NAME")
+        return
+    width = max(len(r.name) for r in rows) + 2
+    typer.echo(f"{'Client':{width}} {'Visits':>6}  {'Last visit':10}  Urgency")
+    for r in rows:
+        last = r.last_date.isoformat() if r.last_date else "-"
+        typer.echo(f"{r.name:{width}} {r.visits:>6}  {last:10}  {r.last_urgency or '-'}")
+
+
+@app.command()
+@handled
+def history(
+    name: Annotated[str, typer.Argument(help="The client's name.")],
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="text or json.")] = OutputFormat.text,
+) -> None:
+    """A client's consultations: date, urgency, key measures and what changed since the visit before.
+
+    Example: advisor history "Zoë Ødegård" --format json
+    """
+    from advisor import history as history_mod
+    from advisor.store import Store
+
+    with Store(db) as store:
+        stored = store.client_name(name)
+        if stored is None:
+            raise AdvisorError([Problem(store.name, f"has no client named '{name}'; see 'advisor clients'")])
+        visits = store.history(stored)
+    if format is OutputFormat.json:
+        sys.stdout.write(json.dumps(history_mod.to_json(visits), ensure_ascii=False, indent=2) + "\n")
+    else:
+        for line in history_mod.to_lines(stored, visits):
+            typer.echo(line)
+
+
+@app.command("report")
+@handled
+def report_command(
+    consultation: Annotated[int, typer.Option("--consultation", help="The consultation id (see 'advisor history').")],
+    out: Annotated[str, typer.Option("--out", "-o", help=REPORT_HELP)],
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
+) -> None:
+    """Write the report of a stored consultation again.
+
+    Example: advisor report --consultation 12 --out zoe-2026-11-24.pdf
+    """
+    from advisor import consult as consult_mod
+    from advisor.store import Store
+
+    with Store(db) as store:
+        written = consult_mod.write_report(store, store.consultation(consultation), out, paper.value)
+    typer.echo(f"Report written to {written}")
+
+
+@app.command("export")
+@handled
+def export_command(
+    name: Annotated[str, typer.Argument(help="The client's name.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="The JSON file to write.")],
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+) -> None:
+    """Write every consultation of a client to one JSON file, to move them to another studio.
+
+    Example: advisor export "Zoë Ødegård" --out zoe.json
+    """
+    from advisor import transfer
+    from advisor.store import Store
+
+    with Store(db) as store:
+        written, count = transfer.export_client(store, name, out)
+    typer.echo(f"Exported {count} consultation{'s' if count != 1 else ''} to {written}")
+
+
+@app.command("import")
+@handled
+def import_command(
+    file: Annotated[str, typer.Argument(help="A file written by 'advisor export'.")],
+    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+) -> None:
+    """Add a client's consultations from an export file; visits already stored are skipped.
+
+    Example: advisor import zoe.json
+    """
+    from advisor import transfer
+    from advisor.store import Store
+
+    with Store(db) as store:
+        client, added, skipped = transfer.import_client(store, file)
+    extra = f" ({skipped} already there)" if skipped else ""
+    typer.echo(f"Imported {added} consultation{'s' if added != 1 else ''} for {client}{extra}")
