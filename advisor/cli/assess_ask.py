@@ -12,9 +12,9 @@ from advisor.cli.common import (
     REPORT_HELP,
     OutputFormat,
     Paper,
-    make_console,
     app,
     handled,
+    make_console,
 )
 
 

@@ -8,10 +8,10 @@ import typer
 
 from advisor.cli.common import (
     AdvisorError,
-    make_console,
     app,
     exercises_app,
     handled,
+    make_console,
     questionnaires_app,
     rules_app,
 )

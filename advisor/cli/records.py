@@ -14,9 +14,9 @@ from advisor.cli.common import (
     AdvisorError,
     OutputFormat,
     Paper,
-    make_console,
     app,
     handled,
+    make_console,
 )
 from advisor.errors import Problem
 
