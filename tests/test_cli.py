@@ -144,21 +144,27 @@ def test_exercises_list_and_show() -> None:
     assert "Regression:" in shown.stdout and "Cautions:" in shown.stdout
 
 
-def test_every_command_has_help_with_an_example() -> None:
-    for group, name in (
-        ("", "assess"),
-        ("questionnaires", "list"),
-        ("questionnaires", "show"),
-        ("rules", "list"),
-        ("rules", "show"),
-        ("rules", "check"),
-        ("exercises", "list"),
-        ("exercises", "show"),
-    ):
-        args = [a for a in (group, name, "--help") if a]
-        result = run(*args)
-        assert result.exit_code == 0, args
-        assert "Example: advisor" in result.stdout, args
+def all_commands() -> list[tuple[str, ...]]:
+    import typer.main
+
+    def walk(cmd: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+        subs = getattr(cmd, "commands", None)
+        if not subs:
+            return [path]
+        return [p for name, sub in subs.items() for p in walk(sub, (*path, name))]
+
+    return walk(typer.main.get_command(app))
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme() -> None:
+    commands = all_commands()
+    assert len(commands) >= 18
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in commands:
+        result = run(*command, "--help")
+        assert result.exit_code == 0, command
+        assert "Example: advisor" in result.stdout, command
+        assert f"advisor {' '.join(command)}" in readme or f"advisor {command[0]} " in readme, command
 
 
 def test_version() -> None:
