@@ -26,7 +26,7 @@ def assess(
         OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")
     ] = OutputFormat.text,
     explain: Annotated[bool, typer.Option("--explain", help="Add the rule trace: rule, source, answers used.")] = False,
-    report: Annotated[str | None, typer.Option("--report", help=REPORT_HELP)] = None,
+    report: Annotated[str | None, typer.Option("--report", metavar="PATH", help=REPORT_HELP)] = None,
     paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
 ) -> None:
     """Assess an answer file: referral, fit adjustments, exercises and what was not assessed.
@@ -56,14 +56,18 @@ def assess(
 @handled
 def ask(
     questionnaire: Annotated[
-        str | None, typer.Option("--questionnaire", "-q", help="rider (default) or fitter.")
+        str | None, typer.Option("--questionnaire", "-q", metavar="rider|fitter", help="rider (default) or fitter.")
     ] = None,
-    client: Annotated[str | None, typer.Option("--client", help="The client's name, for the record.")] = None,
+    client: Annotated[
+        str | None, typer.Option("--client", metavar="NAME", help="The client's name, for the record.")
+    ] = None,
     out: Annotated[
-        str | None, typer.Option("--out", "-o", help="Where to save the answers (default: answers-DATE.yaml).")
+        str | None,
+        typer.Option("--out", "-o", metavar="PATH", help="Where to save the answers (default: answers-DATE.yaml)."),
     ] = None,
     report: Annotated[
-        str | None, typer.Option("--report", help="Also write a report; the format follows the extension.")
+        str | None,
+        typer.Option("--report", metavar="PATH", help=REPORT_HELP),
     ] = None,
     paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
     resume: Annotated[

@@ -127,7 +127,7 @@ def rules_show(rule_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
 def rules_check(
     rules_dir: Annotated[
         str | None,
-        typer.Option("--rules-dir", help="Check this rules folder instead of the bundled one."),
+        typer.Option("--rules-dir", metavar="DIR", help="Check this rules folder instead of the bundled one."),
     ] = None,
 ) -> None:
     """Lint the knowledge base; exit 1 with file:line problems if any.

@@ -24,18 +24,20 @@ from advisor.errors import Problem
 @app.command()
 @handled
 def consult(
-    client: Annotated[str | None, typer.Option("--client", help="The client's name.")] = None,
+    client: Annotated[str | None, typer.Option("--client", metavar="NAME", help="The client's name.")] = None,
     answers: Annotated[
-        str | None, typer.Option("--answers", help="Record this answer file instead of asking the questions.")
+        str | None,
+        typer.Option("--answers", metavar="FILE", help="Record this answer file instead of asking the questions."),
     ] = None,
-    report: Annotated[str | None, typer.Option("--report", help=REPORT_HELP)] = None,
+    report: Annotated[str | None, typer.Option("--report", metavar="PATH", help=REPORT_HELP)] = None,
     paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
-    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
     decline: Annotated[
-        list[str] | None, typer.Option("--decline", help="A recommendation id the client declines (repeatable).")
+        list[str] | None,
+        typer.Option("--decline", metavar="ID", help="A recommendation id the client declines (repeatable)."),
     ] = None,
     note: Annotated[
-        list[str] | None, typer.Option("--note", help="Why, for the --decline before it (repeatable).")
+        list[str] | None, typer.Option("--note", metavar="TEXT", help="Why, for the --decline before it (repeatable).")
     ] = None,
     accept_all: Annotated[
         bool, typer.Option("--accept-all", help="Record every recommendation as agreed (except any --decline).")
@@ -46,6 +48,7 @@ def consult(
     advice, what the client agrees to, and the report.
 
     Example: advisor consult --client "Zoë Ødegård" --report zoe.pdf
+
     Example: advisor consult --client "Zoë Ødegård" --answers zoe.yaml --decline strap-stretch --note "hip pain"
     """
     from advisor import consult as consult_mod
@@ -82,7 +85,7 @@ def consult(
 @app.command()
 @handled
 def clients(
-    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="text or json.")] = OutputFormat.text,
 ) -> None:
     """List the clients with their number of visits, last visit date and urgency.
@@ -119,7 +122,7 @@ def clients(
 @handled
 def history(
     name: Annotated[str, typer.Argument(help="The client's name.")],
-    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="text or json.")] = OutputFormat.text,
 ) -> None:
     """A client's consultations: date, urgency, key measures and what changed since the visit before.
@@ -144,9 +147,11 @@ def history(
 @app.command("report")
 @handled
 def report_command(
-    consultation: Annotated[int, typer.Option("--consultation", help="The consultation id (see 'advisor history').")],
-    out: Annotated[str, typer.Option("--out", "-o", help=REPORT_HELP)],
-    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    consultation: Annotated[
+        int, typer.Option("--consultation", metavar="ID", help="The consultation id (see 'advisor history').")
+    ],
+    out: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help=REPORT_HELP)],
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
     paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
 ) -> None:
     """Write the report of a stored consultation again.
@@ -165,8 +170,8 @@ def report_command(
 @handled
 def export_command(
     name: Annotated[str, typer.Argument(help="The client's name.")],
-    out: Annotated[str, typer.Option("--out", "-o", help="The JSON file to write.")],
-    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    out: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help="The JSON file to write.")],
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
 ) -> None:
     """Write every consultation of a client to one JSON file, to move them to another studio.
 
@@ -184,7 +189,7 @@ def export_command(
 @handled
 def import_command(
     file: Annotated[str, typer.Argument(help="A file written by 'advisor export'.")],
-    db: Annotated[str | None, typer.Option("--db", help=DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
 ) -> None:
     """Add a client's consultations from an export file; visits already stored are skipped.
 
