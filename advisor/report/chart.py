@@ -9,7 +9,7 @@ from __future__ import annotations
 from advisor.report.diagram import Diagram, Role, Shape
 
 WIDTH, HEIGHT = 600, 220
-LEFT, RIGHT, TOP, BOTTOM = 60.0, 580.0, 20.0, 180.0
+LEFT, RIGHT, TOP, BOTTOM = 70.0, 530.0, 20.0, 180.0
 ROLES: tuple[tuple[Role, str], ...] = (("mark", "orange"), ("guide", "blue"))  # one colour per series
 
 
