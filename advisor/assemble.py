@@ -156,6 +156,8 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
                 )
             )
 
+    exercises = _drop_replaced(kb, exercises)
+
     not_assessed = [
         f"{area.name}: not assessed; answer {_ids_to_answer(area.condition, form)}"
         for area in kb.areas.values()
@@ -205,6 +207,22 @@ def _grouped(ms: list[_Merged], order: Any) -> list[tuple[str, list[_Merged]]]:
     for m in ms:
         groups[m.rule.target].append(m)
     return sorted(groups.items(), key=lambda kv: order(kv[0]))
+
+
+def _drop_replaced(kb: KnowledgeBase, exercises: list[out.Exercise]) -> list[out.Exercise]:
+    """A harder version advised (and allowed) takes the place of the easier one it replaces."""
+    advised = {e.id for e in exercises}
+    replaced = {r: e.id for e in exercises for r in kb.exercises[e.id].replaces if r in advised}
+    kept = []
+    for e in exercises:
+        if e.id in replaced:
+            continue
+        takes = [kb.exercises[r].name for r in kb.exercises[e.id].replaces if r in replaced]
+        if takes:
+            note = f"It takes the place of the {' and '.join(n.lower() for n in takes)}."
+            e = e.model_copy(update={"because": [*e.because, note]})
+        kept.append(e)
+    return kept
 
 
 def _tier_allows(tier: Tier, ex: Exercise) -> bool:

@@ -125,6 +125,7 @@ class Exercise(_Entry):
     regression: str
     equipment: list[Equipment] = []
     cautions: list[str] = Field(min_length=1)
+    replaces: list[str] = []  # easier exercises this one takes the place of when both are advised
     priority: int
     source: list[str] = Field(min_length=1)
 

@@ -53,6 +53,18 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
                 )
             )
 
+    for ex in kb.exercises.values():
+        for other in ex.replaces:
+            if other not in kb.exercises:
+                problems.append(
+                    Problem(
+                        ex.file,
+                        f"replaces unknown exercise '{other}'{did_you_mean(other, kb.exercises)}",
+                        ex.line,
+                        ex.id,
+                    )
+                )
+
     used = {r.target for r in kb.rules.values()}
     for section, label in (
         ("findings", "made"),

@@ -50,6 +50,11 @@ def test_safety_promises(answers: Answers, previous: Answers | None) -> None:
             assert ex.id != "braced-deadbug"
             assert ex.progression is not None and "band" not in ex.progression.lower()
 
+    # An exercise never appears beside the harder version that replaces it.
+    given_ids = {e.id for e in result.exercises}
+    for ex_id in given_ids:
+        assert not set(KB.exercises[ex_id].replaces) & given_ids, ex_id
+
     # 4. Pain below the knee: no strap stretch.
     if v.get("pain_below_knee") is True:
         assert "strap-stretch" not in [e.id for e in result.exercises]
