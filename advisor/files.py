@@ -26,8 +26,8 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None) -> N
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        # mkstemp makes owner-only files; without an explicit mode, give the usual one.
+        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
         os.replace(tmp, path)
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
@@ -35,6 +35,12 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None) -> N
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def free_path(path: Path) -> Path:

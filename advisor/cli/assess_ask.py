@@ -40,6 +40,8 @@ def assess(
     if report:
         report_mod.check_path(report)
     result = run_assessment(answers_mod.load(file))
+    # The report is written first, so it exists even if the output below goes nowhere.
+    written = report_mod.write(result, report, paper.value) if report else None
     if format is OutputFormat.json:
         data = result.to_json_dict()
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -47,8 +49,7 @@ def assess(
         from advisor.render import terminal
 
         terminal.render(result, make_console(), explain=explain)
-    if report:
-        written = report_mod.write(result, report, paper.value)
+    if written:
         typer.echo(f"Report written to {written}", err=format is OutputFormat.json)
 
 

@@ -46,6 +46,7 @@ def _heading(console: Console, title: str) -> None:
 
 def render(result: Assessment, console: Console, *, explain: bool = False) -> None:
     from rich.panel import Panel
+    from rich.table import Table
     from rich.text import Text
 
     ref = result.referral
@@ -57,12 +58,21 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
             style="bold",
         )
     )
-    body = Text()
-    body.append(ref.headline, style=style)
-    body.append("\n\n" + ref.advice + "\n\n")
-    body.append("Why:", style="bold")
+    from rich.console import Group
+
+    reasons = Table.grid(padding=(0, 1))
+    reasons.add_column(no_wrap=True)
+    reasons.add_column(overflow="fold")
     for reason in ref.reasons:
-        body.append(f"\n • {reason}")
+        reasons.add_row("•", Text(reason))
+    body = Group(
+        Text(ref.headline, style=style),
+        Text(""),
+        Text(ref.advice),
+        Text(""),
+        Text("Why:", style="bold"),
+        reasons,
+    )
     console.print(
         Panel(
             body,
@@ -79,7 +89,11 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
             for b in f.because:
                 console.print(_rows([("", b, "dim")], 3))
 
-    _heading(console, "Bike-fit adjustments (one change at a time, in this order)")
+    stop = ref.urgency in ("emergency", "urgent")
+    _heading(
+        console,
+        "Riding and the bike: what to do now" if stop else "Bike-fit adjustments (one change at a time, in this order)",
+    )
     for i, a in enumerate(result.adjustments, 1):
         console.print(Text(f" {i}. {a.name}", style="bold"))
         rows = [("What:", a.change, ""), ("Step:", a.step, ""), ("Check:", a.check, "")]
