@@ -112,7 +112,7 @@ def test_emergency_answer_stops_at_once_and_saves() -> None:
     out = result.stdout
     assert "EMERGENCY" in out and "stop here" in out
     assert "Question 2 of" not in out
-    assert out.index("EMERGENCY") < out.index("Bike-fit adjustments")
+    assert out.index("EMERGENCY") < out.index("Riding and the bike: what to do now")
     saved = yaml.safe_load(Path("a.yaml").read_text(encoding="utf-8"))
     assert saved["answers"] == {"rf_saddle_numbness_off_bike": True}
     assert Path("r.json").exists()

@@ -103,7 +103,7 @@ def test_every_example_runs_and_matches_its_tier(example: Path) -> None:
 def test_emergency_text_says_so_first() -> None:
     result = run("assess", str(EXAMPLES / "emergency-saddle-numbness-off-bike.yaml"))
     out = result.stdout
-    assert out.index("EMERGENCY") < out.index("Bike-fit adjustments")
+    assert out.index("EMERGENCY") < out.index("Riding and the bike: what to do now")
     assert "Stop riding until you have been assessed" in out
     assert "No exercises until a doctor has examined you" in out
 

@@ -101,6 +101,8 @@ def test_referral_comes_first_in_terminal_and_json(answers: Answers) -> None:
     terminal.render(result, console)
     text = console.export_text()
     first_line_of_advice = result.referral.headline
-    assert text.index(first_line_of_advice) < text.index("Bike-fit adjustments")
+    stop = result.referral.urgency in ("emergency", "urgent")
+    fit_heading = "Riding and the bike: what to do now" if stop else "Bike-fit adjustments"
+    assert text.index(first_line_of_advice) < text.index(fit_heading)
     keys = list(result.to_json_dict())
     assert keys.index("referral") < keys.index("findings") < keys.index("adjustments")
