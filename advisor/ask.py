@@ -115,7 +115,11 @@ def intro(console: Console, form: qmod.Questionnaire) -> None:
     console.print(Text(form.title, style="bold"))
     console.print(form.intro)
     console.print(
-        Text("Type ? for help with a question, 'back' to go back, Enter to skip an optional question.", style="dim")
+        Text(
+            "Type ? for help with a question, 'back' to go back, Enter to skip an optional question, "
+            "'quit' to stop and continue later.",
+            style="dim",
+        )
     )
 
 
@@ -141,6 +145,8 @@ def ask_questions(console: Console, read: Callable[[str], str], interview: Inter
         while True:
             line = read(_prompt(q, current))
             reply = interview.parse(q, line)
+            if reply.quit:
+                raise KeyboardInterrupt  # saved and explained like Ctrl-C
             if reply.help:
                 console.print(Text(q.help, style="cyan"))
                 continue

@@ -33,6 +33,7 @@ class Reply:
     keep: bool = False
     back: bool = False
     help: bool = False
+    quit: bool = False
     error: str | None = None
 
 
@@ -130,6 +131,8 @@ class Interview:
             return Reply(help=True)
         if word == "back":
             return Reply(back=True)
+        if word in ("quit", "exit"):
+            return Reply(quit=True)
         if not raw:
             if q.id in self.draft.answers:
                 return Reply(keep=True)

@@ -163,6 +163,14 @@ def test_back_returns_to_the_previous_question() -> None:
     assert saved == {"rf_saddle_numbness_off_bike": True}
 
 
+def test_quit_saves_a_draft_like_ctrl_c() -> None:
+    result = ask(lines=["n", "quit"])
+    assert result.exit_code == 130
+    assert "advisor ask --resume" in result.stdout
+    draft = drafts.load()
+    assert draft is not None and draft.answers == {"rf_saddle_numbness_off_bike": False}
+
+
 def test_back_at_the_first_question() -> None:
     result = ask(lines=["back"])
     assert "This is the first question." in result.stdout

@@ -34,7 +34,7 @@ def _rows(rows: list[tuple[str, str, str]], indent: int) -> RenderableType:
     grid.add_column(overflow="fold")
     for label, value, style in rows:
         grid.add_row(Text(label, style="bold" if style == "" else style), Text(value, style=style))
-    return Padding(grid, (0, 0, 0, indent))
+    return Padding(grid, (0, 0, 0, indent), expand=False)
 
 
 def _heading(console: Console, title: str) -> None:
