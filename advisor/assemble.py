@@ -40,124 +40,93 @@ class _Merged:
                 self.findings.append(f)
 
 
-def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: list[Firing]) -> out.Assessment:
-    merged: dict[str, _Merged] = {}
-    for firing in firings:
-        merged.setdefault(firing.rule.id, _Merged(firing.rule)).add(firing)
-    # Firing order is not promised: put what each rule matched in a fixed order.
-    order = {qid: i for i, qid in enumerate(form.ids())}
-    for m in merged.values():
-        m.answers = dict(sorted(m.answers.items(), key=lambda kv: order.get(kv[0], len(order))))
-        m.findings.sort()
-    fired = sorted(merged.values(), key=lambda m: (STAGE_ORDER[m.rule.stage], m.rule.id))
+@dataclass
+class _Why:
+    """Why a recommendation is made: reasons, rule ids and the answers behind them."""
 
-    def because(m: _Merged) -> str:
+    because: list[str]
+    rules: list[str]
+    answers: dict[str, Any]
+
+
+class _Firings:
+    """The firings of one assessment, merged per rule, in a fixed order, with their reasons."""
+
+    def __init__(self, kb: KnowledgeBase, form: Questionnaire, firings: list[Firing]) -> None:
+        self.kb, self.form = kb, form
+        merged: dict[str, _Merged] = {}
+        for firing in firings:
+            merged.setdefault(firing.rule.id, _Merged(firing.rule)).add(firing)
+        # Firing order is not promised: put what each rule matched in a fixed order.
+        order = {qid: i for i, qid in enumerate(form.ids())}
+        for m in merged.values():
+            m.answers = dict(sorted(m.answers.items(), key=lambda kv: order.get(kv[0], len(order))))
+            m.findings.sort()
+        self.fired = sorted(merged.values(), key=lambda m: (STAGE_ORDER[m.rule.stage], m.rule.id))
+        self.by_action: dict[str, list[_Merged]] = defaultdict(list)
+        for m in self.fired:
+            self.by_action[m.rule.action].append(m)
+        # The answers behind each finding, so a recommendation made from findings can name
+        # the answers that led to it (findings are made in an earlier stage, in this order).
+        self._behind_finding: dict[str, dict[str, Any]] = defaultdict(dict)
+        for m in self.by_action["finding"]:
+            self._behind_finding[m.rule.target].update(self.behind([m]))
+
+    def because(self, m: _Merged) -> str:
+        """The rule's explanation, with the answers that made it fire."""
         if not m.answers:
             return m.rule.because
-        shown = ", ".join(f"{qid}: {form.question(qid).format_value(v)}" for qid, v in m.answers.items())
+        shown = ", ".join(f"{qid}: {self.form.question(qid).format_value(v)}" for qid, v in m.answers.items())
         return f"{m.rule.because} ({shown})"
 
-    by_action: dict[str, list[_Merged]] = defaultdict(list)
-    for m in fired:
-        by_action[m.rule.action].append(m)
-
-    # The answers behind each finding, so a recommendation made from findings can name
-    # the answers that led to it (findings are made in an earlier stage, in this order).
-    behind_finding: dict[str, dict[str, Any]] = defaultdict(dict)
-
-    def behind(ms: list[_Merged]) -> dict[str, Any]:
+    def behind(self, ms: list[_Merged]) -> dict[str, Any]:
         found: dict[str, Any] = {}
         for m in ms:
             for fid in m.findings:
-                found.update(behind_finding[fid])
+                found.update(self._behind_finding[fid])
             found.update(m.answers)
         return dict(sorted(found.items()))
 
-    for m in by_action["finding"]:
-        behind_finding[m.rule.target].update(behind([m]))
+    def why(self, ms: list[_Merged]) -> _Why:
+        return _Why([self.because(m) for m in ms], [m.rule.id for m in ms], self.behind(ms))
 
-    tier = _tier(kb, by_action["refer"])
-    referral_rules = [m for m in by_action["refer"] if m.rule.target == tier.id]
+    def holds_on(self, action: str) -> dict[str, _Merged]:
+        """Safety holds by the id they hold back."""
+        return {m.rule.target: m for m in self.by_action[action]}
+
+    def trace(self) -> list[out.TraceEntry]:
+        return [
+            out.TraceEntry(
+                rule=m.rule.id,
+                stage=m.rule.stage,
+                effect=f"{m.rule.action}: {m.rule.target}",
+                source=list(m.rule.source),
+                answers=m.answers,
+                findings=m.findings,
+            )
+            for m in self.fired
+        ]
+
+
+def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: list[Firing]) -> out.Assessment:
+    f = _Firings(kb, form, firings)
+    tier = _tier(kb, f.by_action["refer"])
+    referral_rules = [m for m in f.by_action["refer"] if m.rule.target == tier.id]
     referral = out.Referral(
         urgency=tier.id,
         title=tier.title,
         headline=tier.headline,
         advice=tier.advice,
-        reasons=[because(m) for m in referral_rules],
+        reasons=[f.because(m) for m in referral_rules],
         rules=[m.rule.id for m in referral_rules],
     )
-
     findings = [
-        out.Finding(
-            id=fid,
-            name=kb.findings[fid].name,
-            summary=kb.findings[fid].summary,
-            because=[because(m) for m in ms],
-            rules=[m.rule.id for m in ms],
-            answers=behind(ms),
-        )
-        for fid, ms in _grouped(by_action["finding"], lambda fid: (kb.findings[fid].priority, fid))
+        out.Finding(id=fid, name=kb.findings[fid].name, summary=kb.findings[fid].summary, **_why_fields(f.why(ms)))
+        for fid, ms in _grouped(f.by_action["finding"], lambda fid: (kb.findings[fid].priority, fid))
     ]
-
     withheld: list[out.Withheld] = []
-    holds_ex = {m.rule.target: m for m in by_action["withhold_exercise"]}
-    holds_adj = {m.rule.target: m for m in by_action["withhold_adjustment"]}
-
-    # Adjustments: safety holds, then the tier's policy, then conflicts.
-    adj_groups = dict(_grouped(by_action["adjust"], lambda aid: (kb.adjustments[aid].priority, aid)))
-    for aid in list(adj_groups):
-        if aid in holds_adj:
-            hold = holds_adj[aid]
-            withheld.append(
-                out.Withheld(
-                    kind="adjustment",
-                    id=aid,
-                    name=kb.adjustments[aid].name,
-                    reason=because(hold),
-                    rule=hold.rule.id,
-                )
-            )
-            del adj_groups[aid]
-    adjustments: list[out.Adjustment]
-    if tier.fit == "stop":
-        for aid in adj_groups:
-            withheld.append(_tier_hold("adjustment", aid, kb.adjustments[aid].name, tier))
-        stop = kb.adjustments[STOP_RIDING]
-        adjustments = [_adjustment(stop, _Why(referral.reasons, referral.rules, behind(referral_rules)))]
-    else:
-        adj_why = {
-            aid: _Why([because(m) for m in ms], [m.rule.id for m in ms], behind(ms)) for aid, ms in adj_groups.items()
-        }
-        _resolve_conflicts(kb, adj_why)
-        adjustments = [
-            _adjustment(kb.adjustments[aid], why)
-            for aid, why in sorted(adj_why.items(), key=lambda kv: (kb.adjustments[kv[0]].priority, kv[0]))
-        ]
-
-    # Exercises: safety holds, then the tier's policy.
-    equipment = answers.values.get("equipment")
-    exercises: list[out.Exercise] = []
-    for eid, ms in _grouped(by_action["exercise"], lambda eid: (kb.exercises[eid].priority, eid)):
-        ex = kb.exercises[eid]
-        if eid in holds_ex:
-            hold = holds_ex[eid]
-            withheld.append(
-                out.Withheld(kind="exercise", id=eid, name=ex.name, reason=because(hold), rule=hold.rule.id)
-            )
-        elif not _tier_allows(tier, ex):
-            withheld.append(_tier_hold("exercise", eid, ex.name, tier))
-        else:
-            exercises.append(
-                _exercise(
-                    ex,
-                    tier,
-                    equipment,
-                    _Why([because(m) for m in ms], [m.rule.id for m in ms], behind(ms)),
-                )
-            )
-
-    exercises = _drop_replaced(kb, exercises)
-
+    adjustments = _adjustments(f, tier, referral_rules, withheld)
+    exercises = _exercises(f, tier, answers.values.get("equipment"), withheld)
     not_assessed = [
         f"{area.name}: not assessed; answer {_ids_to_answer(area.condition, form)}"
         for area in kb.areas.values()
@@ -168,17 +137,6 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
         weeks=tier.reassess_weeks,
         date=answers.date + dt.timedelta(weeks=tier.reassess_weeks) if tier.reassess_weeks else None,
     )
-    trace = [
-        out.TraceEntry(
-            rule=m.rule.id,
-            stage=m.rule.stage,
-            effect=f"{m.rule.action}: {m.rule.target}",
-            source=list(m.rule.source),
-            answers=m.answers,
-            findings=m.findings,
-        )
-        for m in fired
-    ]
     return out.Assessment(
         questionnaire=answers.questionnaire,
         client=answers.client,
@@ -191,8 +149,58 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
         not_assessed=not_assessed,
         reassess=reassess,
         answers={qid: answers.values[qid] for qid in form.ids() if qid in answers.values},
-        trace=trace,
+        trace=f.trace(),
     )
+
+
+def _adjustments(
+    f: _Firings, tier: Tier, referral_rules: list[_Merged], withheld: list[out.Withheld]
+) -> list[out.Adjustment]:
+    """Safety holds first, then the tier's policy, then conflicts; in declared order."""
+    kb = f.kb
+    holds_adj = f.holds_on("withhold_adjustment")
+    groups = dict(_grouped(f.by_action["adjust"], lambda aid: (kb.adjustments[aid].priority, aid)))
+    for aid in list(groups):
+        if aid in holds_adj:
+            hold = holds_adj[aid]
+            name = kb.adjustments[aid].name
+            withheld.append(
+                out.Withheld(kind="adjustment", id=aid, name=name, reason=f.because(hold), rule=hold.rule.id)
+            )
+            del groups[aid]
+    if tier.fit == "stop":
+        for aid in groups:
+            withheld.append(_tier_hold("adjustment", aid, kb.adjustments[aid].name, tier))
+        return [_adjustment(kb.adjustments[STOP_RIDING], f.why(referral_rules))]
+    reasons = {aid: f.why(ms) for aid, ms in groups.items()}
+    _resolve_conflicts(kb, reasons)
+    ordered = sorted(reasons.items(), key=lambda kv: (kb.adjustments[kv[0]].priority, kv[0]))
+    return [_adjustment(kb.adjustments[aid], why) for aid, why in ordered]
+
+
+def _exercises(
+    f: _Firings, tier: Tier, equipment: list[str] | None, withheld: list[out.Withheld]
+) -> list[out.Exercise]:
+    """Safety holds first, then the tier's policy, then harder versions replace easier ones."""
+    kb = f.kb
+    holds_ex = f.holds_on("withhold_exercise")
+    exercises: list[out.Exercise] = []
+    for eid, ms in _grouped(f.by_action["exercise"], lambda eid: (kb.exercises[eid].priority, eid)):
+        ex = kb.exercises[eid]
+        if eid in holds_ex:
+            hold = holds_ex[eid]
+            withheld.append(
+                out.Withheld(kind="exercise", id=eid, name=ex.name, reason=f.because(hold), rule=hold.rule.id)
+            )
+        elif not _tier_allows(tier, ex):
+            withheld.append(_tier_hold("exercise", eid, ex.name, tier))
+        else:
+            exercises.append(_exercise(ex, tier, equipment, f.why(ms)))
+    return _drop_replaced(kb, exercises)
+
+
+def _why_fields(why: _Why) -> dict[str, Any]:
+    return {"because": why.because, "rules": why.rules, "answers": why.answers}
 
 
 def _tier(kb: KnowledgeBase, refer: list[_Merged]) -> Tier:
@@ -239,15 +247,6 @@ def _tier_hold(kind: str, item_id: str, name: str, tier: Tier) -> out.Withheld:
     else:
         reason = "Held back until a doctor has examined you: no exercises and no bike changes for now."
     return out.Withheld(kind=kind, id=item_id, name=name, reason=reason, rule=f"tier-{tier.id}")
-
-
-@dataclass
-class _Why:
-    """Why a recommendation is made: reasons, rule ids and the answers behind them."""
-
-    because: list[str]
-    rules: list[str]
-    answers: dict[str, Any]
 
 
 def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
