@@ -43,21 +43,22 @@ def rule_list(kb: KnowledgeBase, console: Console) -> None:
 def rule(kb: KnowledgeBase, r: RuleDef, console: Console) -> None:
     from rich.text import Text
 
+    from advisor.render.terminal import rows
+
     console.print(Text(r.id, style="bold"))
-    console.print(f"Stage:       {r.stage}")
-    console.print(f"Effect:      {r.action}: {r.target}")
-    console.print(f"Description: {r.description}")
-    console.print(f"Explains:    {r.because}")
-    console.print("When:")
-    if r.condition.items:
-        for c in r.condition.items:
-            console.print(f"  - {c.describe()}")
-    else:
-        console.print("  - always")
-    console.print("Sources:")
-    for sid in r.source:
-        src = kb.sources[sid]
-        console.print(f"  [{sid}] {src.title} {src.url}".rstrip())
+    when = [c.describe() for c in r.condition.items] or ["always"]
+    lines = [
+        ("Stage:", r.stage, ""),
+        ("Effect:", f"{r.action}: {r.target}", ""),
+        ("Description:", r.description, ""),
+        ("Explains:", r.because, ""),
+        *[("When:" if i == 0 else "", f"- {c}", "") for i, c in enumerate(when)],
+        *[
+            ("Sources:" if i == 0 else "", f"[{sid}] {kb.sources[sid].title} {kb.sources[sid].url}".rstrip(), "")
+            for i, sid in enumerate(r.source)
+        ],
+    ]
+    console.print(rows(lines, 0))
     console.print(Text(f"Defined in {r.file}:{r.line}", style="dim"))
 
 

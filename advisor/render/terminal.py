@@ -23,7 +23,7 @@ BORDER_STYLE = {"emergency": "red", "urgent": "red", "soon": "yellow", "routine"
 DISCLAIMER = "This advice is not a medical diagnosis and does not replace a physical therapist or doctor."
 
 
-def _rows(rows: list[tuple[str, str, str]], indent: int) -> RenderableType:
+def rows(items: list[tuple[str, str, str]], indent: int) -> RenderableType:
     """Label/value rows with a hanging indent: wrapped text stays under its value."""
     from rich.padding import Padding
     from rich.table import Table
@@ -32,7 +32,7 @@ def _rows(rows: list[tuple[str, str, str]], indent: int) -> RenderableType:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
-    for label, value, style in rows:
+    for label, value, style in items:
         grid.add_row(Text(label, style="bold" if style == "" else style), Text(value, style=style))
     return Padding(grid, (0, 0, 0, indent), expand=False)
 
@@ -85,9 +85,9 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
     if result.findings:
         _heading(console, "What your answers show")
         for f in result.findings:
-            console.print(_rows([("•", f"{f.name}: {f.summary}", "")], 1))
+            console.print(rows([("•", f"{f.name}: {f.summary}", "")], 1))
             for b in f.because:
-                console.print(_rows([("", b, "dim")], 3))
+                console.print(rows([("", b, "dim")], 3))
 
     stop = ref.urgency in ("emergency", "urgent")
     _heading(
@@ -96,9 +96,9 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
     )
     for i, a in enumerate(result.adjustments, 1):
         console.print(Text(f" {i}. {a.name}", style="bold"))
-        rows = [("What:", a.change, ""), ("Step:", a.step, ""), ("Check:", a.check, "")]
-        rows += [("Why:", b, "dim") for b in a.because]
-        console.print(_rows(rows, 4))
+        lines = [("What:", a.change, ""), ("Step:", a.step, ""), ("Check:", a.check, "")]
+        lines += [("Why:", b, "dim") for b in a.because]
+        console.print(rows(lines, 4))
     if not result.adjustments:
         console.print(" None needed from your answers.")
 
@@ -110,31 +110,31 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
             console.print(" No exercises suggested from your answers.")
     for i, e in enumerate(result.exercises, 1):
         console.print(Text.assemble((f" {i}. {e.name}", "bold"), f"  ({e.target})"))
-        rows = [("Dose:", e.dose, "")]
-        rows += [("Steps:" if n == 1 else "", f"{n}. {step}", "") for n, step in enumerate(e.steps, 1)]
+        lines = [("Dose:", e.dose, "")]
+        lines += [("Steps:" if n == 1 else "", f"{n}. {step}", "") for n, step in enumerate(e.steps, 1)]
         if e.progression:
-            rows.append(("Harder:", e.progression, ""))
-        rows.append(("Easier:", e.regression, ""))
+            lines.append(("Harder:", e.progression, ""))
+        lines.append(("Easier:", e.regression, ""))
         if e.equipment:
-            rows.append(("Needs:", ", ".join(e.equipment), ""))
-        rows += [("Caution:", c, "yellow") for c in e.cautions]
-        rows += [("Why:", b, "dim") for b in e.because]
-        console.print(_rows(rows, 4))
+            lines.append(("Needs:", ", ".join(e.equipment), ""))
+        lines += [("Caution:", c, "yellow") for c in e.cautions]
+        lines += [("Why:", b, "dim") for b in e.because]
+        console.print(rows(lines, 4))
 
     held = [w for w in result.withheld if not w.rule.startswith("tier-")]
     if held:
         _heading(console, "Held back for safety")
         for w in held:
-            console.print(_rows([("•", f"{w.name}: {w.reason}", "")], 1))
+            console.print(rows([("•", f"{w.name}: {w.reason}", "")], 1))
 
     _heading(console, "When to re-assess")
     when = f" (by {result.reassess.date.isoformat()})" if result.reassess.date else ""
-    console.print(_rows([("", result.reassess.advice + when, "")], 0))
+    console.print(rows([("", result.reassess.advice + when, "")], 0))
 
     _heading(console, "Not assessed")
     if result.not_assessed:
         for item in result.not_assessed:
-            console.print(_rows([("•", item, "")], 1))
+            console.print(rows([("•", item, "")], 1))
     else:
         console.print(" Everything the advisor can judge was answered.")
 
@@ -153,7 +153,7 @@ def render_trace(result: Assessment, console: Console) -> None:
         used = [f"{k}={_short(v)}" for k, v in t.answers.items()]
         if t.findings:
             used.append("findings: " + ", ".join(t.findings))
-        console.print(_rows([("uses:", "; ".join(used) or "nothing (always applies)", "dim")], 4))
+        console.print(rows([("uses:", "; ".join(used) or "nothing (always applies)", "dim")], 4))
 
 
 def _short(value: object) -> str:
