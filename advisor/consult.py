@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor import drafts, followup, knowledge
+from advisor import drafts, knowledge
 from advisor import questionnaire as qmod
 from advisor.answers import Answers
 from advisor.assessment import Assessment
@@ -248,26 +248,8 @@ def _interview(
 
 def write_report(store: Store, visit: Consultation, path: str, paper: str) -> Path:
     """Write a stored consultation's report, with what was agreed and what changed since the visit before."""
-    from advisor import config
     from advisor import report as report_mod
-    from advisor.files import write_atomic
-    from advisor.report import model
 
-    target = report_mod.check_path(path)
+    earlier = [c for c in store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
     result = Assessment.model_validate(visit.result)
-    if target.suffix.lower() == ".json":
-        data = report_mod.render(result, ".json")
-    else:
-        earlier = [c for c in store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
-        built = model.build(
-            result,
-            followup.with_follow_up(result.questionnaire),
-            knowledge.load(),
-            config.load(),
-            paper,
-            decisions=visit.decisions,
-            earlier_visits=earlier,
-        )
-        data = report_mod.render_model(built, target.suffix)
-    write_atomic(target, data)
-    return target
+    return report_mod.write(result, path, paper, decisions=visit.decisions, earlier_visits=earlier)

@@ -11,7 +11,7 @@ from advisor.errors import AdvisorError, Problem
 from advisor.files import write_atomic
 
 if TYPE_CHECKING:
-    from advisor.report import model
+    from advisor.store import Consultation, Decision
 
 FORMATS = (".pdf", ".html", ".md", ".json")
 
@@ -34,21 +34,33 @@ def check_path(path: str) -> Path:
     return target
 
 
-def render(result: Assessment, suffix: str, paper: str = "a4") -> bytes:
-    """The report in the format named by ``suffix`` ('.pdf', '.html', '.md' or '.json')."""
+def render(
+    result: Assessment,
+    suffix: str,
+    paper: str = "a4",
+    decisions: list[Decision] | None = None,
+    earlier_visits: list[Consultation] | None = None,
+) -> bytes:
+    """The report in the format named by ``suffix`` ('.pdf', '.html', '.md' or '.json').
+
+    ``decisions`` and ``earlier_visits`` come from a stored consultation: the report then
+    shows what was agreed and what changed since the visit before.
+    """
     suffix = suffix.lower()
     if suffix == ".json":
         return (json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     from advisor import config, followup, knowledge
     from advisor.report import model
 
-    report = model.build(result, followup.with_follow_up(result.questionnaire), knowledge.load(), config.load(), paper)
-    return render_model(report, suffix)
-
-
-def render_model(report: model.Report, suffix: str) -> bytes:
-    """A built report model in the format named by ``suffix`` ('.pdf', '.html' or '.md')."""
-    suffix = suffix.lower()
+    report = model.build(
+        result,
+        followup.with_follow_up(result.questionnaire),
+        knowledge.load(),
+        config.load(),
+        paper,
+        decisions=decisions,
+        earlier_visits=earlier_visits,
+    )
     if suffix == ".html":
         from advisor.report import html
 
@@ -62,7 +74,13 @@ def render_model(report: model.Report, suffix: str) -> bytes:
     return pdf.render(report)
 
 
-def write(result: Assessment, path: str, paper: str = "a4") -> Path:
+def write(
+    result: Assessment,
+    path: str,
+    paper: str = "a4",
+    decisions: list[Decision] | None = None,
+    earlier_visits: list[Consultation] | None = None,
+) -> Path:
     target = check_path(path)
-    write_atomic(target, render(result, target.suffix, paper))
+    write_atomic(target, render(result, target.suffix, paper, decisions, earlier_visits))
     return target
