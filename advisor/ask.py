@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
@@ -50,8 +50,12 @@ def run(
 
     if report:
         report_mod.check_path(report)
-    draft = _start(console, read, questionnaire=questionnaire, client=client, out=out, report=report, resume=resume)
-    draft.paper = paper if report or not resume else draft.paper
+    draft = _start(console, read, questionnaire=questionnaire, client=client, resume=resume)
+    # Options given now win over those saved with a draft.
+    if out:
+        draft.out = out
+    if report:
+        draft.report, draft.paper = report, paper
     form = qmod.load(draft.questionnaire)
     interview = Interview(form, knowledge.load(), draft)
     if not draft.answers:
@@ -59,13 +63,18 @@ def run(
     try:
         stop = ask_questions(console, read, interview)
     except (KeyboardInterrupt, EOFError):
-        saved = drafts.save(draft)
-        console.print()
-        count = len(draft.answers)
-        console.print(f"Stopped. Your {count} answer{'s' if count != 1 else ''} so far are saved in {saved}.")
-        console.print(f"To resume where you left off, run:  {RESUME_COMMAND}")
-        raise Interrupted from None
+        save_and_stop(console, draft, "ask", RESUME_COMMAND)
     return _finish(console, read, interview, stop)
+
+
+def save_and_stop(console: Console, draft: Draft, kind: str, resume_command: str) -> NoReturn:
+    """Save the interview so far, say how to continue, and stop (exit code 130)."""
+    saved = drafts.save(draft, kind)
+    count = len(draft.answers)
+    console.print()
+    console.print(f"Stopped. {count} answer{'s' if count != 1 else ''} so far are saved in {saved}.", markup=False)
+    console.print(f"To resume where you left off, run:  {resume_command}")
+    raise Interrupted
 
 
 def _start(
@@ -74,8 +83,6 @@ def _start(
     *,
     questionnaire: str | None,
     client: str | None,
-    out: str | None,
-    report: str | None,
     resume: bool,
 ) -> Draft:
     existing = drafts.load()
@@ -88,10 +95,6 @@ def _start(
             f"Resuming the {existing.questionnaire} questionnaire saved {existing.saved_at} "
             f"({len(existing.answers)} answers)."
         )
-        if out:
-            existing.out = out
-        if report:
-            existing.report = report
         return existing
     if existing is not None and existing.answers:
         try:
@@ -106,7 +109,7 @@ def _start(
         console.print("Starting a new questionnaire; the old draft will be replaced.")
     qid = questionnaire or "rider"
     qmod.load(qid)  # an unknown questionnaire is an error before anything is asked
-    return Draft(questionnaire=qid, client=client, date=dt.date.today(), out=out, report=report)
+    return Draft(questionnaire=qid, client=client, date=dt.date.today())
 
 
 def intro(console: Console, form: qmod.Questionnaire) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from advisor import drafts, knowledge
 from advisor import questionnaire as qmod
 from advisor.answers import Answers
+from advisor.ask import Interrupted
 from advisor.assessment import Assessment
 from advisor.drafts import Draft
 from advisor.errors import AdvisorError, Problem, did_you_mean
@@ -30,10 +31,6 @@ KIND = "consult"
 NOT_DECLINABLE = {"stop-riding-until-assessed"}
 # Asked afresh at every visit rather than offered from the last one.
 NOT_CARRIED_OVER = ("rf_", "easy_exercises")
-
-
-class Interrupted(Exception):
-    """Ctrl-C or end of input during a consultation: the draft is saved."""
 
 
 def recommendations(result: Assessment) -> list[tuple[str, str, str]]:
@@ -205,7 +202,7 @@ def _interview(
     paper: str,
     db: str | None,
 ) -> tuple[Answers, Any]:
-    from advisor.ask import ask_questions, draft_answers, intro
+    from advisor.ask import ask_questions, draft_answers, intro, save_and_stop
     from advisor.interview import Interview
 
     form = qmod.load("fitter")
@@ -238,10 +235,7 @@ def _interview(
     try:
         stop = ask_questions(console, read, interview, KIND)
     except (KeyboardInterrupt, EOFError):
-        saved = drafts.save(draft, KIND)
-        console.print(f"\nStopped. The consultation so far is saved in {saved}.", markup=False)
-        console.print("To resume where you left off, run:  advisor consult --resume")
-        raise Interrupted from None
+        save_and_stop(console, draft, KIND, "advisor consult --resume")
     _, answers = draft_answers(interview)
     return answers, stop
 
