@@ -115,9 +115,14 @@ def with_follow_up(qid: str) -> Questionnaire:
     fitter = load("fitter")
     extra = [derived_question(d, fitter.question(d.source)) for d in defs]
     section = Section(id="follow_up_derived", title=title, questions=extra)
-    extended = form.model_copy(update={"sections": [*form.sections, section], "questions": [*form.questions, *extra]})
-    extended.__dict__.pop("_cache", None)  # the copy must index its own questions
-    return extended
+    return Questionnaire(
+        id=form.id,
+        title=form.title,
+        intro=form.intro,
+        sections=[*form.sections, section],
+        questions=[*form.questions, *extra],
+        file=form.file,
+    )
 
 
 def _line(raw: Any, index: int) -> int | None:

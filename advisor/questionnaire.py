@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from advisor import resources
 from advisor.conditions import ConditionParser, Group
@@ -127,6 +127,13 @@ class Questionnaire(BaseModel):
     sections: list[Section]
     questions: list[Question]
     file: str
+    # Built once from ``questions``; build a new Questionnaire (not model_copy) to change them.
+    _by_id: dict[str, Question] = PrivateAttr(default_factory=dict)
+    _ids: list[str] = PrivateAttr(default_factory=list)
+
+    def model_post_init(self, __context: Any) -> None:
+        self._by_id = {q.id: q for q in self.questions}
+        self._ids = [q.id for q in self.questions]
 
     def question(self, qid: str) -> Question:
         return self._by_id[qid]
@@ -134,16 +141,8 @@ class Questionnaire(BaseModel):
     def get(self, qid: str) -> Question | None:
         return self._by_id.get(qid)
 
-    @property
-    def _by_id(self) -> dict[str, Question]:
-        cache_ = self.__dict__.get("_cache")
-        if cache_ is None:
-            cache_ = {q.id: q for q in self.questions}
-            self.__dict__["_cache"] = cache_
-        return cache_
-
     def ids(self) -> list[str]:
-        return [q.id for q in self.questions]
+        return list(self._ids)
 
     def section_intro(self, section_id: str) -> str:
         return next((s.intro for s in self.sections if s.id == section_id), "")
