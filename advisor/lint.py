@@ -43,7 +43,7 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
         problems += _check_condition(area.condition, area.file, area.id, questions, kb, produced)
 
     for rule in kb.rules.values():
-        if not any(_reachable(rule.condition, form, kb) for form in forms):
+        if not any(_reachable(rule.condition, form, produced) for form in forms):
             problems.append(
                 Problem(
                     rule.file,
@@ -200,7 +200,7 @@ def _test_problem(t: AnswerTest, q: Question) -> str | None:
     return None
 
 
-def _reachable(cond: Condition, form: Questionnaire, kb: KnowledgeBase) -> bool:
+def _reachable(cond: Condition, form: Questionnaire, produced: set[str]) -> bool:
     """Is there any answer set (and set of findings) of this questionnaire that satisfies cond?"""
     answer_ids: list[str] = []
     findings: list[str] = []
@@ -220,7 +220,6 @@ def _reachable(cond: Condition, form: Questionnaire, kb: KnowledgeBase) -> bool:
             candidates.append([_MISSING])
             continue
         candidates.append([_MISSING, *_values(q, thresholds.get(qid, set()))])
-    produced = {r.target for r in kb.rules.values() if r.action == "finding"}
     finding_options = [[False, True] if f in produced else [False] for f in findings]
     total = 1
     for opts in candidates + finding_options:

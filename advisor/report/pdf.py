@@ -14,7 +14,6 @@ from advisor.report.model import Report
 from advisor.report.pdf_layout import (
     ACCENT,
     FONT,
-    FONTS,
     INK,
     LINE,
     MUTED,
@@ -22,7 +21,7 @@ from advisor.report.pdf_layout import (
     block,
     draw_diagram,
     keep,
-    pdf_class,
+    new_pdf,
     table_row,
 )
 
@@ -35,12 +34,7 @@ TIER_RGB = {
 
 
 def render(report: Report) -> bytes:
-    t = SafeText()
-    pdf = pdf_class()(format="A4" if report.paper == "a4" else "letter")
-    pdf.set_margins(15, 12, 15)
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font(FONT, "", str(FONTS / "AdvisorSans.ttf"))
-    pdf.add_font(FONT, "B", str(FONTS / "AdvisorSans-Bold.ttf"))
+    pdf, t = new_pdf(report.paper)
     pdf.set_title(t(report.title))
     pdf.set_creator("bikefit-advisor")
     pdf.footer_text = t(f"{report.client or 'Bike-fit report'} · {report.date.isoformat()} · not medical advice")

@@ -19,25 +19,17 @@ INK, MUTED, LINE, ACCENT = (15, 23, 42), (71, 85, 105), (203, 213, 225), (194, 6
 GUIDE = (37, 99, 235)
 
 
-@cache
-def font_cmap() -> frozenset[int]:
-    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
-
-    font = TTFont(str(FONTS / "AdvisorSans.ttf"), lazy=True)
-    return frozenset(font.getBestCmap())
-
-
 class SafeText:
     """Replaces characters the font cannot draw, and remembers that it did."""
 
-    def __init__(self) -> None:
+    def __init__(self, drawable: frozenset[int]) -> None:
+        self.drawable = drawable
         self.replaced = False
 
     def __call__(self, text: str) -> str:
-        cmap = font_cmap()
         out = []
         for ch in text:
-            if ord(ch) in cmap or ch in "\n\t":
+            if ord(ch) in self.drawable or ch in "\n\t":
                 out.append(ch)
             else:
                 out.append("?")
@@ -45,7 +37,19 @@ class SafeText:
         return "".join(out)
 
 
-def pdf_class() -> Any:
+def new_pdf(paper: str) -> tuple[Any, SafeText]:
+    """A page-numbered PDF with the bundled fonts, and the text filter for those fonts."""
+    pdf = _pdf_class()(format="A4" if paper == "a4" else "letter")
+    pdf.set_margins(15, 12, 15)
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_font(FONT, "", str(FONTS / "AdvisorSans.ttf"))
+    pdf.add_font(FONT, "B", str(FONTS / "AdvisorSans-Bold.ttf"))
+    # fpdf2 has read the font's character map already; the filter reuses it.
+    return pdf, SafeText(frozenset(pdf.fonts[FONT].cmap))
+
+
+@cache
+def _pdf_class() -> Any:
     from fpdf import FPDF
 
     class ReportPDF(FPDF):
