@@ -114,6 +114,7 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
     referral_rules = [m for m in f.by_action["refer"] if m.rule.target == tier.id]
     referral = out.Referral(
         urgency=tier.id,
+        stop_riding=tier.fit == "stop",
         title=tier.title,
         headline=tier.headline,
         advice=tier.advice,

@@ -14,6 +14,7 @@ class _Model(BaseModel):
 
 class Referral(_Model):
     urgency: str
+    stop_riding: bool  # the tier allows no exercises and no fit changes (emergency, urgent)
     title: str
     headline: str
     advice: str

@@ -37,6 +37,7 @@ def test_safety_promises(answers: Answers, previous: Answers | None) -> None:
     assert ref.reasons
 
     # 2. Emergency or urgent: no exercises, and the fit advice is exactly stop riding.
+    assert ref.stop_riding == (ref.urgency in ("emergency", "urgent"))
     if ref.urgency in ("emergency", "urgent"):
         assert result.exercises == []
         assert [a.id for a in result.adjustments] == [STOP_RIDING]

@@ -89,7 +89,7 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
             for b in f.because:
                 console.print(rows([("", b, "dim")], 3))
 
-    stop = ref.urgency in ("emergency", "urgent")
+    stop = ref.stop_riding
     _heading(
         console,
         "Riding and the bike: what to do now" if stop else "Bike-fit adjustments (one change at a time, in this order)",
@@ -104,7 +104,7 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
 
     _heading(console, "Exercise plan")
     if not result.exercises:
-        if ref.urgency in ("emergency", "urgent"):
+        if stop:
             console.print(Text(" No exercises until a doctor has examined you.", style=style))
         else:
             console.print(" No exercises suggested from your answers.")

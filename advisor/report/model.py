@@ -21,7 +21,6 @@ DISCLAIMER = (
     "examination by a physical therapist or a doctor. If your symptoms change or get worse, "
     "stop and seek care."
 )
-STOP_URGENCIES = ("emergency", "urgent")
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ def build(
     earlier_visits: list[Consultation] | None = None,
 ) -> Report:
     """The report for one assessment; ``decisions`` and ``earlier_visits`` come from a consultation."""
-    stop = result.referral.urgency in STOP_URGENCIES
+    stop = result.referral.stop_riding
     agreement = _agreement(result, decisions) if decisions is not None else []
     declined = {(a.kind, a.id) for a in agreement if not a.accepted}
     adjustments = [a for a in result.adjustments if ("adjustment", a.id) not in declined]
