@@ -297,39 +297,44 @@ class Store:
         return str(row[0]) if row else None
 
     def history(self, client: str) -> list[Consultation]:
-        """A client's consultations, oldest first."""
-        rows = self._conn.execute(
-            "SELECT k.id FROM consultations k JOIN clients c ON c.id = k.client_id"
-            " WHERE c.key = ? ORDER BY k.date, k.id",
-            (name_key(client),),
-        ).fetchall()
-        return [self.consultation(int(r[0])) for r in rows]
+        """A client's consultations, oldest first (two queries, whatever the number of visits)."""
+        return self._select("c.key = ?", (name_key(client),))
 
     def consultation(self, cid: int) -> Consultation:
-        row = self._conn.execute(
-            "SELECT k.id, c.name, k.date, k.questionnaire, k.urgency, k.answers, k.result, k.created"
-            " FROM consultations k JOIN clients c ON c.id = k.client_id WHERE k.id = ?",
-            (cid,),
-        ).fetchone()
-        if row is None:
+        found = self._select("k.id = ?", (cid,))
+        if not found:
             raise AdvisorError([Problem(self.name, f"has no consultation with id {cid}; see 'advisor history NAME'")])
-        decisions = [
-            Decision(kind, item, bool(accepted), note)
-            for kind, item, accepted, note in self._conn.execute(
-                "SELECT kind, item, accepted, note FROM decisions WHERE consultation_id = ? ORDER BY kind, item", (cid,)
+        return found[0]
+
+    def _select(self, where: str, args: tuple[Any, ...]) -> list[Consultation]:
+        rows = self._conn.execute(
+            "SELECT k.id, c.name, k.date, k.questionnaire, k.urgency, k.answers, k.result, k.created"
+            f" FROM consultations k JOIN clients c ON c.id = k.client_id WHERE {where} ORDER BY k.date, k.id",
+            args,
+        ).fetchall()
+        decisions: dict[int, list[Decision]] = {int(r[0]): [] for r in rows}
+        if rows:
+            marks = ",".join("?" * len(decisions))
+            for cid, kind, item, accepted, note in self._conn.execute(
+                "SELECT consultation_id, kind, item, accepted, note FROM decisions"
+                f" WHERE consultation_id IN ({marks}) ORDER BY kind, item",
+                tuple(decisions),
+            ):
+                decisions[int(cid)].append(Decision(kind, item, bool(accepted), note))
+        return [
+            Consultation(
+                id=r[0],
+                client=r[1],
+                date=dt.date.fromisoformat(r[2]),
+                questionnaire=r[3],
+                urgency=r[4],
+                answers=json.loads(r[5]),
+                result=json.loads(r[6]),
+                decisions=decisions[int(r[0])],
+                created=r[7],
             )
+            for r in rows
         ]
-        return Consultation(
-            id=row[0],
-            client=row[1],
-            date=dt.date.fromisoformat(row[2]),
-            questionnaire=row[3],
-            urgency=row[4],
-            answers=json.loads(row[5]),
-            result=json.loads(row[6]),
-            decisions=decisions,
-            created=row[7],
-        )
 
     def previous(self, client: str, before: dt.date | None = None) -> Consultation | None:
         """The client's latest consultation (on or before ``before``), if any."""
