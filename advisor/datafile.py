@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from advisor.errors import Problem
+from advisor.errors import AdvisorError, Problem
 from advisor.yamlio import LineDict, LineList
 
 M = TypeVar("M", bound=BaseModel)
@@ -53,3 +54,20 @@ def validate(model: type[M], raw: Any, file: str, problems: list[Problem], prefi
                 message = f"{message} (got {e['input']!r})"
             problems.append(Problem(file, message, line_at(raw, loc), field_name(prefix + loc)))
         return None
+
+
+def load_model(model: type[M], path: Path) -> tuple[M, Any, str]:
+    """Read a bundled data file and validate it as ``model``: (parsed, raw, short name).
+
+    Raises an AdvisorError listing every problem, each with file, line and field.
+    """
+    from advisor import resources
+    from advisor.yamlio import load_file
+
+    name = resources.display_path(path)
+    raw = load_file(path, name)
+    problems: list[Problem] = []
+    parsed = validate(model, raw, name, problems)
+    if parsed is None:
+        raise AdvisorError(problems)
+    return parsed, raw, name

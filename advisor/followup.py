@@ -15,10 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from advisor import questionnaire as qmod
 from advisor import resources
 from advisor.conditions import Group
-from advisor.datafile import validate
+from advisor.datafile import load_model
 from advisor.errors import AdvisorError, Problem, did_you_mean
 from advisor.questionnaire import Question, Questionnaire, Section, load
-from advisor.yamlio import LineList, load_file
+from advisor.yamlio import LineList
 
 
 class DerivedDef(BaseModel):
@@ -39,13 +39,8 @@ class DerivedFile(BaseModel):
 @cache
 def derived_definitions() -> tuple[str, tuple[DerivedDef, ...]]:
     """The follow-up answers derived from a previous visit (title, definitions)."""
-    path = resources.questionnaires_dir() / "derived" / "follow-up.yaml"
-    name = resources.display_path(path)
-    raw = load_file(path, name)
+    parsed, raw, name = load_model(DerivedFile, resources.questionnaires_dir() / "derived" / "follow-up.yaml")
     problems: list[Problem] = []
-    parsed = validate(DerivedFile, raw, name, problems)
-    if parsed is None:
-        raise AdvisorError(problems)
     fitter = load("fitter")
     for i, d in enumerate(parsed.derived):
         source = fitter.get(d.source)

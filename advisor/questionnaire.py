@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from advisor import resources
 from advisor.conditions import ConditionParser, Group
-from advisor.datafile import validate
+from advisor.datafile import load_model
 from advisor.errors import AdvisorError, Problem, did_you_mean
-from advisor.yamlio import LineDict, LineList, load_file
+from advisor.yamlio import LineDict, LineList
 
 QuestionType = Literal["bool", "int", "number", "choice", "multi"]
 
@@ -175,12 +175,8 @@ def load(qid: str) -> Questionnaire:
 
 
 def load_path(path: Path, _seen: tuple[str, ...] = ()) -> Questionnaire:
-    name = resources.display_path(path)
-    raw = load_file(path, name)
+    parsed, raw, name = load_model(QuestionnaireFile, path)
     problems: list[Problem] = []
-    parsed = validate(QuestionnaireFile, raw, name, problems)
-    if parsed is None:
-        raise AdvisorError(problems)
     if parsed.extends:
         if parsed.extends in _seen or parsed.extends == parsed.id:
             raise AdvisorError(
