@@ -27,4 +27,4 @@ def assess(answers: Answers, previous: Mapping[str, Any] | None = None) -> Asses
         values.update(followup.derive(previous, answers.values))
         answers = answers.model_copy(update={"values": values})
     firings = eng.run(values)
-    return assemble(eng.kb, followup.with_follow_up(answers.questionnaire), answers, firings)
+    return assemble(eng.kb, followup.form_for(answers.questionnaire, values), answers, firings)

@@ -102,6 +102,14 @@ def derived_question(d: DerivedDef, source: Question) -> Question:
     )
 
 
+def form_for(qid: str, values: Mapping[str, Any]) -> Questionnaire:
+    """The questionnaire that names these answers: with the derived follow-up answers only
+    when some are present, so a first assessment does not load their definitions."""
+    form = load(qid)
+    known = set(form.ids())
+    return with_follow_up(qid) if any(answer not in known for answer in values) else form
+
+
 @cache
 def with_follow_up(qid: str) -> Questionnaire:
     """A questionnaire plus the answers derived from a previous visit, in a last section."""

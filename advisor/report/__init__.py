@@ -54,7 +54,7 @@ def render(
 
     report = model.build(
         result,
-        followup.with_follow_up(result.questionnaire),
+        followup.form_for(result.questionnaire, result.answers),
         knowledge.load(),
         config.load(),
         paper,
