@@ -21,6 +21,9 @@ from advisor.knowledge import STAGE_ORDER, Adjustment, Exercise, KnowledgeBase, 
 from advisor.questionnaire import Questionnaire
 
 STOP_RIDING = "stop-riding-until-assessed"
+# Changing many settings at once hides which one helped or hurt: at most this many bike
+# changes come in one step, most important first, each step re-checked before the next.
+BIKE_CHANGES_PER_STEP = 2
 PROFESSIONAL_FIT = "professional-bike-fit"
 CONFLICT_RULE = "fit-conflict-resolution"
 
@@ -73,10 +76,13 @@ class _Firings:
             self._behind_finding[m.rule.target].update(self.behind([m]))
 
     def because(self, m: _Merged) -> str:
-        """The rule's explanation, with the answers that made it fire."""
+        """The rule's explanation, with the answers that made it fire in the question's own words."""
         if not m.answers:
             return m.rule.because
-        shown = ", ".join(f"{qid}: {self.form.question(qid).format_value(v)}" for qid, v in m.answers.items())
+        shown = "; ".join(
+            f"{self.form.question(qid).label}: {self.form.question(qid).format_value(v)}"
+            for qid, v in m.answers.items()
+        )
         return f"{m.rule.because} ({shown})"
 
     def behind(self, ms: list[_Merged]) -> dict[str, Any]:
@@ -91,8 +97,15 @@ class _Firings:
         return _Why([self.because(m) for m in ms], [m.rule.id for m in ms], self.behind(ms))
 
     def holds_on(self, action: str) -> dict[str, _Merged]:
-        """Safety holds by the id they hold back."""
+        """Safety holds by the id (or body position) they hold back."""
         return {m.rule.target: m for m in self.by_action[action]}
+
+    def notes_on(self, action: str) -> dict[str, list[_Merged]]:
+        """Tailoring notes by the id of the item they annotate."""
+        notes: dict[str, list[_Merged]] = defaultdict(list)
+        for m in self.by_action[action]:
+            notes[m.rule.target].append(m)
+        return notes
 
     def trace(self) -> list[out.TraceEntry]:
         return [
@@ -112,14 +125,23 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
     f = _Firings(kb, form, firings)
     tier = _tier(kb, f.by_action["refer"])
     referral_rules = [m for m in f.by_action["refer"] if m.rule.target == tier.id]
+    stop = tier.fit == "stop"
     referral = out.Referral(
         urgency=tier.id,
-        stop_riding=tier.fit == "stop",
+        stop_riding=stop,
         title=tier.title,
         headline=tier.headline,
         advice=tier.advice,
         reasons=[f.because(m) for m in referral_rules],
         rules=[m.rule.id for m in referral_rules],
+        actions=[
+            out.ReasonAction(
+                reason=f.because(m), what_to_do=m.rule.what_to_do, tell_doctor=m.rule.tell_doctor, rule=m.rule.id
+            )
+            for m in referral_rules
+        ]
+        if stop
+        else [],
     )
     findings = [
         out.Finding(id=fid, name=kb.findings[fid].name, summary=kb.findings[fid].summary, **_why_fields(f.why(ms)))
@@ -129,7 +151,7 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
     adjustments = _adjustments(f, tier, referral_rules, withheld)
     exercises = _exercises(f, tier, answers.values.get("equipment"), withheld)
     not_assessed = [
-        f"{area.name}: not assessed; answer {_ids_to_answer(area.condition, form)}"
+        f"{area.name}: not assessed. {_what_to_answer(area.condition, form)}"
         for area in kb.areas.values()
         if not holds(area.condition, answers.values)
     ]
@@ -176,7 +198,17 @@ def _adjustments(
     reasons = {aid: f.why(ms) for aid, ms in groups.items()}
     _resolve_conflicts(kb, reasons)
     ordered = sorted(reasons.items(), key=lambda kv: (kb.adjustments[kv[0]].priority, kv[0]))
-    return [_adjustment(kb.adjustments[aid], why) for aid, why in ordered]
+    notes = f.notes_on("note_adjustment")
+    result = []
+    bike_changes = 0
+    for aid, why in ordered:
+        adj = kb.adjustments[aid]
+        phase = 1
+        if adj.kind == "bike":  # one or two changes to the bike at a time, then a re-check
+            phase = 1 + bike_changes // BIKE_CHANGES_PER_STEP
+            bike_changes += 1
+        result.append(_adjustment(adj, why, phase, [f.because(n) for n in notes.get(aid, [])]))
+    return result
 
 
 def _exercises(
@@ -185,18 +217,20 @@ def _exercises(
     """Safety holds first, then the tier's policy, then harder versions replace easier ones."""
     kb = f.kb
     holds_ex = f.holds_on("withhold_exercise")
+    holds_position = f.holds_on("withhold_position")
+    notes = f.notes_on("note_exercise")
     exercises: list[out.Exercise] = []
     for eid, ms in _grouped(f.by_action["exercise"], lambda eid: (kb.exercises[eid].priority, eid)):
         ex = kb.exercises[eid]
-        if eid in holds_ex:
-            hold = holds_ex[eid]
+        hold = holds_ex.get(eid) or holds_position.get(ex.position)
+        if hold is not None:
             withheld.append(
                 out.Withheld(kind="exercise", id=eid, name=ex.name, reason=f.because(hold), rule=hold.rule.id)
             )
         elif not _tier_allows(tier, ex):
             withheld.append(_tier_hold("exercise", eid, ex.name, tier))
         else:
-            exercises.append(_exercise(ex, tier, equipment, f.why(ms)))
+            exercises.append(_exercise(ex, tier, equipment, f.why(ms), [f.because(n) for n in notes.get(eid, [])]))
     return _drop_replaced(kb, exercises)
 
 
@@ -263,7 +297,8 @@ def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
         details = " ".join(f"{kb.adjustments[a].name}: {' '.join(adj[a].because)}" for a in ids)
         reason = (
             f"The evidence conflicts: {names} would move your {setting.replace('-', ' ')} opposite ways, "
-            f"so neither is advised on its own and a fitter should measure it. {details}"
+            "so neither is advised on its own; a fitter and a physical therapist together should "
+            f"measure it. {details}"
         )
         merged = adj.get(PROFESSIONAL_FIT, _Why([], [], {}))
         merged.because.append(reason)
@@ -275,20 +310,23 @@ def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
         adj[PROFESSIONAL_FIT] = merged
 
 
-def _adjustment(a: Adjustment, why: _Why) -> out.Adjustment:
+def _adjustment(a: Adjustment, why: _Why, phase: int = 1, notes: list[str] | None = None) -> out.Adjustment:
     return out.Adjustment(
         id=a.id,
         name=a.name,
+        kind=a.kind,
+        phase=phase,
         change=a.change,
         step=a.step,
         check=a.check,
         because=why.because,
+        notes=notes or [],
         rules=why.rules,
         answers=why.answers,
     )
 
 
-def _exercise(ex: Exercise, tier: Tier, equipment: list[str] | None, why: _Why) -> out.Exercise:
+def _exercise(ex: Exercise, tier: Tier, equipment: list[str] | None, why: _Why, notes: list[str]) -> out.Exercise:
     have = set(equipment or [])
     progression: str | None
     if not tier.progressions:
@@ -315,15 +353,18 @@ def _exercise(ex: Exercise, tier: Tier, equipment: list[str] | None, why: _Why) 
         equipment=kit,
         cautions=list(ex.cautions),
         because=why.because,
+        notes=notes,
         rules=why.rules,
         answers=why.answers,
     )
 
 
-def _ids_to_answer(cond: Any, form: Questionnaire) -> str:
-    ids = [qid for qid in answers_used(cond) if form.get(qid) is not None]
-    if not ids:
-        return "the fitter questionnaire"
+def _what_to_answer(cond: Any, form: Questionnaire) -> str:
+    """Which questions would let the advisor judge an area, named by their labels."""
+    labels = [form.question(qid).label.lower() for qid in answers_used(cond) if form.get(qid) is not None]
+    if not labels:
+        return "It needs the measured tests of a fitter's assessment."
     # An area whose condition lists several requirements needs all of them.
     joiner = " and " if cond.kind == "all" and len(cond.items) > 1 else " or "
-    return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + joiner + ids[-1]
+    named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + joiner + labels[-1]
+    return f"To judge it, answer: {named}."

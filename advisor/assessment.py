@@ -12,6 +12,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class ReasonAction(_Model):
+    """One warning sign behind an emergency or urgent referral, with its own action."""
+
+    reason: str
+    what_to_do: str
+    tell_doctor: str
+    rule: str
+
+
 class Referral(_Model):
     urgency: str
     stop_riding: bool  # the tier allows no exercises and no fit changes (emergency, urgent)
@@ -20,6 +29,7 @@ class Referral(_Model):
     advice: str
     reasons: list[str]
     rules: list[str]
+    actions: list[ReasonAction] = []  # emergency and urgent: what to do for each reason
 
 
 class Finding(_Model):
@@ -34,10 +44,13 @@ class Finding(_Model):
 class Adjustment(_Model):
     id: str
     name: str
+    kind: str  # bike (a change to the bike), habit (how to ride) or session (an appointment)
+    phase: int  # 1 = now; a bike change in phase 2 comes after re-checking phase 1, and so on
     change: str
     step: str
     check: str
     because: list[str]
+    notes: list[str]  # how this applies to this rider (age, discipline, ...)
     rules: list[str]
     answers: dict[str, Any]
 
@@ -54,6 +67,7 @@ class Exercise(_Model):
     equipment: list[str]
     cautions: list[str]
     because: list[str]
+    notes: list[str]  # how this applies to this rider (age, training, ...)
     rules: list[str]
     answers: dict[str, Any]
 

@@ -21,11 +21,12 @@ from advisor.errors import AdvisorError, Problem
 from advisor.yamlio import LineDict, LineList, load_file
 
 ID = r"^[a-z][a-z0-9-]*$"
-Stage = Literal["triage", "finding", "fit", "exercise", "safety"]
+Stage = Literal["triage", "finding", "fit", "exercise", "safety", "tailor"]
 # Fixed firing order between stages: warning signs first, then what the answers show,
 # then what to do about it, then what safety holds back. A rule may only rely on a
 # finding's absence when findings are all made in an earlier stage.
-STAGE_ORDER: dict[str, int] = {"triage": 0, "finding": 1, "fit": 2, "exercise": 3, "safety": 4}
+# Tailoring notes come last: they only annotate what was advised.
+STAGE_ORDER: dict[str, int] = {"triage": 0, "finding": 1, "fit": 2, "exercise": 3, "safety": 4, "tailor": 5}
 THEN_KEYS: dict[str, str] = {
     "refer": "triage",
     "finding": "finding",
@@ -33,7 +34,12 @@ THEN_KEYS: dict[str, str] = {
     "exercise": "exercise",
     "withhold_exercise": "safety",
     "withhold_adjustment": "safety",
+    "withhold_position": "safety",
+    "note_exercise": "tailor",
+    "note_adjustment": "tailor",
 }
+# Body positions an exercise can be done in; a safety rule may hold back every exercise in one.
+POSITIONS = ("lying-on-back", "lying-on-front", "all-fours", "kneeling", "sitting", "standing")
 
 
 class _Entry(BaseModel):
@@ -44,9 +50,40 @@ class _Entry(BaseModel):
 
 
 class Source(_Entry):
+    """A work a physical therapist can look up, and what in it the rules rely on."""
+
     id: str = Field(pattern=r"^R\d+$")
-    title: str
+    # The loader takes what is there; `advisor rules check` (lint.py) refuses a source a
+    # reader could not look up: no authors, year, title, locator or DOI/PMID/URL.
+    authors: str = ""
+    year: int | None = None  # None for an undated web page, which then gives 'accessed'
+    accessed: str = ""
+    title: str = ""
+    published: str = ""  # journal, volume(issue):pages; or the publisher
+    doi: str = ""
+    pmid: str = ""
     url: str = ""
+    locator: str = ""  # page, table, figure or section of the statement
+    states: str = ""  # what the work states, in the project's own words
+
+    def citation(self) -> str:
+        """One line a reader can look the work up with."""
+        when = str(self.year) if self.year else f"n.d., accessed {self.accessed}"
+        parts = [f"{self.authors} ({when}). {self.title}. {self.published}."]
+        if self.doi:
+            parts.append(f"doi:{self.doi}")
+        if self.pmid:
+            parts.append(f"PMID {self.pmid}")
+        if self.url and not self.doi:
+            parts.append(self.url)
+        return " ".join(parts)
+
+    def link(self) -> str:
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        if self.pmid:
+            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+        return self.url
 
 
 class Tier(_Entry):
@@ -78,6 +115,9 @@ class Adjustment(_Entry):
     check: str
     setting: str
     direction: str
+    # bike: a change to the bike, at most a few per step; habit: how to ride;
+    # session: an appointment or a later review. Only bike changes are paced in steps.
+    kind: Literal["bike", "habit", "session"] = "bike"
     priority: int
     source: list[str] = Field(min_length=1)
 
@@ -119,6 +159,7 @@ class Exercise(_Entry):
     name: str
     target: str
     level: Literal["gentle", "moderate", "advanced"]
+    position: str
     steps: list[str] = Field(min_length=2)
     dose: Dose
     progressions: list[Progression] = Field(min_length=1)
@@ -137,6 +178,10 @@ class RuleDef(_Entry):
     source: list[str] = Field(min_length=1)
     when: Any = None
     then: dict[str, str] = Field(min_length=1, max_length=1)
+    # For emergency and urgent referrals: what to do about this reason, and what to tell
+    # the doctor. Each warning sign has its own words (chest pain is not a spinal problem).
+    what_to_do: str = ""
+    tell_doctor: str = ""
     condition: Any = Field(default=None, exclude=True)
 
     @property
@@ -193,6 +238,9 @@ class KnowledgeBase:
             "exercise": self.exercises,
             "withhold_exercise": self.exercises,
             "withhold_adjustment": self.adjustments,
+            "withhold_position": {p: p for p in POSITIONS},
+            "note_exercise": self.exercises,
+            "note_adjustment": self.adjustments,
         }
         return catalogs[action]
 

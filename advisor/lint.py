@@ -9,6 +9,7 @@ of some questionnaire must be able to make it fire.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ from advisor import questionnaire as qmod
 from advisor.assemble import PROFESSIONAL_FIT, STOP_RIDING
 from advisor.conditions import AnswerTest, Condition, Group, HasFinding, Missing, holds, walk
 from advisor.errors import Problem, did_you_mean
-from advisor.knowledge import STAGE_ORDER, KnowledgeBase, RuleDef
+from advisor.knowledge import STAGE_ORDER, THEN_KEYS, KnowledgeBase, RuleDef, Source
 from advisor.questionnaire import Question, Questionnaire
 
 # Catalog entries the engine adds itself, so no rule has to name them.
@@ -35,6 +36,11 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
             questions.setdefault(q.id, q)
     produced = {r.target for r in kb.rules.values() if r.action == "finding"}
 
+    for source in kb.sources.values():
+        problems += _check_citable(source)
+    for rule in kb.rules.values():
+        problems += _check_thresholds_stated(kb, rule)
+        problems += _check_referral_actions(kb, rule)
     for rule in kb.rules.values():
         problems += _check_targets(kb, rule)
         problems += _check_condition(rule.condition, rule.file, rule.id, questions, kb, produced)
@@ -65,7 +71,7 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
                     )
                 )
 
-    used = {r.target for r in kb.rules.values()}
+    used = {r.target for r in kb.rules.values() if not r.action.startswith("note_")}
     for section, label in (
         ("findings", "made"),
         ("adjustments", "recommended"),
@@ -77,15 +83,84 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
     return sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.field or "", p.message))
 
 
+def _check_citable(source: Source) -> list[Problem]:
+    """A physical therapist must be able to look the work up and find the statement in it."""
+    missing = [
+        name
+        for name, value in (
+            ("authors", source.authors),
+            ("title", source.title),
+            ("published", source.published),
+            ("locator", source.locator),
+            ("states", source.states),
+        )
+        if not value.strip()
+    ]
+    if source.year is None and not source.accessed:
+        missing.append("year (or 'accessed' for an undated web page)")
+    if not (source.doi or source.pmid or source.url):
+        missing.append("doi, pmid or url")
+    out = [
+        Problem(source.file, f"a source must give {', '.join(missing)}", source.line, source.id) for _ in [0] if missing
+    ]
+    if source.url and not re.match(r"^https?://[^/\s]+/\S+", source.url):
+        out.append(
+            Problem(
+                source.file,
+                f"url '{source.url}' must be the full address of the work, not a bare host",
+                source.line,
+                f"{source.id}.url",
+            )
+        )
+    return out
+
+
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+
+
+def _check_thresholds_stated(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:
+    """A cut-off must be stated by one of the sources the rule cites.
+
+    Tests of 0 or 1 (any pain at all, bars at or above the saddle, any change since the last
+    visit) are presence tests, not cut-offs.
+    """
+    stated: set[float] = set()
+    for sid in rule.source:
+        if sid in kb.sources:
+            stated |= {float(n) for n in _NUMBER.findall(kb.sources[sid].states)}
+    out = []
+    for c in walk(rule.condition):
+        if not isinstance(c, AnswerTest) or isinstance(c.arg, bool):
+            continue
+        args = c.arg if isinstance(c.arg, list) else [c.arg]
+        for arg in args:
+            if isinstance(arg, (int, float)) and abs(arg) > 1 and abs(float(arg)) not in stated:
+                out.append(
+                    Problem(
+                        rule.file,
+                        f"the cut-off {arg:g} for '{c.answer}' is not stated by any source this rule cites "
+                        f"({', '.join(rule.source)}); cite one whose 'states' gives it",
+                        c.line,
+                        f"{rule.id}.when",
+                    )
+                )
+    return out
+
+
+def _check_referral_actions(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:
+    """Each emergency or urgent reason says what to do about it and what to tell the doctor."""
+    if rule.action != "refer" or rule.target not in kb.tiers or kb.tiers[rule.target].fit != "stop":
+        return []
+    missing = [
+        name for name, value in (("what_to_do", rule.what_to_do), ("tell_doctor", rule.tell_doctor)) if not value
+    ]
+    if not missing:
+        return []
+    return [Problem(rule.file, f"an {rule.target} rule must say {' and '.join(missing)}", rule.line, rule.id)]
+
+
 def _check_targets(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:
-    if rule.action not in (
-        "refer",
-        "finding",
-        "adjust",
-        "exercise",
-        "withhold_exercise",
-        "withhold_adjustment",
-    ):
+    if rule.action not in THEN_KEYS:
         return []
     catalog = kb.catalog_for(rule.action)
     if rule.target in catalog:
