@@ -24,6 +24,24 @@ SCENARIOS = ROOT / "tests" / "scenarios"
 EXAMPLES = ROOT / "examples"
 
 
+# Every key a scenario may hold; an unknown key is an error, so a misspelt expectation
+# cannot pass silently.
+TOP_KEYS = {"name", "source", "questionnaire", "date", "safety_screen", "answers", "example", "previous", "expect"}
+EXPECT_KEYS = {
+    "urgency",
+    "findings",
+    "adjustments",
+    "exercises",
+    "withheld",
+    "rules_fired",
+    "rules_not_fired",
+    "actions_include",
+    "actions_exclude",
+    "phases",
+    "notes_on",
+}
+
+
 @dataclass
 class Scenario:
     path: Path
@@ -31,10 +49,14 @@ class Scenario:
     answers: Answers
     expect: dict[str, Any]
     previous: dict[str, Any] | None = None
+    source: list[str] | None = None
 
 
 def load(path: Path) -> Scenario:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    unknown = (set(doc) - TOP_KEYS) | (set(doc.get("expect") or {}) - EXPECT_KEYS)
+    if unknown:
+        raise ValueError(f"{path.name}: unknown scenario keys {sorted(unknown)}")
     if "example" in doc:
         answers = answers_mod.load(str(EXAMPLES / doc["example"]))
     else:
@@ -50,7 +72,14 @@ def load(path: Path) -> Scenario:
             "answers": given,
         }
         answers = answers_mod.validate(raw, str(path))
-    return Scenario(path=path, name=doc["name"], answers=answers, expect=doc["expect"], previous=doc.get("previous"))
+    return Scenario(
+        path=path,
+        name=doc["name"],
+        answers=answers,
+        expect=doc["expect"],
+        previous=doc.get("previous"),
+        source=doc.get("source"),
+    )
 
 
 def all_scenarios() -> list[Scenario]:

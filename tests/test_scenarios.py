@@ -26,8 +26,29 @@ def test_scenario(path):
     for key, value in got.items():
         if key in expect:
             assert value == expect[key], f"{scenario.name}: {key}"
+    fired = {t.rule for t in result.trace}
     for rule in expect.get("rules_fired", []):
-        assert rule in {t.rule for t in result.trace}, f"{scenario.name}: {rule} did not fire"
+        assert rule in fired, f"{scenario.name}: {rule} did not fire"
+    for rule in expect.get("rules_not_fired", []):
+        assert rule not in fired, f"{scenario.name}: {rule} fired"
+    actions = " ".join(f"{a.what_to_do} {a.tell_doctor}" for a in result.referral.actions).lower()
+    for words in expect.get("actions_include", []):
+        assert words.lower() in actions, f"{scenario.name}: the referral's actions do not say {words!r}"
+    for words in expect.get("actions_exclude", []):
+        assert words.lower() not in actions, f"{scenario.name}: the referral's actions say {words!r}"
+    if "phases" in expect:
+        assert {a.id: a.phase for a in result.adjustments} == expect["phases"], f"{scenario.name}: phases"
+    for item, count in (expect.get("notes_on") or {}).items():
+        notes = {x.id: x.notes for x in [*result.adjustments, *result.exercises]}
+        assert len(notes.get(item, [])) == count, f"{scenario.name}: notes on {item}"
+
+
+def test_scenario_sources_exist():
+    """A scenario that checks a clinical fault names the sources of the behaviour it checks."""
+    kb = knowledge.load()
+    for scenario in all_scenarios():
+        for sid in scenario.source or []:
+            assert sid in kb.sources, f"{scenario.path.name}: unknown source {sid}"
 
 
 def test_scenario_names_are_sentences():
