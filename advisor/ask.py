@@ -228,17 +228,10 @@ def draft_answers(interview: Interview) -> tuple[dict[str, Any], answers_mod.Ans
 
 
 def stop_panel(console: Console, tier: Tier, result: Any) -> None:
-    from rich.panel import Panel
+    """The questionnaire stops; the assessment that follows shows the reason and what to do."""
     from rich.text import Text
 
-    word = tier.id.upper()
-    body = Text()
-    body.append(f"{word}: {tier.headline}\n\n", style="bold")
-    body.append("The questionnaire stops here because of your answers:\n")
-    for reason in result.referral.reasons:
-        body.append(f" • {reason}\n")
-    body.append(f"\n{tier.advice}")
-    console.print(Panel(body, title=f"{word} - stop here", border_style="red", padding=(1, 2)))
+    console.print(Text(f"{tier.id.upper()}: the questionnaire stops here because of your answers.", style="bold red"))
 
 
 def _save_answers(console: Console, read: Callable[[str], str], doc: dict[str, Any], out: str | None) -> Path:

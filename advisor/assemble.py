@@ -208,7 +208,8 @@ def _adjustments(
             phase = 1 + bike_changes // BIKE_CHANGES_PER_STEP
             bike_changes += 1
         result.append(_adjustment(adj, why, phase, [f.because(n) for n in notes.get(aid, [])]))
-    return result
+    # Read in steps: what to do now (the first bike changes, habits, appointments), then each later step.
+    return sorted(result, key=lambda a: a.phase)
 
 
 def _exercises(

@@ -31,6 +31,17 @@ class Referral(_Model):
     rules: list[str]
     actions: list[ReasonAction] = []  # emergency and urgent: what to do for each reason
 
+    def action_groups(self) -> list[tuple[list[str], str, str]]:
+        """Reasons that share one action, with that action and what to tell the doctor.
+
+        Several cauda equina signs call for the same trip to the emergency department; the
+        rider reads it once, under all of them, instead of once per sign.
+        """
+        groups: dict[tuple[str, str], list[str]] = {}
+        for a in self.actions:
+            groups.setdefault((a.what_to_do, a.tell_doctor), []).append(a.reason)
+        return [(reasons, todo, tell) for (todo, tell), reasons in groups.items()]
+
 
 class Finding(_Model):
     id: str
@@ -70,6 +81,13 @@ class Exercise(_Model):
     notes: list[str]  # how this applies to this rider (age, training, ...)
     rules: list[str]
     answers: dict[str, Any]
+
+
+def phase_title(phase: int) -> str:
+    """How a step of bike changes is introduced: now, or after re-checking the one before."""
+    if phase == 1:
+        return "Now: at most two changes to the bike, then ride for a week or two and re-check."
+    return f"Step {phase}: only once the changes above feel right; re-check again before the next step."
 
 
 class Withheld(_Model):

@@ -103,9 +103,12 @@ def test_every_example_runs_and_matches_its_tier(example: Path) -> None:
 def test_emergency_text_says_so_first() -> None:
     result = run("assess", str(EXAMPLES / "emergency-saddle-numbness-off-bike.yaml"))
     out = result.stdout
-    assert out.index("EMERGENCY") < out.index("Riding and the bike: what to do now")
-    assert "Stop riding until you have been assessed" in out
-    assert "No exercises until a doctor has examined you" in out
+    assert out.index("EMERGENCY") < out.index("What to do:") < out.index("do not ride, exercise or change your bike")
+    assert "cauda equina" in out
+    # Nothing else competes with the warning (knowledge-spec promise 13).
+    for absent in ("What your answers show", "Not assessed", "Exercise plan", "Held back"):
+        assert absent not in out
+    assert len(out.splitlines()) <= 25
 
 
 def test_questionnaires_list_and_show() -> None:

@@ -56,14 +56,14 @@ def test_pdf_has_every_section_in_order_and_page_numbers() -> None:
     assert "Raise the handlebar" in text and "Strap stretch" in text
     assert "Dose: 2-3 sets, hold 30-60 s per side" in text
     assert f"Page 1 of {len(pages)}" in pages[0]
-    assert len(pages) <= 4, "a typical report fits in 4 pages"
+    assert len(pages) <= 5, "a typical report fits in 5 pages"
     assert "[R8]" in text or "R8" in text
 
 
-def test_every_example_report_fits_in_four_pages() -> None:
+def test_every_example_report_fits_in_five_pages() -> None:
     for example in sorted((ROOT / "examples").glob("*.yaml")):
         pages = pdf_pages(report.render(assess(answers_mod.load(str(example))), ".pdf"))
-        assert len(pages) <= 4, example.name
+        assert len(pages) <= 5, example.name
 
 
 def test_emergency_report_says_so_first_and_has_no_plan() -> None:
@@ -126,7 +126,7 @@ def test_markdown_has_the_same_content_as_text() -> None:
         assert section in md, section
     assert "\\<b\\>Bold\\</b\\> \\*star\\*" in md
     assert "Dose:** 2-3 sets, hold 30-60 s per side" in md
-    assert "R1: CTS TrainRight" in md
+    assert "R1: CTS (Carmichael Training Systems), TrainRight (n.d., accessed 2026-11)" in md
 
 
 def test_json_report_is_the_json_result() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from advisor.assessment import Assessment
+from advisor.assessment import Assessment, phase_title
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -44,6 +44,32 @@ def _heading(console: Console, title: str) -> None:
     console.print(Text(title, style="bold underline"))
 
 
+def render_stop(result: Assessment, console: Console) -> None:
+    """Emergency or urgent: the reason and the action first, and almost nothing else."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
+    ref = result.referral
+    style = URGENCY_STYLE.get(ref.urgency, "bold")
+    parts: list[RenderableType] = [Text(ref.headline, style=style)]
+    for reasons, todo, tell in ref.action_groups():
+        parts.append(Text(""))
+        for reason in reasons:
+            parts.append(rows([("•", reason, "bold")], 0))
+        parts.append(rows([("What to do:", todo, ""), ("Tell them:", tell, "")], 2))
+    stop_line = "Until a doctor has examined you: do not ride, exercise or change your bike."
+    parts += [Text(""), Text(stop_line, style="bold")]
+    console.print(
+        Panel(
+            Group(*parts),
+            title=f"{ref.title.upper()}",
+            border_style=BORDER_STYLE.get(ref.urgency, "white"),
+            padding=(0, 1),
+        )
+    )
+
+
 def render(result: Assessment, console: Console, *, explain: bool = False) -> None:
     from rich.panel import Panel
     from rich.table import Table
@@ -58,6 +84,12 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
             style="bold",
         )
     )
+    if ref.stop_riding:
+        render_stop(result, console)
+        if explain:
+            render_trace(result, console)
+        console.print(Text(DISCLAIMER, style="italic"))
+        return
     from rich.console import Group
 
     reasons = Table.grid(padding=(0, 1))
@@ -90,13 +122,15 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
                 console.print(rows([("", b, "dim")], 3))
 
     stop = ref.stop_riding
-    _heading(
-        console,
-        "Riding and the bike: what to do now" if stop else "Bike-fit adjustments (one change at a time, in this order)",
-    )
+    _heading(console, "Bike-fit adjustments (most important first)")
+    phase = 0
     for i, a in enumerate(result.adjustments, 1):
+        if a.phase != phase:
+            phase = a.phase
+            console.print(Text(" " + phase_title(phase), style="italic"))
         console.print(Text(f" {i}. {a.name}", style="bold"))
         lines = [("What:", a.change, ""), ("Step:", a.step, ""), ("Check:", a.check, "")]
+        lines += [("For you:", n, "") for n in a.notes]
         lines += [("Why:", b, "dim") for b in a.because]
         console.print(rows(lines, 4))
     if not result.adjustments:
@@ -118,6 +152,7 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
         if e.equipment:
             lines.append(("Needs:", ", ".join(e.equipment), ""))
         lines += [("Caution:", c, "yellow") for c in e.cautions]
+        lines += [("For you:", n, "") for n in e.notes]
         lines += [("Why:", b, "dim") for b in e.because]
         console.print(rows(lines, 4))
 

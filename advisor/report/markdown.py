@@ -36,10 +36,19 @@ def render(report: Report) -> str:
     add("")
     add(esc(ref.advice))
     add("")
-    add("Why:")
-    add("")
-    out.extend(f"- {esc(r)}" for r in ref.reasons)
-    add("")
+    if report.stop:
+        for reasons, todo, tell in report.action_groups:
+            out.extend(f"- **{esc(r)}**" for r in reasons)
+            add("")
+            add(f"  What to do: {esc(todo)}")
+            add("")
+            add(f"  Tell the doctor: {esc(tell)}")
+            add("")
+    else:
+        add("Why:")
+        add("")
+        out.extend(f"- {esc(r)}" for r in ref.reasons)
+        add("")
 
     if report.agreement:
         add("## Agreed in this consultation")
@@ -66,15 +75,17 @@ def render(report: Report) -> str:
     add("## Riding and the bike: what to do now" if report.stop else "## Bike-fit adjustments")
     add("")
     if report.adjustments:
-        if not report.stop:
-            add("Make one change at a time, in this order, and check it before the next.")
+        for _phase, title, items in report.phases:
+            if not report.stop:
+                add(f"*{esc(title)}*")
+                add("")
+            for i, a in items:
+                add(f"{i}. **{esc(a.name)}**: {esc(a.change)}")
+                add(f"   - Step: {esc(a.step)}")
+                add(f"   - Check afterwards: {esc(a.check)}")
+                out.extend(f"   - For you: {esc(n)}" for n in a.notes)
+                add(f"   - Why: {esc(' '.join(a.because))}")
             add("")
-        for i, a in enumerate(report.adjustments, 1):
-            add(f"{i}. **{esc(a.name)}**: {esc(a.change)}")
-            add(f"   - Step: {esc(a.step)}")
-            add(f"   - Check afterwards: {esc(a.check)}")
-            add(f"   - Why: {esc(' '.join(a.because))}")
-        add("")
     else:
         add("No bike changes are needed from your answers.")
         add("")
@@ -102,9 +113,17 @@ def render(report: Report) -> str:
             if e.equipment:
                 add(f"- You need: {esc(', '.join(e.equipment))}")
             out.extend(f"- Caution: {esc(c)}" for c in e.cautions)
+            out.extend(f"- For you: {esc(n)}" for n in e.notes)
             add(f"- Why: {esc(' '.join(e.because))}")
             add("")
 
+    if report.stop:
+        add("---")
+        add("")
+        add(
+            "*The pages below are for the doctor or physical therapist: your answers and the rules behind this advice.*"
+        )
+        add("")
     add("## When to re-assess")
     add("")
     by = f" By {report.reassess_date.isoformat()}." if report.reassess_date else ""
@@ -131,7 +150,7 @@ def render(report: Report) -> str:
     add("### Sources")
     add("")
     for s in report.sources:
-        add(f"- {s.id}: {esc(s.title)}{', <' + s.url + '>' if s.url else ''}")
+        add(f"- {s.id}: {esc(s.citation)} ({esc(s.locator)}){' <' + s.link + '>' if s.link else ''}")
     add("")
     add("---")
     add("")

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from advisor.assessment import Adjustment, Assessment, Exercise, Finding, Referral
+from advisor.assessment import Adjustment, Assessment, Exercise, Finding, Referral, phase_title
 from advisor.knowledge import KnowledgeBase
 from advisor.questionnaire import Questionnaire
 from advisor.report.diagram import Diagram, bike_diagram
@@ -38,8 +38,9 @@ class AnswerGroup:
 @dataclass(frozen=True)
 class SourceRef:
     id: str
-    title: str
-    url: str
+    citation: str  # authors, year, title, journal or publisher, DOI or PMID
+    link: str  # where to find it: the DOI, PubMed or the publisher's page
+    locator: str  # where in the work the statement is
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,21 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def action_groups(self) -> list[tuple[list[str], str, str]]:
+        """Emergency or urgent: reasons with what to do and what to tell the doctor."""
+        return self.referral.action_groups()
+
+    @property
+    def phases(self) -> list[tuple[int, str, list[tuple[int, Adjustment]]]]:
+        """The adjustments, numbered, grouped by step with the step's heading."""
+        groups: list[tuple[int, str, list[tuple[int, Adjustment]]]] = []
+        for i, a in enumerate(self.adjustments, 1):
+            if not groups or groups[-1][0] != a.phase:
+                groups.append((a.phase, phase_title(a.phase), []))
+            groups[-1][2].append((i, a))
+        return groups
+
+    @property
     def title(self) -> str:
         return f"Bike-fit and exercise report{f' for {self.client}' if self.client else ''}"
 
@@ -125,7 +141,11 @@ def build(
     why = []
     for t in result.trace:
         rule = kb.rules.get(t.rule)
-        sources = [SourceRef(s, kb.sources[s].title, kb.sources[s].url) for s in t.source if s in kb.sources]
+        sources = [
+            SourceRef(s, kb.sources[s].citation(), kb.sources[s].link(), kb.sources[s].locator)
+            for s in t.source
+            if s in kb.sources
+        ]
         why.append(WhyLine(t.rule, _effect_words(t.effect, kb), rule.description if rule else "", sources))
     return Report(
         client=result.client,
@@ -187,6 +207,9 @@ def _effect_words(effect: str, kb: KnowledgeBase) -> str:
         "exercise": ("exercise", kb.exercises.get(target) and kb.exercises[target].name),
         "withhold_exercise": ("held back", kb.exercises.get(target) and kb.exercises[target].name),
         "withhold_adjustment": ("held back", kb.adjustments.get(target) and kb.adjustments[target].name),
+        "withhold_position": ("held back", f"exercises done {target.replace('-', ' ')}"),
+        "note_exercise": ("note", kb.exercises.get(target) and kb.exercises[target].name),
+        "note_adjustment": ("note", kb.adjustments.get(target) and kb.adjustments[target].name),
     }
     kind, name = names.get(action, (action, target))
     return f"{kind}: {name or target}"

@@ -8,7 +8,6 @@ printing empty boxes. Exercise cards and table rows never split across pages.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
 
 from advisor.report.model import Report
 from advisor.report.pdf_layout import (
@@ -50,6 +49,10 @@ def render(report: Report) -> bytes:
         draw_diagram(pdf, report.diagram, t)
     if not report.stop:
         _exercises(pdf, report, t)
+    else:
+        # Page 1 holds the warning and the action only; the details are for the clinician.
+        pdf.add_page()
+        _para(pdf, "For the doctor or physical therapist: the answers and the rules behind this advice.", 9, MUTED)
     _heading(pdf, "When to re-assess")
     by = f" By {report.reassess_date.isoformat()}." if report.reassess_date else ""
     _para(pdf, t(report.reassess_advice + by))
@@ -99,9 +102,14 @@ def _referral(pdf: Any, report: Report, t: SafeText) -> None:
     width = pdf.w - pdf.l_margin - pdf.r_margin
     pad = 4
     headline_size = 19 if report.stop else 13
-    reasons = "\n".join(f"• {r}" for r in ref.reasons)
-
-    parts = ((ref.headline, headline_size, True), (ref.advice, 10, False), ("Why:", 10, True), (reasons, 9.5, False))
+    parts: list[tuple[str, float, bool]] = [(ref.headline, headline_size, True), (ref.advice, 10, False)]
+    if report.stop:
+        for reasons, todo, tell in report.action_groups:
+            parts.append(("\n".join(f"• {r}" for r in reasons), 10.5, True))
+            parts.append((f"What to do: {todo}", 10.5, False))
+            parts.append((f"Tell the doctor: {tell}", 10, False))
+    else:
+        parts += [("Why:", 10, True), ("\n".join(f"• {r}" for r in ref.reasons), 9.5, False)]
 
     def body(draw: bool) -> float:
         height = 0.0
@@ -172,20 +180,24 @@ def _adjustments(pdf: Any, report: Report, t: SafeText) -> None:
     if not report.adjustments:
         _para(pdf, "No bike changes are needed from your answers.")
         return
-    if not report.stop:
-        _para(pdf, "Make one change at a time, in this order, and check it before the next.", 9, MUTED)
     pdf.ln(1)
     widths = (7.0, 85.0, 44.0, 44.0)
     heads = ("#", "What to change, and why", "Step", "Check afterwards")
     table_row(pdf, widths, [(h, 8.5, True, MUTED) for h in heads])
-    for i, a in enumerate(report.adjustments, 1):
-        what = [(a.name, 9, True, INK), (a.change, 9, False, INK), ("Why: " + "\n".join(a.because), 8.3, False, MUTED)]
-        table_row(
-            pdf,
-            widths,
-            [(str(i), 9, True, ACCENT), what, (a.step, 9, False, INK), (a.check, 9, False, INK)],
-            t,
-        )
+    for _phase, title, items in report.phases:
+        if not report.stop:
+            keep(pdf, 14)
+            _para(pdf, t(title), 9, ACCENT, bold=True)
+        for i, a in items:
+            what = [(a.name, 9, True, INK), (a.change, 9, False, INK)]
+            what += [("For you: " + n, 8.5, False, INK) for n in a.notes]
+            what.append(("Why: " + "\n".join(a.because), 8.3, False, MUTED))
+            table_row(
+                pdf,
+                widths,
+                [(str(i), 9, True, ACCENT), what, (a.step, 9, False, INK), (a.check, 9, False, INK)],
+                t,
+            )
 
 
 def _exercises(pdf: Any, report: Report, t: SafeText) -> None:
@@ -229,6 +241,7 @@ def _card_lines(i: int, e: Any) -> list[tuple[str, float, bool, tuple[int, int, 
     if e.equipment:
         lines.append((f"You need: {', '.join(e.equipment)}", 8.7, False, INK))
     lines += [(f"Caution: {c}", 8.7, False, (154, 52, 18)) for c in e.cautions]
+    lines += [(f"For you: {n}", 8.8, False, INK) for n in e.notes]
     lines.append((f"Why: {' '.join(e.because)}", 8.5, False, MUTED))
     return lines
 
@@ -294,20 +307,18 @@ def _why(pdf: Any, report: Report, t: SafeText) -> None:
     _heading(pdf, "Why these recommendations")
     for i, w in enumerate(report.why, 1):
         text = t(f"{i}. {w.effect} ({w.rule}): {w.description} [{', '.join(s.id for s in w.sources)}]")
-        keep(pdf, block(pdf, text, 7.8, line_h=3.5, draw=False))
-        block(pdf, text, 7.8, colour=INK, line_h=3.5)
-        pdf.ln(0.6)
+        keep(pdf, block(pdf, text, 7.4, line_h=3.2, draw=False))
+        block(pdf, text, 7.4, colour=INK, line_h=3.2)
+        pdf.ln(0.4)
     keep(pdf, 14)
     pdf.ln(1.5)
     block(pdf, "Sources", 9.5, bold=True, line_h=5.0)
-    # On paper a full address is of little use; the site's name is enough to find it, and
-    # the HTML and Markdown reports carry the links.
-    refs = []
+    # Each work as a citation a reader can look up (DOI or PMID, else the address), and
+    # where in it the statement is.
     for src in report.sources:
-        host = (urlparse(src.url).hostname or "").removeprefix("www.")
-        where = f" ({host})" if host and host not in src.title else ""
-        refs.append(f"[{src.id}] {src.title}{where}")
-    block(pdf, t(";  ".join(refs) + "."), 7.2, colour=MUTED, line_h=3.3)
+        text = t(f"[{src.id}] {src.citation} ({src.locator})")
+        keep(pdf, block(pdf, text, 6.3, line_h=2.75, draw=False))
+        block(pdf, text, 6.3, colour=MUTED, line_h=2.75)
 
 
 def _disclaimer(pdf: Any, report: Report, t: SafeText) -> None:
