@@ -17,7 +17,8 @@ _FLAG = st.sampled_from([False, False, False, False, False, False, False, False,
 
 def value_for(q: Question) -> st.SearchStrategy[Any]:
     if q.type == "bool":
-        return _FLAG if q.required else st.booleans()
+        # Every warning sign, required or not, is weighted like the required screen.
+        return _FLAG if q.required or q.section == "safety" else st.booleans()
     if q.type == "int":
         assert q.min is not None and q.max is not None
         return st.integers(int(q.min), int(q.max))
