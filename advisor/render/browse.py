@@ -52,9 +52,10 @@ def rule(kb: KnowledgeBase, r: RuleDef, console: Console) -> None:
         ("Effect:", f"{r.action}: {r.target}", ""),
         ("Description:", r.description, ""),
         ("Explains:", r.because, ""),
+        *[(label, text, "") for label, text in (("What to do:", r.what_to_do), ("Tell them:", r.tell_doctor)) if text],
         *[("When:" if i == 0 else "", f"- {c}", "") for i, c in enumerate(when)],
         *[
-            ("Sources:" if i == 0 else "", f"[{sid}] {kb.sources[sid].title} {kb.sources[sid].url}".rstrip(), "")
+            ("Sources:" if i == 0 else "", f"[{sid}] {kb.sources[sid].citation()} ({kb.sources[sid].locator})", "")
             for i, sid in enumerate(r.source)
         ],
     ]
@@ -89,4 +90,4 @@ def exercise(kb: KnowledgeBase, ex: Exercise, console: Console) -> None:
     console.print("Sources:")
     for sid in ex.source:
         src = kb.sources[sid]
-        console.print(f"  [{sid}] {src.title} {src.url}".rstrip())
+        console.print(f"  [{sid}] {src.citation()}", markup=False)

@@ -189,7 +189,10 @@ def _adjustments(pdf: Any, report: Report, t: SafeText) -> None:
             keep(pdf, 14)
             _para(pdf, t(title), 9, ACCENT, bold=True)
         for i, a in items:
-            what = [(a.name, 9, True, INK), (a.change, 9, False, INK)]
+            what: list[tuple[str, float, bool, tuple[int, int, int]]] = [
+                (a.name, 9, True, INK),
+                (a.change, 9, False, INK),
+            ]
             what += [("For you: " + n, 8.5, False, INK) for n in a.notes]
             what.append(("Why: " + "\n".join(a.because), 8.3, False, MUTED))
             table_row(
