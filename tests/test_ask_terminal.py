@@ -20,13 +20,13 @@ def test_ctrl_c_then_resume_in_a_terminal(tmp_path: Path) -> None:
     child = pexpect.spawn(
         exe, ["ask", "--out", "answers.yaml"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=30
     )
-    child.expect("Question 1 of 39")
+    child.expect(r"Question 1 of \d+")
     child.expect(r"\[y/n\] > ")
     child.sendline("n")
-    child.expect("Question 2 of 39")
+    child.expect(r"Question 2 of \d+")
     child.expect(r"\[y/n\] > ")
     child.sendline("n")
-    child.expect("Question 3 of 39")
+    child.expect(r"Question 3 of \d+")
     child.sendintr()
     child.expect("resume")
     child.expect(pexpect.EOF)
@@ -37,7 +37,7 @@ def test_ctrl_c_then_resume_in_a_terminal(tmp_path: Path) -> None:
 
     child = pexpect.spawn(exe, ["ask", "--resume"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=30)
     child.expect("Resuming the rider questionnaire")
-    child.expect("Question 3 of 39")
+    child.expect(r"Question 3 of \d+")
     child.expect("new loss of sexual function")
     child.expect(r"\[y/n\] > ")
     child.sendline("y")  # an emergency answer ends the questionnaire
