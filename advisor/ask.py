@@ -204,7 +204,7 @@ def _finish(console: Console, read: Callable[[str], str], interview: Interview, 
     result = assess(answers)
     console.print()
     if stop is not None:
-        stop_panel(console, stop, result)
+        stop_panel(console, stop)
     terminal.render(result, console)
     saved = _save_answers(console, read, doc, draft.out)
     console.print(f"\nYour answers are saved in {saved}")
@@ -227,7 +227,7 @@ def draft_answers(interview: Interview) -> tuple[dict[str, Any], answers_mod.Ans
     return doc, answers_mod.validate(doc, "<questionnaire>")
 
 
-def stop_panel(console: Console, tier: Tier, result: Any) -> None:
+def stop_panel(console: Console, tier: Tier) -> None:
     """The questionnaire stops; the assessment that follows shows the reason and what to do."""
     from rich.text import Text
 

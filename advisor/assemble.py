@@ -21,9 +21,6 @@ from advisor.knowledge import STAGE_ORDER, Adjustment, Exercise, KnowledgeBase, 
 from advisor.questionnaire import Questionnaire
 
 STOP_RIDING = "stop-riding-until-assessed"
-# Changing many settings at once hides which one helped or hurt: at most this many bike
-# changes come in one step, most important first, each step re-checked before the next.
-BIKE_CHANGES_PER_STEP = 2
 PROFESSIONAL_FIT = "professional-bike-fit"
 CONFLICT_RULE = "fit-conflict-resolution"
 
@@ -205,7 +202,7 @@ def _adjustments(
         adj = kb.adjustments[aid]
         phase = 1
         if adj.kind == "bike":  # one or two changes to the bike at a time, then a re-check
-            phase = 1 + bike_changes // BIKE_CHANGES_PER_STEP
+            phase = 1 + bike_changes // out.BIKE_CHANGES_PER_STEP
             bike_changes += 1
         result.append(_adjustment(adj, why, phase, [f.because(n) for n in notes.get(aid, [])]))
     # Read in steps: what to do now (the first bike changes, habits, appointments), then each later step.

@@ -83,10 +83,15 @@ class Exercise(_Model):
     answers: dict[str, Any]
 
 
+# Changing many settings at once hides which one helped or hurt: at most this many bike
+# changes come in one step, most important first, each step re-checked before the next.
+BIKE_CHANGES_PER_STEP = 2
+
+
 def phase_title(phase: int) -> str:
     """How a step of bike changes is introduced: now, or after re-checking the one before."""
     if phase == 1:
-        return "Now: at most two changes to the bike, then ride for a week or two and re-check."
+        return f"Now: at most {BIKE_CHANGES_PER_STEP} changes to the bike, then ride for a week or two and re-check."
     return f"Step {phase}: only once the changes above feel right; re-check again before the next step."
 
 

@@ -163,7 +163,7 @@ def run(
         if stop is not None:
             from advisor.ask import stop_panel
 
-            stop_panel(console, stop, result)
+            stop_panel(console, stop)
         terminal.render(result, console)
         if declines or notes or not interactive_decisions:
             decisions = decisions_from_flags(result, declines, notes)

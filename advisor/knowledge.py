@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,7 +39,8 @@ THEN_KEYS: dict[str, str] = {
     "note_adjustment": "tailor",
 }
 # Body positions an exercise can be done in; a safety rule may hold back every exercise in one.
-POSITIONS = ("lying-on-back", "lying-on-front", "all-fours", "kneeling", "sitting", "standing")
+Position = Literal["lying-on-back", "lying-on-front", "all-fours", "kneeling", "sitting", "standing"]
+POSITIONS: tuple[str, ...] = get_args(Position)
 
 
 class _Entry(BaseModel):
@@ -159,7 +160,7 @@ class Exercise(_Entry):
     name: str
     target: str
     level: Literal["gentle", "moderate", "advanced"]
-    position: str
+    position: Position
     steps: list[str] = Field(min_length=2)
     dose: Dose
     progressions: list[Progression] = Field(min_length=1)

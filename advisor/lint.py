@@ -100,9 +100,7 @@ def _check_citable(source: Source) -> list[Problem]:
         missing.append("year (or 'accessed' for an undated web page)")
     if not (source.doi or source.pmid or source.url):
         missing.append("doi, pmid or url")
-    out = [
-        Problem(source.file, f"a source must give {', '.join(missing)}", source.line, source.id) for _ in [0] if missing
-    ]
+    out = [Problem(source.file, f"a source must give {', '.join(missing)}", source.line, source.id)] if missing else []
     if source.url and not re.match(r"^https?://[^/\s]+/\S+", source.url):
         out.append(
             Problem(

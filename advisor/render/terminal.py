@@ -121,7 +121,6 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
             for b in f.because:
                 console.print(rows([("", b, "dim")], 3))
 
-    stop = ref.stop_riding
     _heading(console, "Bike-fit adjustments (most important first)")
     phase = 0
     for i, a in enumerate(result.adjustments, 1):
@@ -138,10 +137,7 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
 
     _heading(console, "Exercise plan")
     if not result.exercises:
-        if stop:
-            console.print(Text(" No exercises until a doctor has examined you.", style=style))
-        else:
-            console.print(" No exercises suggested from your answers.")
+        console.print(" No exercises suggested from your answers.")
     for i, e in enumerate(result.exercises, 1):
         console.print(Text.assemble((f" {i}. {e.name}", "bold"), f"  ({e.target})"))
         lines = [("Dose:", e.dose, "")]

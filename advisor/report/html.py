@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from advisor.report.diagram import to_svg
-from advisor.report.model import Report
+from advisor.report.model import FOR_THE_CLINICIAN, Report
 
 
 @cache
@@ -27,4 +27,6 @@ def render(report: Report) -> str:
     svg = to_svg(report.diagram) if report.diagram else ""
     chart = report.follow_up.chart if report.follow_up else None
     chart_svg = to_svg(chart, "Flexibility tests over all visits") if chart else ""
-    return str(_template().render(report=report, diagram_svg=svg, chart_svg=chart_svg))
+    return str(
+        _template().render(report=report, diagram_svg=svg, chart_svg=chart_svg, for_the_clinician=FOR_THE_CLINICIAN)
+    )

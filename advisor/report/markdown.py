@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from advisor.report.model import Report
+from advisor.report.model import FOR_THE_CLINICIAN, Report
 
 # Characters that could format text, start a link or open raw HTML; every other one is left
 # alone so the file stays pleasant to read as plain text.
@@ -37,7 +37,7 @@ def render(report: Report) -> str:
     add(esc(ref.advice))
     add("")
     if report.stop:
-        for reasons, todo, tell in report.action_groups:
+        for reasons, todo, tell in report.referral.action_groups():
             out.extend(f"- **{esc(r)}**" for r in reasons)
             add("")
             add(f"  What to do: {esc(todo)}")
@@ -120,9 +120,7 @@ def render(report: Report) -> str:
     if report.stop:
         add("---")
         add("")
-        add(
-            "*The pages below are for the doctor or physical therapist: your answers and the rules behind this advice.*"
-        )
+        add(f"*{FOR_THE_CLINICIAN}*")
         add("")
     add("## When to re-assess")
     add("")

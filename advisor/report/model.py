@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from advisor.store import Consultation, Decision
 
 PAPERS = ("a4", "letter")
+# An emergency or urgent report keeps page 1 for the warning; what follows is introduced so.
+FOR_THE_CLINICIAN = "For the doctor or physical therapist: your answers and the rules behind this advice."
 DISCLAIMER = (
     "This report is not medical advice and is not a diagnosis. It does not replace an "
     "examination by a physical therapist or a doctor. If your symptoms change or get worse, "
@@ -93,11 +95,6 @@ class Report:
     follow_up: FollowUp | None = None
     disclaimer: str = DISCLAIMER
     extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def action_groups(self) -> list[tuple[list[str], str, str]]:
-        """Emergency or urgent: reasons with what to do and what to tell the doctor."""
-        return self.referral.action_groups()
 
     @property
     def phases(self) -> list[tuple[int, str, list[tuple[int, Adjustment]]]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.report.model import Report
+from advisor.report.model import FOR_THE_CLINICIAN, Report
 from advisor.report.pdf_layout import (
     ACCENT,
     FONT,
@@ -52,7 +52,7 @@ def render(report: Report) -> bytes:
     else:
         # Page 1 holds the warning and the action only; the details are for the clinician.
         pdf.add_page()
-        _para(pdf, "For the doctor or physical therapist: the answers and the rules behind this advice.", 9, MUTED)
+        _para(pdf, FOR_THE_CLINICIAN, 9, MUTED)
     _heading(pdf, "When to re-assess")
     by = f" By {report.reassess_date.isoformat()}." if report.reassess_date else ""
     _para(pdf, t(report.reassess_advice + by))
@@ -104,7 +104,7 @@ def _referral(pdf: Any, report: Report, t: SafeText) -> None:
     headline_size = 19 if report.stop else 13
     parts: list[tuple[str, float, bool]] = [(ref.headline, headline_size, True), (ref.advice, 10, False)]
     if report.stop:
-        for reasons, todo, tell in report.action_groups:
+        for reasons, todo, tell in report.referral.action_groups():
             parts.append(("\n".join(f"• {r}" for r in reasons), 10.5, True))
             parts.append((f"What to do: {todo}", 10.5, False))
             parts.append((f"Tell the doctor: {tell}", 10, False))
