@@ -59,8 +59,15 @@ class Interview:
         return None
 
     def _next_after(self, index: int) -> int | None:
+        # Once an emergency or urgent tier is reached, only the questions that could still
+        # raise it are asked (a head injury after a crash, saddle numbness with back pain);
+        # the rest would only delay the advice to get care.
+        reached = set(self.form.ids()[: index + 1])
+        tier = triage.settled_tier(self.kb, self.draft.answers, reached)
+        focus = tier.fit == "stop"
         for i in range(index + 1, len(self.form.questions)):
-            if self.applicable(self.form.questions[i]):
+            q = self.form.questions[i]
+            if self.applicable(q) and (not focus or triage.ceiling(self.kb, [q.id]) > tier.rank):
                 return i
         return None
 
@@ -120,7 +127,15 @@ class Interview:
         """The emergency or urgent tier once the answers settle it; the interview ends there."""
         ids = self.form.ids()
         reached = set(ids if self.cursor is None else ids[: self.cursor])
-        unanswered = [q.id for q in self.form.questions if q.required and q.id not in self.draft.answers]
+        # Every question still to come counts, optional ones too: a crash is urgent, but a
+        # head injury in it, asked next, is an emergency.
+        unanswered = [
+            q.id
+            for q in self.form.questions
+            if q.id not in self.draft.answers
+            and q.id not in self.draft.skipped
+            and (q.required or self.applicable(q) or self._undecided(q))
+        ]
         return triage.stops_here(self.kb, self.draft.answers, unanswered, reached)
 
     # --- reading input -----------------------------------------------------------------

@@ -123,12 +123,20 @@ def test_emergency_answer_stops_at_once_and_saves() -> None:
     assert '"urgency": "emergency"' in again.stdout
 
 
-def test_urgent_answer_stops_after_the_emergency_questions() -> None:
-    result = ask("--out", "a.yaml", lines=["n", "n", "n", "n", "n", "y"])
+def test_urgent_answer_asks_only_what_could_make_it_an_emergency() -> None:
+    # A crash (urgent), then: no head injury, a small topple, no back pain, no leg pain, no
+    # saddle numbness. Only questions that could raise the tier come after the crash.
+    typed = ["n", "n", "n", "n", "n", "y", "n", "1", "1", "n", "1"]
+    result = ask("--out", "a.yaml", lines=typed)
     assert result.exit_code == 0, result.output
-    assert "URGENT" in result.stdout and "Question 7 of" not in result.stdout
+    out = result.stdout
+    assert "did you hit your head" in out and "What kind of crash" in out
+    assert "Does the area you sit on" in out  # saddle numbness with back pain is an emergency
+    assert "How old are you" not in out and "fever" not in out.lower()  # cannot raise it further
+    assert "URGENT" in out
     saved = yaml.safe_load(Path("a.yaml").read_text(encoding="utf-8"))["answers"]
     assert saved["rf_crash_or_fall"] is True and "rf_night_pain" not in saved
+    assert saved["crash_head_injury"] is False
 
 
 def test_cancer_history_waits_for_the_pain_questions() -> None:
@@ -138,7 +146,8 @@ def test_cancer_history_waits_for_the_pain_questions() -> None:
     out = result.stdout
     assert "Do you have low back pain?" in out  # it did not stop at the safety screen
     assert "URGENT" in out
-    assert "How bad was your back pain" not in out
+    # After the pain answer settles it, only what could make it an emergency is asked.
+    assert "Does the area you sit on" in out and "Do your hands go numb" not in out
 
 
 def test_bad_answers_are_asked_again_without_losing_anything() -> None:
