@@ -151,8 +151,9 @@ def test_cancer_history_waits_for_the_pain_questions() -> None:
 
 
 def test_bad_answers_are_asked_again_without_losing_anything() -> None:
-    # Eleven warning-sign answers, four optional screen questions skipped, then age and sex.
-    lines = ["maybe", "n", *["n"] * 10, "", "", "", "", "200", "44", "?", "fem", "female"]
+    # Eleven warning-sign answers, the optional screen questions skipped, then age and sex.
+    optional_screen = sum(1 for q in qmod.load("rider").sections[0].questions if not q.required and not q.ask_when)
+    lines = ["maybe", "n", *["n"] * 10, *[""] * optional_screen, "200", "44", "?", "fem", "female"]
     result = ask("--out", "a.yaml", lines=lines)  # ends early: end of input saves a draft
     out = result.stdout
     assert "Please answer y (yes) or n (no)." in out

@@ -52,7 +52,11 @@ def rule(kb: KnowledgeBase, r: RuleDef, console: Console) -> None:
         ("Effect:", f"{r.action}: {r.target}", ""),
         ("Description:", r.description, ""),
         ("Explains:", r.because, ""),
-        *[(label, text, "") for label, text in (("What to do:", r.what_to_do), ("Tell them:", r.tell_doctor)) if text],
+        *[
+            (label, text, "")
+            for label, text in (("What to do:", r.what_to_do), ("Tell the doctor:", r.tell_doctor))
+            if text
+        ],
         *[("When:" if i == 0 else "", f"- {c}", "") for i, c in enumerate(when)],
         *[
             ("Sources:" if i == 0 else "", f"[{sid}] {kb.sources[sid].citation()} ({kb.sources[sid].locator})", "")

@@ -57,7 +57,7 @@ def render_stop(result: Assessment, console: Console) -> None:
         parts.append(Text(""))
         for reason in reasons:
             parts.append(rows([("•", reason, "bold")], 0))
-        parts.append(rows([("What to do:", todo, ""), ("Tell them:", tell, "")], 2))
+        parts.append(rows([("What to do:", todo, ""), ("Tell the doctor:", tell, "")], 2))
     stop_line = "Until a doctor has examined you: do not ride, exercise or change your bike."
     parts += [Text(""), Text(stop_line, style="bold")]
     console.print(
