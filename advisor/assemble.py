@@ -283,10 +283,15 @@ def _tier_hold(kind: str, item_id: str, name: str, tier: Tier) -> out.Withheld:
 
 
 def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
-    """Two adjustments that move one setting different ways become a professional fit."""
+    """Two changes that move one bike setting different ways become a professional fit.
+
+    Only changes to the bike can conflict: habits and appointments add up, they do not pull
+    a setting two ways.
+    """
     by_setting: dict[str, list[str]] = defaultdict(list)
     for aid in sorted(adj):
-        by_setting[kb.adjustments[aid].setting].append(aid)
+        if kb.adjustments[aid].kind == "bike":
+            by_setting[kb.adjustments[aid].setting].append(aid)
     for setting, ids in sorted(by_setting.items()):
         directions = {kb.adjustments[a].direction for a in ids}
         if len(directions) < 2:
