@@ -32,7 +32,8 @@ def random_answers(rng: random.Random, form: Any) -> dict[str, Any]:
         if rng.random() < 0.3:
             continue
         if q.type == "bool":
-            values[q.id] = rng.random() < 0.5
+            # A warning sign in the screen is as rare as the required ones; other yes/no questions are even.
+            values[q.id] = rng.random() < (0.05 if q.section == "safety" else 0.5)
         elif q.type == "int":
             values[q.id] = rng.randint(int(q.min), int(q.max))
         elif q.type == "number":
