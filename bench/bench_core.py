@@ -56,11 +56,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="whole-process runs")
     args = parser.parse_args()
 
-    from advisor import knowledge, resources
-    from advisor import questionnaire as qmod
-    from advisor.answers import Answers
-    from advisor.assemble import assemble
-    from advisor.engine import Engine
+    from advisor.core import knowledge, resources
+    from advisor.core import questionnaire as qmod
+    from advisor.core.answers import Answers
+    from advisor.core.assemble import assemble
+    from advisor.core.engine import Engine
 
     load_times, compile_times = [], []
     for _ in range(5):

@@ -22,8 +22,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
 
-    from advisor import answers, report
-    from advisor.advise import assess
+    from advisor.core import answers
+    from advisor.core.pipeline import assess
+    from advisor.output import formats as report
 
     result = assess(answers.load(str(EXAMPLE)))
     with tempfile.TemporaryDirectory() as tmp:

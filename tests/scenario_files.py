@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from advisor import answers as answers_mod
-from advisor import questionnaire as qmod
-from advisor.answers import Answers
+from advisor.core import answers as answers_mod
+from advisor.core import questionnaire as qmod
+from advisor.core.answers import Answers
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"

@@ -8,11 +8,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from advisor import drafts, knowledge
-from advisor import questionnaire as qmod
 from advisor.cli import app
-from advisor.drafts import Draft
-from advisor.interview import Interview
+from advisor.core import knowledge
+from advisor.core import questionnaire as qmod
+from advisor.core.interview import Interview
+from advisor.records import drafts
+from advisor.records.drafts import Draft
 
 SAFETY_NO = {
     "rf_saddle_numbness_off_bike": "n",

@@ -10,9 +10,9 @@ import yaml
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from advisor import drafts
 from advisor.cli import app
-from advisor.store import Store
+from advisor.records import drafts
+from advisor.records.store import Store
 from tests.spec_ids import SAFETY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,9 +140,9 @@ def test_interactive_consult_offers_last_visits_answers(tmp_path: Path) -> None:
     run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST))
     # Safety screen afresh, then Enter keeps every answer from last time except the two changed.
     lines = ["n"] * len(SAFETY)
-    from advisor import questionnaire as qmod
-    from advisor.answers import load as load_answers
-    from advisor.conditions import holds
+    from advisor.core import questionnaire as qmod
+    from advisor.core.answers import load as load_answers
+    from advisor.core.conditions import holds
 
     # The conditional questions the first visit's answers bring up are asked again; the
     # safety screen's follow-up questions (after a crash, for example) are not.

@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor import knowledge
-from advisor.advise import engine
-from advisor.answers import Answers
-from advisor.conditions import holds
+from advisor.core import knowledge
+from advisor.core.answers import Answers
+from advisor.core.conditions import holds
+from advisor.core.pipeline import engine
 from tests.strategies import answer_sets
 
 
@@ -17,7 +17,7 @@ from tests.strategies import answer_sets
 def test_a_rule_fires_exactly_when_its_condition_holds(answers: Answers, previous: Answers | None) -> None:
     values = dict(answers.values)
     if previous is not None:
-        from advisor.followup import derive
+        from advisor.core.followup import derive
 
         values.update(derive(previous.values, values))
     firings = engine().run(values)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor import knowledge, lint, resources
-from advisor import questionnaire as qmod
-from advisor.errors import AdvisorError
+from advisor.core import knowledge, lint, resources
+from advisor.core import questionnaire as qmod
+from advisor.core.errors import AdvisorError
 from tests.spec_ids import EXERCISES, SAFETY
 
 SPEC_IDS = {

@@ -12,11 +12,11 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from advisor import answers as answers_mod
-from advisor import report
-from advisor.advise import assess
-from advisor.answers import Answers
 from advisor.cli import app
+from advisor.core import answers as answers_mod
+from advisor.core.answers import Answers
+from advisor.core.pipeline import assess
+from advisor.output import formats as report
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "examples" / "routine-low-back-tight-hamstrings.yaml"
@@ -219,7 +219,7 @@ def test_unknown_report_format_is_refused_before_work() -> None:
 def test_a_failed_write_leaves_no_half_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "r.pdf"
     target.write_bytes(b"previous report")
-    import advisor.files as files
+    import advisor.core.files as files
 
     def broken_replace(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")

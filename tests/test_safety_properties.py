@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from advisor import knowledge
-from advisor.advise import assess
-from advisor.answers import Answers
-from advisor.assemble import CONFLICT_RULE, PROFESSIONAL_FIT, STOP_RIDING
-from advisor.render import terminal
+from advisor.core import knowledge
+from advisor.core.answers import Answers
+from advisor.core.assemble import CONFLICT_RULE, PROFESSIONAL_FIT, STOP_RIDING
+from advisor.core.pipeline import assess
+from advisor.output import terminal
 from tests.strategies import answer_sets
 
 # The number of examples comes from the Hypothesis profile (tests/conftest.py): a quick
@@ -89,7 +89,7 @@ def test_safety_promises(answers: Answers, previous: Answers | None) -> None:
 
     # 8. Missing answers never break anything; what could not be judged is listed.
     for area in KB.areas.values():
-        from advisor.conditions import holds
+        from advisor.core.conditions import holds
 
         if not holds(area.condition, v):
             assert any(n.startswith(area.name + ":") for n in result.not_assessed)

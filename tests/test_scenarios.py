@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from advisor import knowledge
-from advisor.advise import assess
+from advisor.core import knowledge
+from advisor.core.pipeline import assess
 from tests.scenario_files import SCENARIOS, all_scenarios, load
 
 SCENARIO_PATHS = sorted(SCENARIOS.glob("*.yaml"))

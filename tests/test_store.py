@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor import transfer
-from advisor.errors import AdvisorError
-from advisor.store import APPLICATION_ID, SCHEMA_VERSION, Decision, Store
+from advisor.core.errors import AdvisorError
+from advisor.records import transfer
+from advisor.records.store import APPLICATION_ID, SCHEMA_VERSION, Decision, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,7 +119,7 @@ def test_a_writer_killed_mid_save_leaves_the_database_consistent(tmp_path: Path)
         add(store)
     code = """
         import datetime as dt, os, signal, sys
-        from advisor.store import Store
+        from advisor.records.store import Store
 
         class DieWhileSaving:
             # The consultation row is written but not committed when this is read.
@@ -145,7 +145,7 @@ def test_two_writers_at_once_lose_nothing(tmp_path: Path) -> None:
     Store(path).close()
     code = """
         import datetime as dt, sys
-        from advisor.store import Store, Decision
+        from advisor.records.store import Store, Decision
         store = Store(sys.argv[1])
         for i in range(40):
             store.add_consultation(sys.argv[2], dt.date(2026, 11, 1), "rider", "routine", {"i": i}, {"r": i},

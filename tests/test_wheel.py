@@ -35,8 +35,8 @@ def test_built_wheel_ships_the_knowledge_base_and_runs_anywhere(tmp_path: Path) 
     assert "advisor/_data/rules/triage.yaml" in names
     assert "advisor/_data/rules/catalog/exercises.yaml" in names
     assert "advisor/_data/questionnaires/fitter.yaml" in names
-    assert "advisor/report/fonts/AdvisorSans.ttf" in names
-    assert "advisor/report/templates/report.html.j2" in names
+    assert "advisor/output/fonts/AdvisorSans.ttf" in names
+    assert "advisor/output/templates/report.html.j2" in names
 
     site = tmp_path / "site"
     install = subprocess.run(
@@ -60,7 +60,7 @@ def test_built_wheel_ships_the_knowledge_base_and_runs_anywhere(tmp_path: Path) 
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}
     where = subprocess.run(
-        [sys.executable, "-c", "import advisor.resources as r; print(r.rules_dir())"],
+        [sys.executable, "-c", "import advisor.core.resources as r; print(r.rules_dir())"],
         cwd=elsewhere,
         env=env,
         capture_output=True,

@@ -33,9 +33,9 @@ def assess(
 
     Example: advisor assess examples/routine-tight-hamstrings.yaml --explain
     """
-    from advisor import answers as answers_mod
-    from advisor import report as report_mod
-    from advisor.advise import assess as run_assessment
+    from advisor.core import answers as answers_mod
+    from advisor.core.pipeline import assess as run_assessment
+    from advisor.output import formats as report_mod
 
     if report:
         report_mod.check_path(report)
@@ -46,7 +46,7 @@ def assess(
         data = result.to_json_dict()
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
-        from advisor.render import terminal
+        from advisor.output import terminal
 
         terminal.render(result, make_console(), explain=explain)
     if written:
@@ -81,7 +81,7 @@ def ask(
 
     Example: advisor ask --questionnaire fitter --client "Zoë Ødegård" --out zoe.yaml
     """
-    from advisor import ask as ask_mod
+    from advisor.cli import interactive as ask_mod
 
     console = make_console()
 

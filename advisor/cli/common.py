@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from advisor import __version__
-from advisor.errors import EXIT_INTERNAL, AdvisorError
+from advisor.core.errors import EXIT_INTERNAL, AdvisorError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -18,7 +18,7 @@ from advisor.cli.common import (
     handled,
     make_console,
 )
-from advisor.errors import Problem
+from advisor.core.errors import Problem
 
 
 @app.command()
@@ -51,7 +51,7 @@ def consult(
 
     Example: advisor consult --client "Zoë Ødegård" --answers zoe.yaml --decline strap-stretch --note "hip pain"
     """
-    from advisor import consult as consult_mod
+    from advisor.cli import consultation as consult_mod
 
     console = make_console()
 
@@ -92,7 +92,7 @@ def clients(
 
     Example: advisor clients
     """
-    from advisor.store import Store
+    from advisor.records.store import Store
 
     with Store(db) as store:
         rows = store.clients()
@@ -129,8 +129,8 @@ def history(
 
     Example: advisor history "Zoë Ødegård" --format json
     """
-    from advisor import history as history_mod
-    from advisor.store import Store
+    from advisor.records import history as history_mod
+    from advisor.records.store import Store
 
     with Store(db) as store:
         stored = store.client_name(name)
@@ -158,8 +158,8 @@ def report_command(
 
     Example: advisor report --consultation 12 --out zoe-2026-11-24.pdf
     """
-    from advisor import consult as consult_mod
-    from advisor.store import Store
+    from advisor.cli import consultation as consult_mod
+    from advisor.records.store import Store
 
     with Store(db) as store:
         written = consult_mod.write_report(store, store.consultation(consultation), out, paper.value)
@@ -177,8 +177,8 @@ def export_command(
 
     Example: advisor export "Zoë Ødegård" --out zoe.json
     """
-    from advisor import transfer
-    from advisor.store import Store
+    from advisor.records import transfer
+    from advisor.records.store import Store
 
     with Store(db) as store:
         written, count = transfer.export_client(store, name, out)
@@ -195,8 +195,8 @@ def import_command(
 
     Example: advisor import zoe.json
     """
-    from advisor import transfer
-    from advisor.store import Store
+    from advisor.records import transfer
+    from advisor.records.store import Store
 
     with Store(db) as store:
         client, added, skipped = transfer.import_client(store, file)

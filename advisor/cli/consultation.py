@@ -1,0 +1,250 @@
+"""``advisor consult``: a fitter's visit, recorded with what the client agreed to.
+
+Interactively, the fitter questionnaire walks through every question with the client's
+previous answers offered as defaults (Enter keeps one); the safety screen is always asked
+afresh, since warning signs can appear between visits. With ``--answers`` a file is
+recorded instead. The result is shown, each recommendation is accepted or declined with a
+note, the consultation is stored in one transaction, and the report shows what was agreed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from advisor.cli.interactive import Interrupted
+from advisor.core import knowledge
+from advisor.core import questionnaire as qmod
+from advisor.core.answers import Answers
+from advisor.core.assessment import Assessment
+from advisor.core.errors import AdvisorError, Problem, did_you_mean
+from advisor.records import drafts
+from advisor.records.drafts import Draft
+from advisor.records.store import Consultation, Decision, Store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+KIND = "consult"
+# The one recommendation that can never be declined: it is the safety advice itself.
+NOT_DECLINABLE = {"stop-riding-until-assessed"}
+# Asked afresh at every visit rather than offered from the last one.
+NOT_CARRIED_OVER = ("rf_", "easy_exercises")
+
+
+def recommendations(result: Assessment) -> list[tuple[str, str, str]]:
+    """(kind, id, name) of every recommendation a client can accept or decline."""
+    return [("adjustment", a.id, a.name) for a in result.adjustments] + [
+        ("exercise", e.id, e.name) for e in result.exercises
+    ]
+
+
+def decisions_from_flags(result: Assessment, declines: list[str], notes: list[str]) -> list[Decision]:
+    """Everything accepted except the ``--decline`` ids; the n-th ``--note`` goes with the n-th decline."""
+    items = recommendations(result)
+    by_id = {item_id: kind for kind, item_id, _ in items}
+    problems = []
+    if len(notes) > len(declines):
+        problems.append(
+            Problem("--note", f"{len(notes)} notes for {len(declines)} declines; give each --note after its --decline")
+        )
+    for item_id in declines:
+        if item_id in NOT_DECLINABLE:
+            problems.append(Problem("--decline", f"'{item_id}' cannot be declined: it is the safety advice"))
+        elif item_id not in by_id:
+            allowed = ", ".join(by_id) or "nothing (no recommendations)"
+            problems.append(
+                Problem(
+                    "--decline",
+                    f"'{item_id}' is not recommended in this consultation{did_you_mean(item_id, by_id)}; "
+                    f"allowed: {allowed}",
+                )
+            )
+    if problems:
+        raise AdvisorError(problems)
+    note_for = {item_id: (notes[i] if i < len(notes) else "") for i, item_id in enumerate(declines)}
+    return [Decision(kind, item_id, item_id not in note_for, note_for.get(item_id, "")) for kind, item_id, _ in items]
+
+
+def ask_decisions(console: Console, read: Callable[[str], str], result: Assessment) -> list[Decision]:
+    """Let the fitter decline recommendations by number, with a note for each."""
+    items = recommendations(result)
+    if all(item_id in NOT_DECLINABLE for _, item_id, _ in items):
+        return [Decision(kind, item_id, True) for kind, item_id, _ in items]  # nothing to choose
+    console.print()
+    console.print("Recommendations for this consultation:")
+    for i, (kind, item_id, name) in enumerate(items, 1):
+        lock = "  (safety advice: cannot be declined)" if item_id in NOT_DECLINABLE else ""
+        console.print(f"  {i}) {name} [{kind}]{lock}", markup=False)
+    while True:
+        line = read("Numbers the client declines (e.g. 2,5), or Enter if all are agreed: ").strip()
+        picked = _numbers(line, len(items))
+        if picked is None:
+            console.print(f"Please type numbers from 1 to {len(items)}, separated by commas, or press Enter.")
+            continue
+        locked = [n for n in picked if items[n - 1][1] in NOT_DECLINABLE]
+        if locked:
+            console.print("Stopping riding until assessed is the safety advice and cannot be declined.")
+            continue
+        break
+    decisions = []
+    for i, (kind, item_id, name) in enumerate(items, 1):
+        note = read(f"Note for declining '{name}' (Enter for none): ").strip() if i in picked else ""
+        decisions.append(Decision(kind, item_id, i not in picked, note))
+    return decisions
+
+
+def _numbers(line: str, count: int) -> list[int] | None:
+    if not line:
+        return []
+    out = []
+    for part in line.replace(",", " ").split():
+        if not part.isdigit() or not 1 <= int(part) <= count:
+            return None
+        out.append(int(part))
+    return sorted(set(out))
+
+
+def earlier_visits(store: Store, client: str, on_or_before: dt.date) -> list[Consultation]:
+    return [c for c in store.history(client) if c.date <= on_or_before]
+
+
+def assess_visit(answers: Answers, earlier: list[Consultation]) -> Assessment:
+    from advisor.core.pipeline import assess
+
+    return assess(answers, earlier[-1].answers if earlier else None)
+
+
+def run(
+    console: Console,
+    read: Callable[[str], str],
+    *,
+    client: str | None,
+    answers_file: str | None,
+    report: str | None,
+    paper: str,
+    db: str | None,
+    declines: list[str],
+    notes: list[str],
+    resume: bool,
+    interactive_decisions: bool,
+) -> int:
+    from advisor.core import answers as answers_mod
+    from advisor.output import formats as report_mod
+    from advisor.output import terminal
+
+    if report:
+        report_mod.check_path(report)
+    draft = drafts.load(KIND) if resume else None
+    if resume and draft is None:
+        raise AdvisorError(
+            [
+                Problem(
+                    str(drafts.path(KIND)),
+                    "there is no saved consultation to resume; run 'advisor consult --client NAME'",
+                )
+            ]
+        )
+    name = (draft.client if draft else client) or ""
+    if not name.strip():
+        raise AdvisorError([Problem("--client", 'give the client\'s name, e.g. --client "Zoë Ødegård"')])
+    with Store(draft.db if draft and draft.db else db) as store:
+        name = store.client_name(name.strip()) or name.strip()
+        if answers_file and not draft:
+            answers = answers_mod.load(answers_file)
+            answers = answers.model_copy(update={"client": name})
+            stop = None
+        else:
+            answers, stop = _interview(console, read, store, name, draft, report, paper, db)
+        earlier = earlier_visits(store, name, answers.date)
+        result = assess_visit(answers, earlier)
+        console.print()
+        if stop is not None:
+            from advisor.cli.interactive import stop_panel
+
+            stop_panel(console, stop)
+        terminal.render(result, console)
+        if declines or notes or not interactive_decisions:
+            decisions = decisions_from_flags(result, declines, notes)
+        else:
+            try:
+                decisions = ask_decisions(console, read, result)
+            except (KeyboardInterrupt, EOFError):
+                console.print("\nStopped before the decisions; nothing was recorded.")
+                if not answers_file:
+                    console.print("To continue, run:  advisor consult --resume")
+                raise Interrupted from None
+        cid = store.add_consultation(
+            name,
+            answers.date,
+            answers.questionnaire,
+            result.referral.urgency,
+            dict(answers.values),
+            result.to_json_dict(),
+            decisions,
+        )
+        console.print(f"\nConsultation {cid} saved for {name} in {store.name}", markup=False)
+        if report:
+            written = write_report(store, store.consultation(cid), report, paper)
+            console.print(f"Report written to {written}", markup=False)
+    drafts.clear(KIND)
+    return 0
+
+
+def _interview(
+    console: Console,
+    read: Callable[[str], str],
+    store: Store,
+    name: str,
+    draft: Draft | None,
+    report: str | None,
+    paper: str,
+    db: str | None,
+) -> tuple[Answers, Any]:
+    from advisor.cli.interactive import ask_questions, draft_answers, intro, save_and_stop
+    from advisor.core.interview import Interview
+
+    form = qmod.load("fitter")
+    if draft is None:
+        last = store.previous(name)
+        carried = {
+            qid: value
+            for qid, value in (last.answers if last else {}).items()
+            if form.get(qid) is not None and not qid.startswith(NOT_CARRIED_OVER)
+        }
+        draft = Draft(
+            questionnaire="fitter",
+            client=name,
+            date=dt.date.today(),
+            answers=carried,
+            report=report,
+            paper=paper,
+            db=str(store.path),
+        )
+        intro(console, form)
+        if last:
+            console.print(
+                f"Last visit: {last.date.isoformat()} ({last.urgency}). Press Enter to keep an answer from then.",
+                markup=False,
+            )
+        else:
+            console.print(f"First consultation for {name}.", markup=False)
+    interview = Interview(form, knowledge.load(), draft)
+    interview.continue_after_history()  # every question is walked through, defaults or not
+    try:
+        stop = ask_questions(console, read, interview, KIND)
+    except (KeyboardInterrupt, EOFError):
+        save_and_stop(console, draft, KIND, "advisor consult --resume")
+    _, answers = draft_answers(interview)
+    return answers, stop
+
+
+def write_report(store: Store, visit: Consultation, path: str, paper: str) -> Path:
+    """Write a stored consultation's report, with what was agreed and what changed since the visit before."""
+    from advisor.output import formats as report_mod
+
+    earlier = [c for c in store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
+    result = Assessment.model_validate(visit.result)
+    return report_mod.write(result, path, paper, decisions=visit.decisions, earlier_visits=earlier)

@@ -1,0 +1,255 @@
+"""``advisor ask``: the questionnaire in a terminal, one question at a time.
+
+Safety first: the first prompt is the first safety question, and an emergency or urgent
+answer ends the interview at once with the advice. Every answer is saved to a draft as it
+is given, so Ctrl-C, end of input or a closed terminal lose nothing; ``--resume`` goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import yaml
+
+from advisor.core import answers as answers_mod
+from advisor.core import knowledge
+from advisor.core import questionnaire as qmod
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.files import free_path, write_atomic
+from advisor.core.interview import Interview
+from advisor.core.knowledge import Tier
+from advisor.core.questionnaire import Question
+from advisor.records import drafts
+from advisor.records.drafts import Draft
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+EXIT_INTERRUPTED = 130
+RESUME_COMMAND = "advisor ask --resume"
+
+
+class Interrupted(Exception):
+    """Ctrl-C or end of input: the draft is saved and the user told how to resume."""
+
+
+def run(
+    console: Console,
+    read: Callable[[str], str],
+    *,
+    questionnaire: str | None,
+    client: str | None,
+    out: str | None,
+    report: str | None,
+    resume: bool,
+    paper: str = "a4",
+) -> int:
+    from advisor.output import formats as report_mod
+
+    if report:
+        report_mod.check_path(report)
+    draft = _start(console, read, questionnaire=questionnaire, client=client, resume=resume)
+    # Options given now win over those saved with a draft.
+    if out:
+        draft.out = out
+    if report:
+        draft.report, draft.paper = report, paper
+    form = qmod.load(draft.questionnaire)
+    interview = Interview(form, knowledge.load(), draft)
+    if not draft.answers:
+        intro(console, form)
+    try:
+        stop = ask_questions(console, read, interview)
+    except (KeyboardInterrupt, EOFError):
+        save_and_stop(console, draft, "ask", RESUME_COMMAND)
+    return _finish(console, read, interview, stop)
+
+
+def save_and_stop(console: Console, draft: Draft, kind: str, resume_command: str) -> NoReturn:
+    """Save the interview so far, say how to continue, and stop (exit code 130)."""
+    saved = drafts.save(draft, kind)
+    count = len(draft.answers)
+    console.print()
+    console.print(f"Stopped. {count} answer{'s' if count != 1 else ''} so far are saved in {saved}.", markup=False)
+    console.print(f"To resume where you left off, run:  {resume_command}")
+    raise Interrupted
+
+
+def _start(
+    console: Console,
+    read: Callable[[str], str],
+    *,
+    questionnaire: str | None,
+    client: str | None,
+    resume: bool,
+) -> Draft:
+    existing = drafts.load()
+    if resume:
+        if existing is None:
+            raise AdvisorError(
+                [Problem(str(drafts.path()), "there is no saved questionnaire to resume; run 'advisor ask'")]
+            )
+        console.print(
+            f"Resuming the {existing.questionnaire} questionnaire saved {existing.saved_at} "
+            f"({len(existing.answers)} answers)."
+        )
+        return existing
+    if existing is not None and existing.answers:
+        try:
+            reply = read(
+                f"An unfinished {existing.questionnaire} questionnaire ({len(existing.answers)} answers, saved "
+                f"{existing.saved_at}) is waiting. Resume it? [Y/n] "
+            )
+        except (KeyboardInterrupt, EOFError):
+            raise Interrupted from None
+        if reply.strip().lower() in ("", "y", "yes"):
+            return existing
+        console.print("Starting a new questionnaire; the old draft will be replaced.")
+    qid = questionnaire or "rider"
+    qmod.load(qid)  # an unknown questionnaire is an error before anything is asked
+    return Draft(questionnaire=qid, client=client, date=dt.date.today())
+
+
+def intro(console: Console, form: qmod.Questionnaire) -> None:
+    from rich.text import Text
+
+    console.print(Text(form.title, style="bold"))
+    console.print(form.intro)
+    console.print(
+        Text(
+            "Type ? for help with a question, 'back' to go back, Enter to skip an optional question, "
+            "'quit' to stop and continue later.",
+            style="dim",
+        )
+    )
+
+
+def ask_questions(console: Console, read: Callable[[str], str], interview: Interview, kind: str = "ask") -> Tier | None:
+    """Ask until the questionnaire is done or a red flag stops it; every answer is saved to the draft."""
+    from rich.text import Text
+
+    section = None
+    while (q := interview.current) is not None:
+        if q.section != section:
+            section = q.section
+            console.print()
+            console.print(Text(interview.form.section_title(section), style="bold underline"))
+            section_intro = interview.form.section_intro(section)
+            if section_intro:
+                console.print(section_intro)
+        n, m = interview.progress()
+        console.print()
+        console.print(Text(f"Question {n} of {m}", style="dim"))
+        console.print(Text(q.text, style="bold"))
+        _show_choices(console, q)
+        current = interview.draft.answers.get(q.id)
+        while True:
+            line = read(_prompt(q, current))
+            reply = interview.parse(q, line)
+            if reply.quit:
+                raise KeyboardInterrupt  # saved and explained like Ctrl-C
+            if reply.help:
+                console.print(Text(q.help, style="cyan"))
+                continue
+            if reply.back:
+                if interview.back():
+                    break
+                console.print("This is the first question.")
+                continue
+            if reply.error:
+                console.print(Text(reply.error, style="yellow"))
+                continue
+            interview.record(reply)
+            drafts.save(interview.draft, kind)
+            stop = interview.red_flag_stop()
+            if stop is not None:
+                return stop
+            break
+    return None
+
+
+def _show_choices(console: Console, q: Question) -> None:
+    if q.type in ("choice", "multi"):
+        for i, c in enumerate(q.choices, 1):
+            console.print(f"  {i}) {c.label}  [{c.value}]", markup=False)
+        if q.type == "multi":
+            console.print("  (type all that apply, e.g. 1,3; or 'none')")
+
+
+def _prompt(q: Question, current: Any) -> str:
+    if q.type == "bool":
+        hint = "y/n"
+    elif q.type in ("int", "number"):
+        hint = q.allowed().split(" from ", 1)[-1]
+    elif q.type == "choice":
+        hint = f"1-{len(q.choices)}"
+    else:
+        hint = "numbers or names"
+    if current is not None:
+        hint += f", Enter keeps: {q.format_value(current)}"
+    elif not q.required:
+        hint += ", Enter skips"
+    return f"[{hint}] > "
+
+
+def _finish(console: Console, read: Callable[[str], str], interview: Interview, stop: Tier | None) -> int:
+    from advisor.core.pipeline import assess
+    from advisor.output import formats as report_mod
+    from advisor.output import terminal
+
+    draft = interview.draft
+    doc, answers = draft_answers(interview)
+    result = assess(answers)
+    console.print()
+    if stop is not None:
+        stop_panel(console, stop)
+    terminal.render(result, console)
+    saved = _save_answers(console, read, doc, draft.out)
+    console.print(f"\nYour answers are saved in {saved}")
+    console.print(f"Run 'advisor assess {saved}' to see this advice again.")
+    if draft.report:
+        written = report_mod.write(result, draft.report, draft.paper)
+        console.print(f"Report written to {written}")
+    drafts.clear()
+    return 0
+
+
+def draft_answers(interview: Interview) -> tuple[dict[str, Any], answers_mod.Answers]:
+    """The interview's answers as an answer-file document and as validated Answers."""
+    draft = interview.draft
+    doc: dict[str, Any] = {"questionnaire": draft.questionnaire}
+    if draft.client:
+        doc["client"] = draft.client
+    doc["date"] = draft.date.isoformat()
+    doc["answers"] = {qid: draft.answers[qid] for qid in interview.form.ids() if qid in draft.answers}
+    return doc, answers_mod.validate(doc, "<questionnaire>")
+
+
+def stop_panel(console: Console, tier: Tier) -> None:
+    """The questionnaire stops; the assessment that follows shows the reason and what to do."""
+    from rich.text import Text
+
+    console.print(Text(f"{tier.id.upper()}: the questionnaire stops here because of your answers.", style="bold red"))
+
+
+def _save_answers(console: Console, read: Callable[[str], str], doc: dict[str, Any], out: str | None) -> Path:
+    text = "# Answers from 'advisor ask'. Check them with: advisor assess <this file>\n" + yaml.safe_dump(
+        doc, sort_keys=False, allow_unicode=True
+    )
+    if out:
+        target = Path(out)
+        if target.exists():
+            try:
+                reply = read(f"{target} already exists. Overwrite it? [y/N] ")
+            except (KeyboardInterrupt, EOFError):
+                reply = ""
+            if reply.strip().lower() not in ("y", "yes"):
+                target = free_path(target)
+                console.print(f"Keeping the existing file; saving to {target} instead.")
+    else:
+        target = free_path(Path(f"answers-{doc['date']}.yaml"))
+    write_atomic(target, text)
+    return target

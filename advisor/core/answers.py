@@ -1,0 +1,251 @@
+"""Answer files: reading them and checking every answer against its questionnaire."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from advisor.core import questionnaire as qmod
+from advisor.core.errors import AdvisorError, Problem, did_you_mean
+from advisor.core.questionnaire import Question, Questionnaire
+from advisor.core.yamlio import LineDict, parse, read_text
+
+TOP_LEVEL_KEYS = ("questionnaire", "client", "date", "answers")
+MAX_CLIENT_LENGTH = 200
+
+
+class Answers(BaseModel):
+    """A validated set of answers, ready for the engine."""
+
+    model_config = ConfigDict(frozen=True)
+
+    questionnaire: str
+    client: str | None = None
+    date: dt.date
+    values: dict[str, Any]
+    source: str = "<answers>"
+
+
+def check_value(q: Question, value: Any) -> tuple[Any, str | None]:
+    """Return (normalised value, None) or (None, what is wrong)."""
+    allowed = q.allowed()
+    if q.type == "bool":
+        if isinstance(value, bool):
+            return value, None
+        return None, f"{value!r} is not a yes/no answer; allowed: {allowed}"
+    if q.type in ("int", "number"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None, f"{value!r} is not a number; allowed: {allowed}"
+        if not math.isfinite(value):
+            return None, f"{value!r} is not a finite number; allowed: {allowed}"
+        if q.type == "int":
+            if isinstance(value, float) and not value.is_integer():
+                return None, f"{value!r} is not a whole number; allowed: {allowed}"
+            value = int(value)
+        assert q.min is not None and q.max is not None
+        if not q.min <= value <= q.max:
+            return None, f"{value!r} is out of range; allowed: {allowed}"
+        return value, None
+    if q.type == "choice":
+        if isinstance(value, str) and value in q.values:
+            return value, None
+        hint = did_you_mean(str(value), q.values) if isinstance(value, str) else ""
+        return None, f"{value!r} is not a valid choice{hint}; allowed: {allowed}"
+    # multi
+    if isinstance(value, str) and value in q.values:
+        return None, f"{value!r} must be given as a list, e.g. [{value}]; allowed: {allowed}"
+    if not isinstance(value, list):
+        return None, f"{value!r} is not a list; allowed: {allowed}"
+    chosen: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or item not in q.values:
+            hint = did_you_mean(str(item), q.values) if isinstance(item, str) else ""
+            return None, f"{item!r} is not a valid choice{hint}; allowed: {allowed}"
+        if item in chosen:
+            return None, f"{item!r} is listed twice; allowed: {allowed}"
+        chosen.append(item)
+    # Keep the questionnaire's order so equal answers always compare equal.
+    return [v for v in q.values if v in chosen], None
+
+
+def load(path: str, *, stdin_text: str | None = None, questionnaire: str | None = None) -> Answers:
+    """Read and validate an answer file (``-`` for standard input)."""
+    name = "<stdin>" if path == "-" else path
+    raw = parse(read_text(path, stdin_text=stdin_text), name)
+    return validate(raw, name, questionnaire=questionnaire)
+
+
+def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answers:
+    """Check a parsed answer document; report every problem at once."""
+    problems: list[Problem] = []
+
+    def line(key: str, node: Any = raw) -> int | None:
+        return node.line_of(key) if isinstance(node, LineDict) else None
+
+    if not isinstance(raw, dict):
+        kind = "empty" if raw is None else _kind(raw)
+        raise AdvisorError(
+            [
+                Problem(
+                    name,
+                    f"is {kind}; an answer file is a mapping with 'answers:' "
+                    "(and optionally questionnaire, client, date)",
+                )
+            ]
+        )
+    for key in raw:
+        if key not in TOP_LEVEL_KEYS:
+            problems.append(
+                Problem(
+                    name,
+                    f"unknown key{did_you_mean(str(key), TOP_LEVEL_KEYS)}; allowed: {', '.join(TOP_LEVEL_KEYS)}",
+                    line(key),
+                    str(key),
+                )
+            )
+
+    qid = questionnaire or raw.get("questionnaire", "rider")
+    names = qmod.available()
+    if not isinstance(qid, str) or qid not in names:
+        problems.append(
+            Problem(
+                name,
+                f"{qid!r} is not a questionnaire{did_you_mean(str(qid), names)}; allowed: {', '.join(names)}",
+                line("questionnaire"),
+                "questionnaire",
+            )
+        )
+        raise AdvisorError(problems)
+    form = qmod.load(qid)
+
+    client = raw.get("client")
+    if client is not None:
+        if not isinstance(client, (str, int)) or isinstance(client, bool):
+            problems.append(
+                Problem(
+                    name,
+                    f"{client!r} is not a name; give the client's name as text",
+                    line("client"),
+                    "client",
+                )
+            )
+            client = None
+        else:
+            client = str(client).strip() or None
+            if client and len(client) > MAX_CLIENT_LENGTH:
+                problems.append(
+                    Problem(
+                        name,
+                        f"is {len(client)} characters long; at most {MAX_CLIENT_LENGTH} allowed",
+                        line("client"),
+                        "client",
+                    )
+                )
+
+    date = _date(raw.get("date"), name, line("date"), problems)
+
+    answers_raw = raw.get("answers")
+    if answers_raw is None:
+        problems.append(Problem(name, "is missing; list the answers under 'answers:'", None, "answers"))
+        answers_raw = LineDict()
+    elif not isinstance(answers_raw, dict):
+        problems.append(Problem(name, "must be a mapping of answer ids to values", line("answers"), "answers"))
+        answers_raw = LineDict()
+    values = _check_answers(answers_raw, form, name, problems)
+
+    missing = [q.id for q in form.questions if q.required and q.id not in values]
+    already_reported = {p.field for p in problems}
+    missing = [m for m in missing if f"answers.{m}" not in already_reported]
+    if missing and not problems and _stopped_at_red_flag(values, missing):
+        missing = []  # an interview stopped at an emergency or urgent answer; see triage.py
+    if missing:
+        problems.append(
+            Problem(
+                name,
+                "the safety screen is incomplete; answer true or false for: " + ", ".join(missing),
+                line("answers"),
+                "answers",
+            )
+        )
+    if problems:
+        raise AdvisorError(problems)
+    ordered = {qid_: values[qid_] for qid_ in form.ids() if qid_ in values}
+    return Answers(questionnaire=form.id, client=client, date=date, values=ordered, source=name)
+
+
+def _stopped_at_red_flag(values: dict[str, Any], missing: list[str]) -> bool:
+    """True when the answers already settle an emergency or urgent referral that the
+    unanswered safety questions could not raise."""
+    from advisor.core import knowledge, triage
+
+    return triage.stops_here(knowledge.load(), values, missing) is not None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a single line of text"
+    if isinstance(value, bool):
+        return "a yes/no value"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def _date(value: Any, name: str, line: int | None, problems: list[Problem]) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    problems.append(Problem(name, f"{value!r} is not a date; use the form YYYY-MM-DD", line, "date"))
+    return dt.date.today()
+
+
+def _check_answers(raw: Any, form: Questionnaire, name: str, problems: list[Problem]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        line = raw.line_of(key) if isinstance(raw, LineDict) else None
+        field = f"answers.{key}"
+        q = form.get(str(key))
+        if q is None:
+            problems.append(Problem(name, _unknown_id(str(key), form), line, field))
+            continue
+        if value is None:
+            if q.required:
+                problems.append(Problem(name, f"has no value; allowed: {q.allowed()}", line, field))
+            continue  # an empty optional answer is the same as leaving it out
+        checked, error = check_value(q, value)
+        if error:
+            problems.append(Problem(name, error, line, field))
+        else:
+            values[q.id] = checked
+    return values
+
+
+def _unknown_id(key: str, form: Questionnaire) -> str:
+    others = [qmod.load(o) for o in qmod.available() if o != form.id]
+    for other in others:
+        if other.get(key) is not None:
+            return (
+                f"is not asked by the '{form.id}' questionnaire; it belongs to '{other.id}' "
+                f"(set 'questionnaire: {other.id}')"
+            )
+    hint = did_you_mean(key, form.ids())
+    if not hint:
+        for other in others:
+            if did_you_mean(key, other.ids()):
+                guess = did_you_mean(key, other.ids()).removesuffix("?)")
+                hint = f"{guess}, asked by the '{other.id}' questionnaire?)"
+                break
+    return f"is not a question of the '{form.id}' questionnaire{hint}"

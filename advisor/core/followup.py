@@ -1,0 +1,158 @@
+"""Answers derived from a client's previous visit (questionnaires/derived/follow-up.yaml).
+
+They let rules speak of change: a flexibility test that crossed its cut-off, pain that got
+worse. They are computed here, never asked, and only when both visits answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from advisor.core import questionnaire as qmod
+from advisor.core import resources
+from advisor.core.conditions import Group
+from advisor.core.datafile import load_model
+from advisor.core.errors import AdvisorError, Problem, did_you_mean
+from advisor.core.questionnaire import Question, Questionnaire, Section, load
+from advisor.core.yamlio import LineList
+
+
+class DerivedDef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    source: str = Field(alias="from")
+    kind: Literal["previous", "change"]
+    label: str = Field(min_length=1, max_length=40)
+
+
+class DerivedFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: str
+    derived: list[DerivedDef]
+
+
+@cache
+def derived_definitions() -> tuple[str, tuple[DerivedDef, ...]]:
+    """The follow-up answers derived from a previous visit (title, definitions)."""
+    parsed, raw, name = load_model(DerivedFile, resources.questionnaires_dir() / "derived" / "follow-up.yaml")
+    problems: list[Problem] = []
+    fitter = load("fitter")
+    for i, d in enumerate(parsed.derived):
+        source = fitter.get(d.source)
+        if source is None:
+            problems.append(
+                Problem(
+                    name,
+                    f"'{d.source}' is not a question{did_you_mean(d.source, fitter.ids())}",
+                    _line(raw, i),
+                    f"derived[{i}].from",
+                )
+            )
+        elif d.kind == "change" and source.type not in ("int", "number", "choice"):
+            problems.append(
+                Problem(
+                    name,
+                    f"a change needs a number or choice question; '{d.source}' is {source.type}",
+                    _line(raw, i),
+                    f"derived[{i}].kind",
+                )
+            )
+    if problems:
+        raise AdvisorError(problems)
+    return parsed.title, tuple(parsed.derived)
+
+
+def derived_question(d: DerivedDef, source: Question) -> Question:
+    """The derived answer as a question (never asked), so it can be validated, shown and linted."""
+    if d.kind == "previous":
+        return source.model_copy(
+            update={
+                "id": d.id,
+                "label": d.label,
+                "required": False,
+                "ask_when": None,
+                "condition": Group("all", (), 0),
+                "text": f"{source.text} (last visit)",
+                "section": "follow_up_derived",
+            }
+        )
+    if source.type == "choice":
+        span = float(len(source.choices) - 1)
+        unit = "steps"
+    else:
+        assert source.min is not None and source.max is not None
+        span = float(source.max - source.min)
+        unit = source.unit
+    return Question(
+        id=d.id,
+        label=d.label,
+        text=f"Change in: {source.text}",
+        help="Derived from the previous visit; not asked.",
+        type="int" if source.type in ("int", "choice") else "number",
+        min=-span,
+        max=span,
+        unit=unit,
+        section="follow_up_derived",
+        condition=Group("all", (), 0),
+    )
+
+
+def form_for(qid: str, values: Mapping[str, Any]) -> Questionnaire:
+    """The questionnaire that names these answers: with the derived follow-up answers only
+    when some are present, so a first assessment does not load their definitions."""
+    form = load(qid)
+    known = set(form.ids())
+    return with_follow_up(qid) if any(answer not in known for answer in values) else form
+
+
+@cache
+def with_follow_up(qid: str) -> Questionnaire:
+    """A questionnaire plus the answers derived from a previous visit, in a last section."""
+    form = load(qid)
+    title, defs = derived_definitions()
+    fitter = load("fitter")
+    extra = [derived_question(d, fitter.question(d.source)) for d in defs]
+    section = Section(id="follow_up_derived", title=title, questions=extra)
+    return Questionnaire(
+        id=form.id,
+        title=form.title,
+        intro=form.intro,
+        sections=[*form.sections, section],
+        questions=[*form.questions, *extra],
+        file=form.file,
+    )
+
+
+def _line(raw: Any, index: int) -> int | None:
+    items = raw.get("derived") if isinstance(raw, dict) else None
+    return items.line_of(index) if isinstance(items, LineList) else None
+
+
+def derive(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    _, defs = derived_definitions()
+    fitter = qmod.load("fitter")
+    out: dict[str, Any] = {}
+    for d in defs:
+        if d.source not in previous:
+            continue
+        before = previous[d.source]
+        if d.kind == "previous":
+            out[d.id] = before
+            continue
+        if d.source not in current:
+            continue
+        now = current[d.source]
+        source = fitter.question(d.source)
+        if source.type == "choice":
+            values = source.values
+            if before in values and now in values:
+                out[d.id] = values.index(now) - values.index(before)
+        elif isinstance(now, (int, float)) and isinstance(before, (int, float)):
+            change = now - before
+            out[d.id] = round(change, 1) if isinstance(change, float) else change
+    return out

@@ -1,0 +1,355 @@
+"""The knowledge base: rules, catalogs, referral tiers, sources and coverage areas.
+
+Every YAML file under ``rules/`` is read; each top-level key names what it holds. The
+loader checks structure (fields, types, ids, sources) and reports ``file:line`` problems;
+``advisor rules check`` (lint.py) adds the cross-references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from advisor.core import resources
+from advisor.core.conditions import ConditionParser
+from advisor.core.datafile import validate
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.yamlio import LineDict, LineList, load_file
+
+ID = r"^[a-z][a-z0-9-]*$"
+Stage = Literal["triage", "finding", "fit", "exercise", "safety", "tailor"]
+# Fixed firing order between stages: warning signs first, then what the answers show,
+# then what to do about it, then what safety holds back. A rule may only rely on a
+# finding's absence when findings are all made in an earlier stage.
+# Tailoring notes come last: they only annotate what was advised.
+STAGE_ORDER: dict[str, int] = {"triage": 0, "finding": 1, "fit": 2, "exercise": 3, "safety": 4, "tailor": 5}
+THEN_KEYS: dict[str, str] = {
+    "refer": "triage",
+    "finding": "finding",
+    "adjust": "fit",
+    "exercise": "exercise",
+    "withhold_exercise": "safety",
+    "withhold_adjustment": "safety",
+    "withhold_position": "safety",
+    "note_exercise": "tailor",
+    "note_adjustment": "tailor",
+}
+# Body positions an exercise can be done in; a safety rule may hold back every exercise in one.
+Position = Literal["lying-on-back", "lying-on-front", "all-fours", "kneeling", "sitting", "standing"]
+POSITIONS: tuple[str, ...] = get_args(Position)
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    line: int = Field(default=0, exclude=True)
+    file: str = Field(default="", exclude=True)
+
+
+class Source(_Entry):
+    """A work a physical therapist can look up, and what in it the rules rely on."""
+
+    id: str = Field(pattern=r"^R\d+$")
+    # The loader takes what is there; `advisor rules check` (lint.py) refuses a source a
+    # reader could not look up: no authors, year, title, locator or DOI/PMID/URL.
+    authors: str = ""
+    year: int | None = None  # None for an undated web page, which then gives 'accessed'
+    accessed: str = ""
+    title: str = ""
+    published: str = ""  # journal, volume(issue):pages; or the publisher
+    doi: str = ""
+    pmid: str = ""
+    url: str = ""
+    locator: str = ""  # page, table, figure or section of the statement
+    states: str = ""  # what the work states, in the project's own words
+
+    def citation(self) -> str:
+        """One line a reader can look the work up with."""
+        when = str(self.year) if self.year else f"n.d., accessed {self.accessed}"
+        parts = [f"{self.authors} ({when}). {self.title}. {self.published}."]
+        if self.doi:
+            parts.append(f"doi:{self.doi}")
+        if self.pmid:
+            parts.append(f"PMID {self.pmid}")
+        if self.url and not self.doi:
+            parts.append(self.url)
+        return " ".join(parts)
+
+    def link(self) -> str:
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        if self.pmid:
+            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+        return self.url
+
+
+class Tier(_Entry):
+    id: Literal["emergency", "urgent", "soon", "routine"]
+    rank: int
+    title: str
+    headline: str
+    advice: str
+    exercises: Literal["none", "gentle", "all"]
+    fit: Literal["stop", "all"]
+    progressions: bool
+    reassess_weeks: int | None = None
+    reassess: str
+
+
+class CatalogFinding(_Entry):
+    id: str = Field(pattern=ID)
+    name: str
+    summary: str
+    priority: int
+    source: list[str] = Field(min_length=1)
+
+
+class Adjustment(_Entry):
+    id: str = Field(pattern=ID)
+    name: str
+    change: str
+    step: str
+    check: str
+    setting: str
+    direction: str
+    # bike: a change to the bike, at most a few per step; habit: how to ride;
+    # session: an appointment or a later review. Only bike changes are paced in steps.
+    kind: Literal["bike", "habit", "session"] = "bike"
+    priority: int
+    source: list[str] = Field(min_length=1)
+
+
+class Dose(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sets: str | None = None
+    reps: str | None = None
+    hold: str | None = None
+    per_side: bool = False
+    frequency: str
+
+    def text(self) -> str:
+        parts = []
+        if self.sets:
+            parts.append(f"{self.sets} sets")
+        if self.reps:
+            parts.append(f"{self.reps} reps" + (" per side" if self.per_side else ""))
+        if self.hold:
+            parts.append(f"hold {self.hold}" + (" per side" if self.per_side and not self.reps else ""))
+        return ", ".join(parts) + f"; {self.frequency}"
+
+
+class Equipment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    item: str
+    required: bool = True
+    substitute: str = ""
+
+
+class Progression(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    needs: list[str] = []
+
+
+class Exercise(_Entry):
+    id: str = Field(pattern=ID)
+    name: str
+    target: str
+    level: Literal["gentle", "moderate", "advanced"]
+    position: Position
+    steps: list[str] = Field(min_length=2)
+    dose: Dose
+    progressions: list[Progression] = Field(min_length=1)
+    regression: str
+    equipment: list[Equipment] = []
+    cautions: list[str] = Field(min_length=1)
+    replaces: list[str] = []  # easier exercises this one takes the place of when both are advised
+    priority: int
+    source: list[str] = Field(min_length=1)
+
+
+class RuleDef(_Entry):
+    id: str = Field(pattern=ID)
+    description: str
+    because: str
+    source: list[str] = Field(min_length=1)
+    when: Any = None
+    then: dict[str, str] = Field(min_length=1, max_length=1)
+    # For emergency and urgent referrals: what to do about this reason, and what to tell
+    # the doctor. Each warning sign has its own words (chest pain is not a spinal problem).
+    what_to_do: str = ""
+    tell_doctor: str = ""
+    condition: Any = Field(default=None, exclude=True)
+
+    @property
+    def action(self) -> str:
+        return next(iter(self.then))
+
+    @property
+    def target(self) -> str:
+        return next(iter(self.then.values()))
+
+    @property
+    def stage(self) -> str:
+        return THEN_KEYS.get(self.action, "triage")
+
+
+class Area(_Entry):
+    id: str = Field(pattern=ID)
+    name: str
+    assessed_when: Any
+    condition: Any = Field(default=None, exclude=True)
+
+
+SECTIONS: dict[str, type[_Entry]] = {
+    "sources": Source,
+    "tiers": Tier,
+    "findings": CatalogFinding,
+    "adjustments": Adjustment,
+    "exercises": Exercise,
+    "rules": RuleDef,
+    "areas": Area,
+}
+
+
+@dataclass
+class KnowledgeBase:
+    sources: dict[str, Source] = field(default_factory=dict)
+    tiers: dict[str, Tier] = field(default_factory=dict)
+    findings: dict[str, CatalogFinding] = field(default_factory=dict)
+    adjustments: dict[str, Adjustment] = field(default_factory=dict)
+    exercises: dict[str, Exercise] = field(default_factory=dict)
+    rules: dict[str, RuleDef] = field(default_factory=dict)
+    areas: dict[str, Area] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def section(self, name: str) -> dict[str, Any]:
+        section: dict[str, Any] = getattr(self, name)
+        return section
+
+    def catalog_for(self, action: str) -> dict[str, Any]:
+        catalogs: dict[str, dict[str, Any]] = {
+            "refer": self.tiers,
+            "finding": self.findings,
+            "adjust": self.adjustments,
+            "exercise": self.exercises,
+            "withhold_exercise": self.exercises,
+            "withhold_adjustment": self.adjustments,
+            "withhold_position": {p: p for p in POSITIONS},
+            "note_exercise": self.exercises,
+            "note_adjustment": self.adjustments,
+        }
+        return catalogs[action]
+
+
+def load_dir(root: Path) -> KnowledgeBase:
+    """Read every YAML file under ``root``; problems are collected, not raised."""
+    kb = KnowledgeBase()
+    files = sorted(root.rglob("*.yaml"))
+    if not files:
+        kb.problems.append(Problem(str(root), "holds no rule files (*.yaml)"))
+    for path in files:
+        _load_file(path, kb)
+    _check_structure(kb)
+    return kb
+
+
+def _load_file(path: Path, kb: KnowledgeBase) -> None:
+    name = resources.display_path(path)
+    try:
+        raw = load_file(path, name)
+    except AdvisorError as err:
+        kb.problems.extend(err.problems)
+        return
+    if not isinstance(raw, LineDict):
+        kb.problems.append(Problem(name, f"must be a mapping with one or more of: {', '.join(SECTIONS)}"))
+        return
+    parser = ConditionParser(name, kb.problems)
+    for key, items in raw.items():
+        model = SECTIONS.get(key)
+        if model is None:
+            kb.problems.append(
+                Problem(
+                    name,
+                    f"unknown section; allowed: {', '.join(SECTIONS)}",
+                    raw.line_of(key),
+                    str(key),
+                )
+            )
+            continue
+        if not isinstance(items, LineList):
+            kb.problems.append(Problem(name, "must be a list of entries", raw.line_of(key), str(key)))
+            continue
+        target = kb.section(key)
+        for i, item in enumerate(items):
+            entry = validate(model, item, name, kb.problems, (key, i))
+            if entry is None:
+                continue
+            entry.line, entry.file = items.line_of(i), name
+            if entry.id in target:
+                first = target[entry.id]
+                kb.problems.append(
+                    Problem(
+                        name,
+                        f"duplicate id '{entry.id}' (first in {first.file}:{first.line})",
+                        entry.line,
+                        f"{key}[{i}].id",
+                    )
+                )
+                continue
+            if isinstance(entry, RuleDef):
+                entry.condition = parser.parse_list(entry.when, f"rules[{i}].when", entry.line)
+                if entry.action not in THEN_KEYS:
+                    kb.problems.append(
+                        Problem(
+                            name,
+                            f"unknown action '{entry.action}'; allowed: {', '.join(THEN_KEYS)}",
+                            entry.line,
+                            f"rules[{i}].then",
+                        )
+                    )
+            elif isinstance(entry, Area):
+                entry.condition = parser.parse_list(entry.assessed_when, f"areas[{i}].assessed_when", entry.line)
+            target[entry.id] = entry
+
+
+def _check_structure(kb: KnowledgeBase) -> None:
+    """Checks the engine cannot run without: sources exist, all four tiers exist."""
+    for section in ("findings", "adjustments", "exercises", "rules"):
+        for entry in kb.section(section).values():
+            for sid in entry.source:
+                if sid not in kb.sources:
+                    kb.problems.append(
+                        Problem(
+                            entry.file,
+                            f"unknown source '{sid}'; add it to the sources list",
+                            entry.line,
+                            f"{entry.id}.source",
+                        )
+                    )
+    missing = {"emergency", "urgent", "soon", "routine"} - set(kb.tiers)
+    if missing and kb.tiers:
+        kb.problems.append(Problem("rules", f"referral tiers missing: {', '.join(sorted(missing))}"))
+    for tier in kb.tiers.values():
+        if "physical therapist" not in tier.advice:
+            kb.problems.append(
+                Problem(
+                    tier.file,
+                    "every referral must name a physical therapist",
+                    tier.line,
+                    f"{tier.id}.advice",
+                )
+            )
+
+
+@cache
+def load() -> KnowledgeBase:
+    """The bundled knowledge base; raises when it has structural problems."""
+    kb = load_dir(resources.rules_dir())
+    if kb.problems:
+        raise AdvisorError(kb.problems)
+    return kb

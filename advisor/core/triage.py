@@ -1,0 +1,64 @@
+"""Which referral tier the answers given so far have settled.
+
+Used to stop an interview as soon as an emergency or urgent tier is certain, and to accept
+an answer file whose safety screen stops there: the questions left unanswered could not
+raise the tier any higher. Both questions are answered from the triage rules themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from advisor.core.conditions import Missing, walk
+from advisor.core.knowledge import KnowledgeBase, Tier
+
+
+def settled_tier(kb: KnowledgeBase, values: Mapping[str, Any], reached: Collection[str] | None = None) -> Tier:
+    """The highest tier the triage rules give for these answers.
+
+    ``reached`` lists the questions already asked (answered or skipped); a rule that relies
+    on a question being unanswered only counts once that question has been reached, so an
+    interview never stops on "pain not answered" before the pain questions come up. None
+    means every question has been reached (a finished answer file).
+    """
+    from advisor.core.pipeline import engine
+
+    best = kb.tiers["routine"]
+    for firing in engine().run(dict(values)):
+        rule = firing.rule
+        if rule.action != "refer":
+            continue
+        if reached is not None:
+            relies_on = {c.answer for c in walk(rule.condition) if isinstance(c, Missing) and not c.negated}
+            if not relies_on <= set(reached):
+                continue
+        tier = kb.tiers[rule.target]
+        if tier.rank > best.rank:
+            best = tier
+    return best
+
+
+def ceiling(kb: KnowledgeBase, answer_ids: Collection[str]) -> int:
+    """The highest tier rank any triage rule that reads one of these answers could give."""
+    from advisor.core.conditions import answers_used
+
+    wanted = set(answer_ids)
+    ranks = [
+        kb.tiers[rule.target].rank
+        for rule in kb.rules.values()
+        if rule.action == "refer" and wanted & set(answers_used(rule.condition))
+    ]
+    return max(ranks, default=0)
+
+
+def stops_here(
+    kb: KnowledgeBase, values: Mapping[str, Any], unanswered: Collection[str], reached: Collection[str] | None = None
+) -> Tier | None:
+    """The emergency or urgent tier, once no unanswered question could change it; else None."""
+    tier = settled_tier(kb, values, reached)
+    if tier.exercises != "none":
+        return None
+    if ceiling(kb, unanswered) > tier.rank:
+        return None
+    return tier

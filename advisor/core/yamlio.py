@@ -1,0 +1,172 @@
+"""Safe YAML reading that remembers where every key stood.
+
+Only plain data is built (no tag may construct an object), duplicate keys are refused,
+and each mapping remembers the line of each key so messages can say ``file:line``.
+JSON is read by the same loader: it is (near enough) a subset of YAML.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from advisor.core.errors import AdvisorError, Problem, single
+
+MAX_INPUT_BYTES = 1_000_000
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LineDict(dict[Any, Any]):
+    """A mapping that knows the line of each of its keys (1-based)."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+    def line_of(self, key: Any) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LineList(list[Any]):
+    """A sequence that knows the line of each item (1-based)."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: Any, line: int, first: int) -> None:
+        self.key, self.line, self.first = key, line, first
+
+
+class _Loader(_Base):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain value", key_node.start_mark
+            ) from None
+        line = key_node.start_mark.line + 1
+        if key in result:
+            raise _DuplicateKey(key, line, result.key_lines[key])
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = line
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def parse(text: str, name: str) -> Any:
+    """Parse YAML or JSON text; any problem becomes an AdvisorError naming ``name``."""
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except _DuplicateKey as dup:
+        raise single(name, f"duplicate key '{dup.key}' (first given on line {dup.first})", dup.line) from None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = err.problem or "not valid YAML"
+        ctx = err.context_mark
+        if err.context and ctx is not None and line is not None and ctx.line + 1 != line:
+            what = f"{what} ({err.context} started on line {ctx.line + 1})"
+        if isinstance(err, yaml.constructor.ConstructorError) and "tag" in what:
+            what = f"{what}; only plain data (maps, lists, text, numbers, true/false) is allowed"
+        raise single(name, f"not valid YAML/JSON: {what}", line) from None
+    except yaml.YAMLError as err:
+        raise single(name, f"not valid YAML/JSON: {err}") from None
+
+
+def read_text(path: str, *, limit: int = MAX_INPUT_BYTES, stdin_text: str | None = None) -> str:
+    """Read a UTF-8 text file (or standard input for ``-``) with a size limit."""
+    if path == "-":
+        data = (stdin_text if stdin_text is not None else _read_stdin(limit + 1)).encode("utf-8")
+        name = "<stdin>"
+    else:
+        name = path
+        p = Path(path)
+        if not p.exists():
+            raise single(name, "no such file")
+        if p.is_dir():
+            raise single(name, "is a directory; give the path of an answers file (.yaml or .json)")
+        try:
+            size = p.stat().st_size
+            if size > limit:
+                raise _too_big(name, size, limit)
+            data = p.read_bytes()
+        except PermissionError:
+            raise single(name, "cannot be read: permission denied") from None
+        except OSError as err:
+            raise single(name, f"cannot be read: {err.strerror or err}") from None
+    if len(data) > limit:
+        raise _too_big(name, len(data), limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise single(name, f"is not UTF-8 text (bad byte 0x{data[err.start]:02x}); save it as UTF-8", line) from None
+
+
+def _read_stdin(limit: int) -> str:
+    import sys
+
+    raw = sys.stdin.buffer.read(limit) if hasattr(sys.stdin, "buffer") else sys.stdin.read(limit)
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise single("<stdin>", "is not UTF-8 text; send UTF-8", line) from None
+
+
+def _too_big(name: str, size: int, limit: int) -> AdvisorError:
+    return AdvisorError([Problem(name, f"is too large ({size:,} bytes); answer files may be at most {limit:,} bytes")])
+
+
+def plain(value: Any) -> Any:
+    """The same data with LineDict/LineList turned back into dict/list (for dumping)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def load_file(path: str | os.PathLike[str], name: str | None = None) -> Any:
+    """Read and parse a data file from the knowledge base or questionnaires.
+
+    ``name`` is how messages refer to the file (a short path), defaulting to ``path``.
+    """
+    try:
+        text = read_text(str(path), limit=10 * MAX_INPUT_BYTES)
+    except AdvisorError as err:
+        raise AdvisorError([Problem(name or p.file, p.message, p.line, p.field) for p in err.problems]) from None
+    return parse(text, name or str(path))
+
+
+__all__ = ["LineDict", "LineList", "Problem", "load_file", "parse", "read_text"]

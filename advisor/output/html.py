@@ -1,0 +1,32 @@
+"""The report as one self-contained HTML file: inline CSS, inline SVG, print CSS, all text escaped."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from advisor.output.diagram import to_svg
+from advisor.output.report import FOR_THE_CLINICIAN, Report
+
+
+@cache
+def _template() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("advisor.output.formats", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("report.html.j2")
+
+
+def render(report: Report) -> str:
+    svg = to_svg(report.diagram) if report.diagram else ""
+    chart = report.follow_up.chart if report.follow_up else None
+    chart_svg = to_svg(chart, "Flexibility tests over all visits") if chart else ""
+    return str(
+        _template().render(report=report, diagram_svg=svg, chart_svg=chart_svg, for_the_clinician=FOR_THE_CLINICIAN)
+    )

@@ -1,0 +1,212 @@
+"""One report model that every format renders: built from an Assessment, read-only after."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from advisor.core.assessment import Adjustment, Assessment, Exercise, Finding, Referral, phase_title
+from advisor.core.knowledge import KnowledgeBase
+from advisor.core.questionnaire import Questionnaire
+from advisor.output.diagram import Diagram, bike_diagram
+
+if TYPE_CHECKING:
+    from advisor.records.history import Change
+    from advisor.records.store import Consultation, Decision
+
+PAPERS = ("a4", "letter")
+# An emergency or urgent report keeps page 1 for the warning; what follows is introduced so.
+FOR_THE_CLINICIAN = "For the doctor or physical therapist: your answers and the rules behind this advice."
+DISCLAIMER = (
+    "This report is not medical advice and is not a diagnosis. It does not replace an "
+    "examination by a physical therapist or a doctor. If your symptoms change or get worse, "
+    "stop and seek care."
+)
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class AnswerGroup:
+    title: str
+    lines: list[AnswerLine]
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    id: str
+    citation: str  # authors, year, title, journal or publisher, DOI or PMID
+    link: str  # where to find it: the DOI, PubMed or the publisher's page
+    locator: str  # where in the work the statement is
+
+
+@dataclass(frozen=True)
+class WhyLine:
+    rule: str
+    effect: str
+    description: str
+    sources: list[SourceRef]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """What the client agreed to in a consultation, item by item."""
+
+    kind: str
+    id: str
+    name: str
+    accepted: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    previous_date: dt.date
+    rows: list[Change]
+    chart: Diagram | None
+
+
+@dataclass(frozen=True)
+class Report:
+    client: str | None
+    date: dt.date
+    questionnaire: str
+    studio_name: str | None
+    studio_contact: str | None
+    paper: str
+    referral: Referral
+    stop: bool
+    findings: list[Finding]
+    adjustments: list[Adjustment]
+    exercises: list[Exercise]
+    diagram: Diagram | None
+    reassess_advice: str
+    reassess_date: dt.date | None
+    answers: list[AnswerGroup]
+    not_assessed: list[str]
+    why: list[WhyLine]
+    sources: list[SourceRef]  # every source the rules above cite, in order of first use
+    agreement: list[Agreement] = field(default_factory=list)
+    follow_up: FollowUp | None = None
+    disclaimer: str = DISCLAIMER
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def phases(self) -> list[tuple[int, str, list[tuple[int, Adjustment]]]]:
+        """The adjustments, numbered, grouped by step with the step's heading."""
+        groups: list[tuple[int, str, list[tuple[int, Adjustment]]]] = []
+        for i, a in enumerate(self.adjustments, 1):
+            if not groups or groups[-1][0] != a.phase:
+                groups.append((a.phase, phase_title(a.phase), []))
+            groups[-1][2].append((i, a))
+        return groups
+
+    @property
+    def title(self) -> str:
+        return f"Bike-fit and exercise report{f' for {self.client}' if self.client else ''}"
+
+
+def build(
+    result: Assessment,
+    form: Questionnaire,
+    kb: KnowledgeBase,
+    settings: dict[str, str],
+    paper: str = "a4",
+    decisions: list[Decision] | None = None,
+    earlier_visits: list[Consultation] | None = None,
+) -> Report:
+    """The report for one assessment; ``decisions`` and ``earlier_visits`` come from a consultation."""
+    stop = result.referral.stop_riding
+    agreement = _agreement(result, decisions) if decisions is not None else []
+    declined = {(a.kind, a.id) for a in agreement if not a.accepted}
+    adjustments = [a for a in result.adjustments if ("adjustment", a.id) not in declined]
+    exercises = [e for e in result.exercises if ("exercise", e.id) not in declined]
+    groups: list[AnswerGroup] = []
+    for section in form.sections:
+        lines = [
+            AnswerLine(q.label, q.format_value(result.answers[q.id]))
+            for q in section.questions
+            if q.id in result.answers
+        ]
+        if lines:
+            groups.append(AnswerGroup(section.title, lines))
+    why = []
+    for t in result.trace:
+        rule = kb.rules.get(t.rule)
+        sources = [
+            SourceRef(s, kb.sources[s].citation(), kb.sources[s].link(), kb.sources[s].locator)
+            for s in t.source
+            if s in kb.sources
+        ]
+        why.append(WhyLine(t.rule, _effect_words(t.effect, kb), rule.description if rule else "", sources))
+    return Report(
+        client=result.client,
+        date=result.date,
+        questionnaire=form.title,
+        studio_name=settings.get("studio.name"),
+        studio_contact=settings.get("studio.contact"),
+        paper=paper,
+        referral=result.referral,
+        stop=stop,
+        findings=list(result.findings),
+        adjustments=adjustments,
+        exercises=[] if stop else exercises,
+        diagram=None if stop else bike_diagram([a.id for a in adjustments]),
+        reassess_advice=result.reassess.advice,
+        reassess_date=result.reassess.date,
+        answers=groups,
+        not_assessed=list(result.not_assessed),
+        why=why,
+        sources=list({s.id: s for w in why for s in w.sources}.values()),
+        agreement=agreement,
+        follow_up=_follow_up(result, earlier_visits) if earlier_visits else None,
+    )
+
+
+def _agreement(result: Assessment, decisions: list[Decision]) -> list[Agreement]:
+    chosen = {(d.kind, d.item): d for d in decisions}
+    out = []
+    for kind, items in (("adjustment", result.adjustments), ("exercise", result.exercises)):
+        for item in items:
+            d = chosen.get((kind, item.id))
+            out.append(Agreement(kind, item.id, item.name, d.accepted if d else True, d.note if d else ""))
+    return out
+
+
+def _follow_up(result: Assessment, earlier: list[Consultation]) -> FollowUp:
+    from advisor.core import questionnaire as qmod
+    from advisor.output.chart import flexibility_chart
+    from advisor.records import history
+
+    last = earlier[-1]
+    fitter = qmod.load("fitter")
+    points: dict[str, list[tuple[str, float]]] = {qid: list(p) for qid, p in history.series(earlier).items()}
+    for qid in history.CHARTED:
+        value = result.answers.get(qid)
+        if isinstance(value, (int, float)):
+            points.setdefault(qid, []).append((result.date.isoformat(), float(value)))
+    series = [(fitter.question(qid).label, fitter.question(qid).unit, p) for qid, p in points.items()]
+    return FollowUp(last.date, history.since_last(last.answers, result.answers), flexibility_chart(series))
+
+
+def _effect_words(effect: str, kb: KnowledgeBase) -> str:
+    """'adjust: raise-handlebar' -> 'adjustment: Raise the handlebar'."""
+    action, _, target = effect.partition(": ")
+    names = {
+        "refer": ("referral", kb.tiers.get(target) and kb.tiers[target].title),
+        "finding": ("finding", kb.findings.get(target) and kb.findings[target].name),
+        "adjust": ("adjustment", kb.adjustments.get(target) and kb.adjustments[target].name),
+        "exercise": ("exercise", kb.exercises.get(target) and kb.exercises[target].name),
+        "withhold_exercise": ("held back", kb.exercises.get(target) and kb.exercises[target].name),
+        "withhold_adjustment": ("held back", kb.adjustments.get(target) and kb.adjustments[target].name),
+        "withhold_position": ("held back", f"exercises done {target.replace('-', ' ')}"),
+        "note_exercise": ("note", kb.exercises.get(target) and kb.exercises[target].name),
+        "note_adjustment": ("note", kb.adjustments.get(target) and kb.adjustments[target].name),
+    }
+    kind, name = names.get(action, (action, target))
+    return f"{kind}: {name or target}"

@@ -1,0 +1,152 @@
+"""A client's visits side by side: the key measures and how they changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from advisor.core import questionnaire as qmod
+from advisor.records.store import Consultation, Decision
+
+# The measures a fitter follows from visit to visit, in the order they are shown.
+KEY_MEASURES = (
+    "passive_slr_deg",
+    "active_knee_extension_deg",
+    "hamstring_tightness",
+    "hip_flexor_tightness",
+    "knee_angle_bdc_deg",
+    "bar_drop_cm",
+    "low_back_pain",
+    "back_pain_intensity",
+    "neck_shoulder_pain",
+    "hand_numbness",
+    "perineal_numbness",
+)
+# Numeric flexibility tests drawn in the report's chart.
+CHARTED = ("passive_slr_deg", "active_knee_extension_deg")
+
+
+@dataclass(frozen=True)
+class Change:
+    id: str
+    label: str
+    before: Any
+    after: Any
+    before_text: str
+    after_text: str
+
+    def short(self) -> str:
+        """'passive_slr_deg 62 -> 76' (raw values, as in answer files)."""
+        return f"{self.id} {_raw(self.before)} -> {_raw(self.after)}"
+
+
+def _raw(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ",".join(value) or "none"
+    return str(value)
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+    """Key measures that differ between two visits (given at both, or newly given)."""
+    form = qmod.load("fitter")
+    out = []
+    for qid in KEY_MEASURES:
+        if qid in after and qid in before and before[qid] != after[qid]:
+            q = form.question(qid)
+            out.append(
+                Change(qid, q.label, before[qid], after[qid], q.format_value(before[qid]), q.format_value(after[qid]))
+            )
+    return out
+
+
+def since_last(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
+    """Every key measure given at this visit, with last visit's value where there was one."""
+    form = qmod.load("fitter")
+    rows = []
+    for qid in KEY_MEASURES:
+        if qid not in after:
+            continue
+        q = form.question(qid)
+        prev = (before or {}).get(qid)
+        rows.append(
+            Change(
+                qid,
+                q.label,
+                prev,
+                after[qid],
+                q.format_value(prev) if prev is not None else "-",
+                q.format_value(after[qid]),
+            )
+        )
+    return rows
+
+
+def key_values(answers: dict[str, Any]) -> str:
+    return ", ".join(f"{qid} {_raw(answers[qid])}" for qid in KEY_MEASURES if qid in answers)
+
+
+def series(visits: list[Consultation]) -> dict[str, list[tuple[str, float]]]:
+    """The charted measures over all visits: id -> [(date, value)]."""
+    out: dict[str, list[tuple[str, float]]] = {}
+    for qid in CHARTED:
+        points = [
+            (v.date.isoformat(), float(v.answers[qid])) for v in visits if isinstance(v.answers.get(qid), (int, float))
+        ]
+        if points:
+            out[qid] = points
+    return out
+
+
+def timeline(visits: list[Consultation]) -> list[tuple[Consultation, list[Change]]]:
+    """Each visit with the changes in key measures since the one before."""
+    out = []
+    previous: Consultation | None = None
+    for v in visits:
+        out.append((v, changes(previous.answers, v.answers) if previous else []))
+        previous = v
+    return out
+
+
+def to_json(visits: list[Consultation]) -> list[dict[str, Any]]:
+    """``advisor history --format json``: one object per consultation, oldest first."""
+    data = []
+    for v, diffs in timeline(visits):
+        decided = {(d.kind, d.item): d for d in v.decisions}
+        data.append(
+            {
+                "id": v.id,
+                "date": v.date.isoformat(),
+                "questionnaire": v.questionnaire,
+                "referral": {"urgency": v.urgency, "reasons": v.result["referral"]["reasons"]},
+                "answers": v.answers,
+                "adjustments": [_item(decided, "adjustment", a) for a in v.result["adjustments"]],
+                "exercises": [_item(decided, "exercise", e) for e in v.result["exercises"]],
+                "changes": {c.id: {"before": c.before, "after": c.after} for c in diffs},
+            }
+        )
+    return data
+
+
+def _item(decided: dict[tuple[str, str], Decision], kind: str, item: dict[str, Any]) -> dict[str, Any]:
+    d = decided.get((kind, item["id"]))
+    return {"id": item["id"], "name": item["name"], "accepted": d.accepted if d else True, "note": d.note if d else ""}
+
+
+def to_lines(client: str, visits: list[Consultation]) -> list[str]:
+    """``advisor history``: a few lines per consultation."""
+    lines = [f"{client}: {len(visits)} consultation{'s' if len(visits) != 1 else ''}"]
+    for n, (v, diffs) in enumerate(timeline(visits)):
+        lines.append("")
+        lines.append(f"#{v.id}  {v.date.isoformat()}  {v.urgency}  ({v.questionnaire})")
+        if n == 0:
+            lines.append("  measures: " + (key_values(v.answers) or "none recorded"))
+        elif diffs:
+            lines.append("  changed since the visit before: " + "; ".join(c.short() for c in diffs))
+        else:
+            lines.append("  no change in the key measures since the visit before")
+        declined = [d for d in v.decisions if not d.accepted]
+        if declined:
+            lines.append("  declined: " + "; ".join(d.item + (f" ({d.note})" if d.note else "") for d in declined))
+    return lines

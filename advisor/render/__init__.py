@@ -1,1 +1,0 @@
-"""Output formats. Each renderer only reads an Assessment."""
