@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from advisor.core import knowledge
 from advisor.core.answers import Answers
 from advisor.core.conditions import holds
-from advisor.core.pipeline import engine
+from advisor.core.engine import shared as engine
 from tests.strategies import answer_sets
 
 

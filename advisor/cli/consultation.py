@@ -18,6 +18,7 @@ from advisor.cli.interactive import Interrupted
 from advisor.core import knowledge
 from advisor.core import questionnaire as qmod
 from advisor.core.answers import Answers
+from advisor.core.assemble import STOP_RIDING
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.records import drafts
@@ -29,9 +30,7 @@ if TYPE_CHECKING:
 
 KIND = "consult"
 # The one recommendation that can never be declined: it is the safety advice itself.
-NOT_DECLINABLE = {"stop-riding-until-assessed"}
-# Asked afresh at every visit rather than offered from the last one.
-NOT_CARRIED_OVER = ("rf_", "easy_exercises")
+NOT_DECLINABLE = {STOP_RIDING}
 
 
 def recommendations(result: Assessment) -> list[tuple[str, str, str]]:
@@ -209,11 +208,7 @@ def _interview(
     form = qmod.load("fitter")
     if draft is None:
         last = store.previous(name)
-        carried = {
-            qid: value
-            for qid, value in (last.answers if last else {}).items()
-            if form.get(qid) is not None and not qid.startswith(NOT_CARRIED_OVER)
-        }
+        carried = form.carried_over(last.answers if last else {})
         draft = Draft(
             questionnaire="fitter",
             client=name,

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from advisor.core import knowledge, triage
 from advisor.core import questionnaire as qmod
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.questionnaire import Question, Questionnaire
@@ -179,8 +180,6 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
 def _stopped_at_red_flag(values: dict[str, Any], missing: list[str]) -> bool:
     """True when the answers already settle an emergency or urgent referral that the
     unanswered safety questions could not raise."""
-    from advisor.core import knowledge, triage
-
     return triage.stops_here(knowledge.load(), values, missing) is not None
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from advisor.core import assessment as out
+from advisor.core import triage
+from advisor.core.actions import STAGE_ORDER
 from advisor.core.answers import Answers
 from advisor.core.conditions import answers_used, holds
 from advisor.core.engine import Firing
-from advisor.core.knowledge import STAGE_ORDER, Adjustment, Exercise, KnowledgeBase, RuleDef, Tier
+from advisor.core.knowledge import Adjustment, Exercise, KnowledgeBase, RuleDef, Tier
 from advisor.core.questionnaire import Questionnaire
 
 STOP_RIDING = "stop-riding-until-assessed"
@@ -120,7 +122,7 @@ class _Firings:
 
 def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: list[Firing]) -> out.Assessment:
     f = _Firings(kb, form, firings)
-    tier = _tier(kb, f.by_action["refer"])
+    tier = triage.highest(kb, [m.rule.target for m in f.by_action["refer"]])
     referral_rules = [m for m in f.by_action["refer"] if m.rule.target == tier.id]
     stop = tier.fit == "stop"
     referral = out.Referral(
@@ -236,13 +238,6 @@ def _why_fields(why: _Why) -> dict[str, Any]:
     return {"because": why.because, "rules": why.rules, "answers": why.answers}
 
 
-def _tier(kb: KnowledgeBase, refer: list[_Merged]) -> Tier:
-    reached = [kb.tiers[m.rule.target] for m in refer]
-    if not reached:  # the routine rule always fires; this guards a knowledge base without it
-        return kb.tiers["routine"]
-    return max(reached, key=lambda t: t.rank)
-
-
 def _grouped(ms: list[_Merged], order: Any) -> list[tuple[str, list[_Merged]]]:
     groups: dict[str, list[_Merged]] = defaultdict(list)
     for m in ms:
@@ -275,11 +270,7 @@ def _tier_allows(tier: Tier, ex: Exercise) -> bool:
 
 
 def _tier_hold(kind: str, item_id: str, name: str, tier: Tier) -> out.Withheld:
-    if tier.exercises == "gentle":
-        reason = "Held back until a physical therapist has seen you: only gentle exercises for now."
-    else:
-        reason = "Held back until a doctor has examined you: no exercises and no bike changes for now."
-    return out.Withheld(kind=kind, id=item_id, name=name, reason=reason, rule=f"tier-{tier.id}")
+    return out.Withheld(kind=kind, id=item_id, name=name, reason=tier.held_back, rule=None, tier=tier.id)
 
 
 def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:

@@ -102,7 +102,8 @@ class Withheld(_Model):
     id: str
     name: str
     reason: str
-    rule: str
+    rule: str | None  # the safety rule that held it back; None when the referral tier did
+    tier: str | None = None  # the tier that held it back, when no rule did
 
 
 class Reassess(_Model):

@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from advisor.core import resources
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.yamlio import LineDict, LineList
+from advisor.core.yamlio import LineDict, LineList, load_file
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -61,9 +62,6 @@ def load_model(model: type[M], path: Path) -> tuple[M, Any, str]:
 
     Raises an AdvisorError listing every problem, each with file, line and field.
     """
-    from advisor.core import resources
-    from advisor.core.yamlio import load_file
-
     name = resources.display_path(path)
     raw = load_file(path, name)
     problems: list[Problem] = []

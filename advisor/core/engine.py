@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from advisor.core import knowledge
 from advisor.core._experta import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule, W
+from advisor.core.actions import STAGE_ORDER
 from advisor.core.conditions import OPERATORS, AnswerTest, Condition, Group, HasFinding, Missing
-from advisor.core.knowledge import STAGE_ORDER, KnowledgeBase, RuleDef
+from advisor.core.knowledge import KnowledgeBase, RuleDef
 
 
 class AnswerFact(Fact):
@@ -178,3 +181,9 @@ class Engine:
         engine.declare(AnswerFact(**{qid: tuple(v) if isinstance(v, list) else v for qid, v in answers.items()}))
         engine.run()
         return list(engine.firings)
+
+
+@cache
+def shared() -> Engine:
+    """The bundled rule base compiled once per process and reused by every assessment."""
+    return Engine(knowledge.load())

@@ -10,37 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.core import resources
+from advisor.core.actions import ACTIONS, POSITIONS, Position
 from advisor.core.conditions import ConditionParser
 from advisor.core.datafile import validate
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.yamlio import LineDict, LineList, load_file
 
 ID = r"^[a-z][a-z0-9-]*$"
-Stage = Literal["triage", "finding", "fit", "exercise", "safety", "tailor"]
-# Fixed firing order between stages: warning signs first, then what the answers show,
-# then what to do about it, then what safety holds back. A rule may only rely on a
-# finding's absence when findings are all made in an earlier stage.
-# Tailoring notes come last: they only annotate what was advised.
-STAGE_ORDER: dict[str, int] = {"triage": 0, "finding": 1, "fit": 2, "exercise": 3, "safety": 4, "tailor": 5}
-THEN_KEYS: dict[str, str] = {
-    "refer": "triage",
-    "finding": "finding",
-    "adjust": "fit",
-    "exercise": "exercise",
-    "withhold_exercise": "safety",
-    "withhold_adjustment": "safety",
-    "withhold_position": "safety",
-    "note_exercise": "tailor",
-    "note_adjustment": "tailor",
-}
-# Body positions an exercise can be done in; a safety rule may hold back every exercise in one.
-Position = Literal["lying-on-back", "lying-on-front", "all-fours", "kneeling", "sitting", "standing"]
-POSITIONS: tuple[str, ...] = get_args(Position)
 
 
 class _Entry(BaseModel):
@@ -98,6 +79,8 @@ class Tier(_Entry):
     progressions: bool
     reassess_weeks: int | None = None
     reassess: str
+    # Why a recommendation is held back at this tier (a tier that holds nothing back needs none).
+    held_back: str = ""
 
 
 class CatalogFinding(_Entry):
@@ -195,7 +178,8 @@ class RuleDef(_Entry):
 
     @property
     def stage(self) -> str:
-        return THEN_KEYS.get(self.action, "triage")
+        action = ACTIONS.get(self.action)
+        return action.stage if action else "triage"
 
 
 class Area(_Entry):
@@ -232,18 +216,11 @@ class KnowledgeBase:
         return section
 
     def catalog_for(self, action: str) -> dict[str, Any]:
-        catalogs: dict[str, dict[str, Any]] = {
-            "refer": self.tiers,
-            "finding": self.findings,
-            "adjust": self.adjustments,
-            "exercise": self.exercises,
-            "withhold_exercise": self.exercises,
-            "withhold_adjustment": self.adjustments,
-            "withhold_position": {p: p for p in POSITIONS},
-            "note_exercise": self.exercises,
-            "note_adjustment": self.adjustments,
-        }
-        return catalogs[action]
+        """The entries a rule with this action may name as its target."""
+        catalog = ACTIONS[action].catalog
+        if catalog == "positions":
+            return {p: p for p in POSITIONS}
+        return self.section(catalog)
 
 
 def load_dir(root: Path) -> KnowledgeBase:
@@ -303,11 +280,11 @@ def _load_file(path: Path, kb: KnowledgeBase) -> None:
                 continue
             if isinstance(entry, RuleDef):
                 entry.condition = parser.parse_list(entry.when, f"rules[{i}].when", entry.line)
-                if entry.action not in THEN_KEYS:
+                if entry.action not in ACTIONS:
                     kb.problems.append(
                         Problem(
                             name,
-                            f"unknown action '{entry.action}'; allowed: {', '.join(THEN_KEYS)}",
+                            f"unknown action '{entry.action}'; allowed: {', '.join(ACTIONS)}",
                             entry.line,
                             f"rules[{i}].then",
                         )

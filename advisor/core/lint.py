@@ -15,10 +15,11 @@ from typing import Any
 
 from advisor.core import followup
 from advisor.core import questionnaire as qmod
+from advisor.core.actions import ACTIONS, STAGE_ORDER
 from advisor.core.assemble import PROFESSIONAL_FIT, STOP_RIDING
 from advisor.core.conditions import AnswerTest, Condition, Group, HasFinding, Missing, holds, walk
 from advisor.core.errors import Problem, did_you_mean
-from advisor.core.knowledge import STAGE_ORDER, THEN_KEYS, KnowledgeBase, RuleDef, Source
+from advisor.core.knowledge import KnowledgeBase, RuleDef, Source
 from advisor.core.questionnaire import Question, Questionnaire
 
 # Catalog entries the engine adds itself, so no rule has to name them.
@@ -45,6 +46,13 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
         problems += _check_targets(kb, rule)
         problems += _check_condition(rule.condition, rule.file, rule.id, questions, kb, produced)
         problems += _check_stage(rule)
+    for tier in kb.tiers.values():
+        if (tier.exercises != "all" or tier.fit == "stop") and not tier.held_back:
+            problems.append(
+                Problem(
+                    tier.file, "holds recommendations back but has no 'held_back' text saying why", tier.line, tier.id
+                )
+            )
     for area in kb.areas.values():
         problems += _check_condition(area.condition, area.file, area.id, questions, kb, produced)
 
@@ -158,7 +166,7 @@ def _check_referral_actions(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:
 
 
 def _check_targets(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:
-    if rule.action not in THEN_KEYS:
+    if rule.action not in ACTIONS:
         return []
     catalog = kb.catalog_for(rule.action)
     if rule.target in catalog:

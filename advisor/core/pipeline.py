@@ -1,27 +1,25 @@
-"""The one call every front end uses: validated answers in, Assessment out."""
+"""Where the advice is decided: validated answers in, Assessment out.
+
+Every front end (the CLI, reports, consultations, benchmarks) calls ``assess``. The flow is
+one way: answers (plus what changed since the last visit) -> the compiled rules
+(engine.py) -> which rules fired -> assemble.py applies the referral tier's policy, the
+safety holds and the declared order -> an Assessment.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
-from advisor.core import followup, knowledge
+from advisor.core import engine, followup
 from advisor.core.answers import Answers
 from advisor.core.assemble import assemble
 from advisor.core.assessment import Assessment
-from advisor.core.engine import Engine
-
-
-@cache
-def engine() -> Engine:
-    """The compiled rule base, built once per process and reused."""
-    return Engine(knowledge.load())
 
 
 def assess(answers: Answers, previous: Mapping[str, Any] | None = None) -> Assessment:
     """Assess the answers; ``previous`` (the last visit's answers) enables the follow-up rules."""
-    eng = engine()
+    eng = engine.shared()
     values = dict(answers.values)
     if previous:
         values.update(followup.derive(previous, answers.values))

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from advisor.core import resources
-from advisor.core.conditions import ConditionParser, Group
+from advisor.core.conditions import ConditionParser, Group, answers_used
 from advisor.core.datafile import load_model
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.yamlio import LineDict, LineList
@@ -107,6 +107,9 @@ class Section(BaseModel):
     id: str
     title: str
     intro: str = ""
+    # A returning client answers this section anew: last visit's answers are not offered as
+    # defaults (the safety screen, what has become easy since).
+    asked_afresh: bool = False
     questions: list[Question] = []
 
 
@@ -143,6 +146,11 @@ class Questionnaire(BaseModel):
 
     def ids(self) -> list[str]:
         return list(self._ids)
+
+    def carried_over(self, previous: dict[str, Any]) -> dict[str, Any]:
+        """Last visit's answers to offer as defaults: those this form asks and does not ask afresh."""
+        afresh = {q.id for s in self.sections if s.asked_afresh for q in s.questions}
+        return {qid: v for qid, v in previous.items() if qid in self._by_id and qid not in afresh}
 
     def section_intro(self, section_id: str) -> str:
         return next((s.intro for s in self.sections if s.id == section_id), "")
@@ -257,8 +265,6 @@ def _line(raw: Any, *path: Any) -> int:
 
 def _check_conditions(ordered: list[Question], name: str, problems: list[Problem]) -> None:
     """A question may only depend on questions asked before it."""
-    from advisor.core.conditions import answers_used
-
     asked: set[str] = set()
     for q in ordered:
         for dep in answers_used(q.condition):

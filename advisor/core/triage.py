@@ -7,10 +7,11 @@ raise the tier any higher. Both questions are answered from the triage rules the
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from advisor.core.conditions import Missing, walk
+from advisor.core import engine
+from advisor.core.conditions import Missing, answers_used, walk
 from advisor.core.knowledge import KnowledgeBase, Tier
 
 
@@ -22,10 +23,8 @@ def settled_tier(kb: KnowledgeBase, values: Mapping[str, Any], reached: Collecti
     interview never stops on "pain not answered" before the pain questions come up. None
     means every question has been reached (a finished answer file).
     """
-    from advisor.core.pipeline import engine
-
-    best = kb.tiers["routine"]
-    for firing in engine().run(dict(values)):
+    targets = []
+    for firing in engine.shared().run(dict(values)):
         rule = firing.rule
         if rule.action != "refer":
             continue
@@ -33,16 +32,20 @@ def settled_tier(kb: KnowledgeBase, values: Mapping[str, Any], reached: Collecti
             relies_on = {c.answer for c in walk(rule.condition) if isinstance(c, Missing) and not c.negated}
             if not relies_on <= set(reached):
                 continue
-        tier = kb.tiers[rule.target]
-        if tier.rank > best.rank:
-            best = tier
-    return best
+        targets.append(rule.target)
+    return highest(kb, targets)
+
+
+def highest(kb: KnowledgeBase, tier_ids: Iterable[str]) -> Tier:
+    """The one place a referral tier is decided: the most urgent tier any referral rule gave.
+
+    Routine when none did (the routine rule always fires; this guards a knowledge base without it).
+    """
+    return max((kb.tiers[t] for t in tier_ids), key=lambda t: t.rank, default=kb.tiers["routine"])
 
 
 def ceiling(kb: KnowledgeBase, answer_ids: Collection[str]) -> int:
     """The highest tier rank any triage rule that reads one of these answers could give."""
-    from advisor.core.conditions import answers_used
-
     wanted = set(answer_ids)
     ranks = [
         kb.tiers[rule.target].rank

@@ -8,6 +8,7 @@ JSON is read by the same loader: it is (near enough) a subset of YAML.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +133,6 @@ def read_text(path: str, *, limit: int = MAX_INPUT_BYTES, stdin_text: str | None
 
 
 def _read_stdin(limit: int) -> str:
-    import sys
-
     raw = sys.stdin.buffer.read(limit) if hasattr(sys.stdin, "buffer") else sys.stdin.read(limit)
     if isinstance(raw, str):
         return raw

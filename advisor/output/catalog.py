@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from advisor.core.knowledge import STAGE_ORDER, Exercise, KnowledgeBase, RuleDef
+from advisor.core.actions import STAGE_ORDER
+from advisor.core.knowledge import Exercise, KnowledgeBase, RuleDef
 from advisor.core.questionnaire import Questionnaire
 
 if TYPE_CHECKING:

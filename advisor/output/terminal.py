@@ -152,7 +152,7 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
         lines += [("Why:", b, "dim") for b in e.because]
         console.print(rows(lines, 4))
 
-    held = [w for w in result.withheld if not w.rule.startswith("tier-")]
+    held = [w for w in result.withheld if w.rule is not None]
     if held:
         _heading(console, "Held back for safety")
         for w in held:
