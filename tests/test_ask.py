@@ -11,9 +11,8 @@ from typer.testing import CliRunner
 from advisor.cli import app
 from advisor.core import knowledge
 from advisor.core import questionnaire as qmod
-from advisor.core.interview import Interview
-from advisor.records import drafts
-from advisor.records.drafts import Draft
+from advisor.core.interview import Draft, Interview
+from advisor.records import drafts, paths
 
 SAFETY_NO = {
     "rf_saddle_numbness_off_bike": "n",
@@ -70,7 +69,7 @@ def typed_script(questionnaire: str, typed: dict[str, str]) -> list[str]:
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "data"
-    monkeypatch.setenv(drafts.ENV_DATA_DIR, str(folder))
+    monkeypatch.setenv(paths.ENV_DATA_DIR, str(folder))
     monkeypatch.chdir(tmp_path)
     return folder
 

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from advisor.cli import app
 from advisor.core import answers as answers_mod
 from advisor.core.answers import Answers
+from advisor.core.assessment import Assessment
 from advisor.core.pipeline import assess
 from advisor.output import formats as report
 
@@ -32,6 +33,11 @@ SECTIONS = [
 ]
 
 
+def rendered(result: Assessment, suffix: str, paper: str = "a4") -> bytes:
+    """The report of one assessment in one format, as `advisor assess --report` writes it."""
+    return report.render(report.report_for(result, paper), suffix)
+
+
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ADVISOR_CONFIG_DIR", str(tmp_path / "config"))
@@ -47,7 +53,7 @@ def with_client(path: Path, client: str) -> Answers:
 
 def test_pdf_has_every_section_in_order_and_page_numbers() -> None:
     result = assess(answers_mod.load(str(MAIN)))
-    pages = pdf_pages(report.render(result, ".pdf"))
+    pages = pdf_pages(rendered(result, ".pdf"))
     text = "\n".join(pages)
     headline = result.referral.headline.split(".")[0]
     positions = [text.index(headline)] + [text.index(s) for s in SECTIONS[1:]]
@@ -62,31 +68,31 @@ def test_pdf_has_every_section_in_order_and_page_numbers() -> None:
 
 def test_every_example_report_fits_in_five_pages() -> None:
     for example in sorted((ROOT / "examples").glob("*.yaml")):
-        pages = pdf_pages(report.render(assess(answers_mod.load(str(example))), ".pdf"))
+        pages = pdf_pages(rendered(assess(answers_mod.load(str(example))), ".pdf"))
         assert len(pages) <= 5, example.name
 
 
 def test_emergency_report_says_so_first_and_has_no_plan() -> None:
     result = assess(answers_mod.load(str(EMERGENCY)))
     for suffix in (".pdf", ".html", ".md"):
-        data = report.render(result, suffix)
+        data = rendered(result, suffix)
         text = "\n".join(pdf_pages(data)) if suffix == ".pdf" else data.decode("utf-8")
         first = text.index("EMERGENCY")
         assert first < text.index("Stop riding until you have been assessed")
         assert "Exercise plan" not in text
         assert "Raise the handlebar" not in text
-    first_page = pdf_pages(report.render(result, ".pdf"))[0]
+    first_page = pdf_pages(rendered(result, ".pdf"))[0]
     assert "EMERGENCY: get medical care today" in first_page.replace("\n", " ")
 
 
 def test_unicode_names_print_and_other_scripts_degrade_visibly() -> None:
     for name in ("Zoë Ødegård", "Αλέξης Παπαδόπουλος", "Юлия Иванова"):
-        text = "\n".join(pdf_pages(report.render(assess(with_client(MAIN, name)), ".pdf")))
+        text = "\n".join(pdf_pages(rendered(assess(with_client(MAIN, name)), ".pdf")))
         assert name in text, name
-    text = "\n".join(pdf_pages(report.render(assess(with_client(MAIN, "王芳 Wang")), ".pdf")))
+    text = "\n".join(pdf_pages(rendered(assess(with_client(MAIN, "王芳 Wang")), ".pdf")))
     assert "?? Wang" in text
     assert "print as '?'" in text
-    html = report.render(assess(with_client(MAIN, "王芳 Wang")), ".html").decode("utf-8")
+    html = rendered(assess(with_client(MAIN, "王芳 Wang")), ".html").decode("utf-8")
     assert "王芳 Wang" in html
 
 
@@ -105,7 +111,7 @@ class _Collector(HTMLParser):
 
 def test_html_is_self_contained_escaped_and_printable() -> None:
     hostile = "<script>alert(1)</script>"
-    html = report.render(assess(with_client(MAIN, hostile)), ".html").decode("utf-8")
+    html = rendered(assess(with_client(MAIN, hostile)), ".html").decode("utf-8")
     parser = _Collector()
     parser.feed(html)
     assert "script" not in parser.tags
@@ -116,12 +122,12 @@ def test_html_is_self_contained_escaped_and_printable() -> None:
     text = "".join(parser.text)
     for section in SECTIONS[1:]:
         assert section in text, section
-    letter = report.render(assess(answers_mod.load(str(MAIN))), ".html", "letter").decode("utf-8")
+    letter = rendered(assess(answers_mod.load(str(MAIN))), ".html", "letter").decode("utf-8")
     assert "size: letter" in letter
 
 
 def test_markdown_has_the_same_content_as_text() -> None:
-    md = report.render(assess(with_client(MAIN, "<b>Bold</b> *star*")), ".md").decode("utf-8")
+    md = rendered(assess(with_client(MAIN, "<b>Bold</b> *star*")), ".md").decode("utf-8")
     for section in SECTIONS[1:]:
         assert section in md, section
     assert "\\<b\\>Bold\\</b\\> \\*star\\*" in md
@@ -131,7 +137,7 @@ def test_markdown_has_the_same_content_as_text() -> None:
 
 def test_json_report_is_the_json_result() -> None:
     result = assess(answers_mod.load(str(MAIN)))
-    assert json.loads(report.render(result, ".json")) == result.to_json_dict()
+    assert json.loads(rendered(result, ".json")) == result.to_json_dict()
 
 
 def test_long_report_breaks_pages_without_splitting_cards() -> None:
@@ -161,7 +167,7 @@ def test_long_report_breaks_pages_without_splitting_cards() -> None:
     }
     result = assess(Answers(questionnaire="fitter", client="Long Report", date=dt.date(2026, 11, 24), values=values))
     assert len(result.exercises) >= 8
-    pages = pdf_pages(report.render(result, ".pdf"))
+    pages = pdf_pages(rendered(result, ".pdf"))
     assert len(pages) >= 3
     for i, ex in enumerate(result.exercises, 1):
         title = f"{i}. {ex.name}"
@@ -181,9 +187,9 @@ def test_studio_settings_appear_in_the_header(tmp_path: Path) -> None:
     got = runner.invoke(app, ["config", "get", "studio.name"])
     assert got.stdout.strip() == "Velo Physio Ålesund"
     result = assess(answers_mod.load(str(MAIN)))
-    first = pdf_pages(report.render(result, ".pdf"))[0]
+    first = pdf_pages(rendered(result, ".pdf"))[0]
     assert first.index("Velo Physio Ålesund") < first.index("Bike-fit and exercise report")
-    assert "hello@velo.example" in report.render(result, ".html").decode("utf-8")
+    assert "hello@velo.example" in rendered(result, ".html").decode("utf-8")
     bad = runner.invoke(app, ["config", "set", "studio.nmae", "x"])
     assert bad.exit_code == 2 and "did you mean 'studio.name'" in bad.stderr
 
@@ -226,7 +232,7 @@ def test_a_failed_write_leaves_no_half_file(tmp_path: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(files.os, "replace", broken_replace)
     with pytest.raises(answers_mod.AdvisorError) as err:
-        report.write(assess(answers_mod.load(str(MAIN))), str(target))
+        report.write(report.report_for(assess(answers_mod.load(str(MAIN)))), str(target))
     assert "No space left on device" in str(err.value)
     assert target.read_bytes() == b"previous report"
     assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]

@@ -13,7 +13,7 @@ from advisor.core import knowledge
 from advisor.core.answers import Answers
 from advisor.core.assemble import CONFLICT_RULE, PROFESSIONAL_FIT, STOP_RIDING
 from advisor.core.pipeline import assess
-from advisor.output import terminal
+from advisor.output import formats, terminal
 from tests.strategies import answer_sets
 
 # The number of examples comes from the Hypothesis profile (tests/conftest.py): a quick
@@ -117,7 +117,7 @@ def test_safety_promises(answers: Answers, previous: Answers | None) -> None:
 
     # 12. Rider-facing text names things in words, never by an answer or rule id.
     console = Console(record=True, width=100, color_system=None)
-    terminal.render(result, console)
+    terminal.render(formats.report_for(result), console)
     text = console.export_text()
     for qid in v:
         if "_" in qid:  # one-word ids ("age", "pregnant") are plain words too
@@ -138,7 +138,7 @@ def test_safety_promises(answers: Answers, previous: Answers | None) -> None:
 def test_referral_comes_first_in_terminal_and_json(answers: Answers) -> None:
     result = assess(answers)
     console = Console(record=True, width=80, color_system=None)
-    terminal.render(result, console)
+    terminal.render(formats.report_for(result), console)
     text = console.export_text()
     first_line_of_advice = result.referral.headline
     stop = result.referral.urgency in ("emergency", "urgent")

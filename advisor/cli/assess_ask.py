@@ -15,7 +15,11 @@ from advisor.cli.common import (
     app,
     handled,
     make_console,
+    terminal_output,
 )
+from advisor.core import answers as answers_mod
+from advisor.core.pipeline import assess as run_assessment
+from advisor.output import formats
 
 
 @app.command()
@@ -33,22 +37,16 @@ def assess(
 
     Example: advisor assess examples/routine-tight-hamstrings.yaml --explain
     """
-    from advisor.core import answers as answers_mod
-    from advisor.core.pipeline import assess as run_assessment
-    from advisor.output import formats as report_mod
-
     if report:
-        report_mod.check_path(report)
+        formats.check_path(report)
     result = run_assessment(answers_mod.load(file))
     # The report is written first, so it exists even if the output below goes nowhere.
-    written = report_mod.write(result, report, paper.value) if report else None
+    written = formats.write(formats.report_for(result, paper.value), report) if report else None
     if format is OutputFormat.json:
         data = result.to_json_dict()
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
-        from advisor.output import terminal
-
-        terminal.render(result, make_console(), explain=explain)
+        terminal_output().render(formats.report_for(result, paper.value), make_console(), explain=explain)
     if written:
         typer.echo(f"Report written to {written}", err=format is OutputFormat.json)
 
@@ -81,19 +79,13 @@ def ask(
 
     Example: advisor ask --questionnaire fitter --client "Zoë Ødegård" --out zoe.yaml
     """
-    from advisor.cli import interactive as ask_mod
+    from advisor.cli import interactive as ask_mod  # noqa: PLC0415  lazy: the prompts load rich
 
     console = make_console()
-
-    def read(prompt: str) -> str:
-        from rich.text import Text
-
-        return str(console.input(Text(prompt)))
-
     try:
         code = ask_mod.run(
             console,
-            read,
+            ask_mod.line_reader(console),
             questionnaire=questionnaire,
             client=client,
             out=out,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -9,13 +10,17 @@ import typer
 from advisor.cli.common import (
     AdvisorError,
     app,
+    catalog_output,
     exercises_app,
     handled,
     make_console,
     questionnaires_app,
     rules_app,
 )
-from advisor.core.errors import Problem
+from advisor.core import knowledge, lint, resources
+from advisor.core import questionnaire as qmod
+from advisor.core.errors import Problem, did_you_mean
+from advisor.records import config
 
 config_app = typer.Typer(help="Settings such as the studio's name on reports.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -31,7 +36,6 @@ def config_set(
 
     Example: advisor config set studio.name "Velo Physio Studio"
     """
-    from advisor.records import config
 
     saved = config.set_value(key, value)
     typer.echo(f"{key} saved in {saved}")
@@ -44,7 +48,6 @@ def config_get(key: Annotated[str, typer.Argument(help="studio.name or studio.co
 
     Example: advisor config get studio.name
     """
-    from advisor.records import config
 
     value = config.get(key)
     if value is not None:
@@ -58,7 +61,6 @@ def config_list() -> None:
 
     Example: advisor config list
     """
-    from advisor.records import config
 
     values = config.load()
     for key, meaning in config.KEYS.items():
@@ -73,7 +75,6 @@ def questionnaires_list() -> None:
 
     Example: advisor questionnaires list
     """
-    from advisor.core import questionnaire as qmod
 
     for qid in qmod.available():
         form = qmod.load(qid)
@@ -89,8 +90,7 @@ def questionnaires_show(
 
     Example: advisor questionnaires show fitter
     """
-    from advisor.core import questionnaire as qmod
-    from advisor.output import catalog as browse
+    browse = catalog_output()
 
     browse.questionnaire(qmod.load(qid), make_console())
 
@@ -102,8 +102,7 @@ def rules_list() -> None:
 
     Example: advisor rules list
     """
-    from advisor.core import knowledge
-    from advisor.output import catalog as browse
+    browse = catalog_output()
 
     browse.rule_list(knowledge.load(), make_console())
 
@@ -115,8 +114,7 @@ def rules_show(rule_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
 
     Example: advisor rules show fnd-hamstrings-pslr
     """
-    from advisor.core import knowledge
-    from advisor.output import catalog as browse
+    browse = catalog_output()
 
     kb = knowledge.load()
     browse.rule(kb, _lookup(kb.rules, rule_id, "rule"), make_console())
@@ -137,9 +135,6 @@ def rules_check(
 
     Example: advisor rules check
     """
-    from pathlib import Path
-
-    from advisor.core import knowledge, lint, resources
 
     root = Path(rules_dir) if rules_dir else resources.rules_dir()
     if not root.is_dir():
@@ -164,7 +159,6 @@ def exercises_list() -> None:
 
     Example: advisor exercises list
     """
-    from advisor.core import knowledge
 
     for ex in sorted(knowledge.load().exercises.values(), key=lambda e: (e.priority, e.id)):
         typer.echo(f"{ex.id:26} {ex.level:9} {ex.name}")
@@ -177,15 +171,13 @@ def exercises_show(exercise_id: Annotated[str, typer.Argument(metavar="ID")]) ->
 
     Example: advisor exercises show deadbug
     """
-    from advisor.core import knowledge
-    from advisor.output import catalog as browse
+    browse = catalog_output()
 
     kb = knowledge.load()
     browse.exercise(kb, _lookup(kb.exercises, exercise_id, "exercise"), make_console())
 
 
 def _lookup(items: dict[str, Any], key: str, kind: str) -> Any:
-    from advisor.core.errors import did_you_mean
 
     if key not in items:
         raise AdvisorError(

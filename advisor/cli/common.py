@@ -7,12 +7,16 @@ import os
 import sys
 from collections.abc import Callable
 from enum import Enum
-from typing import Annotated, Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from advisor import __version__
 from advisor.core.errors import EXIT_INTERNAL, AdvisorError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,11 +91,23 @@ class Paper(str, Enum):
 REPORT_HELP = "Also write a report: .pdf, .html, .md or .json, by the file's extension."
 
 
-def make_console(stderr: bool = False) -> Any:
-    from rich.console import Console
+def terminal_output() -> ModuleType:
+    """The terminal renderers (advisor.output.terminal), loaded on first use."""
+    from advisor.output import terminal  # noqa: PLC0415  lazy: rich costs ~60 ms; JSON output never needs it
 
-    # rich honours NO_COLOR itself; keep lines readable on an 80-column terminal.
-    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=False)
+    return terminal
+
+
+def catalog_output() -> ModuleType:
+    """The knowledge-base browser (advisor.output.catalog), loaded on first use."""
+    from advisor.output import catalog  # noqa: PLC0415  lazy: rich again, only for browsing commands
+
+    return catalog
+
+
+def make_console(stderr: bool = False) -> Console:
+    console: Console = terminal_output().console(stderr)
+    return console
 
 
 def _version(value: bool) -> None:

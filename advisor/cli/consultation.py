@@ -11,22 +11,31 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from advisor.cli.interactive import Interrupted
+from rich.console import Console
+
+from advisor.cli import visits
+from advisor.cli.interactive import (
+    Interrupted,
+    ask_questions,
+    draft_answers,
+    intro,
+    line_reader,  # noqa: F401  (the consult command reads lines with it)
+    save_and_stop,
+    stop_panel,
+)
+from advisor.core import answers as answers_mod
 from advisor.core import knowledge
 from advisor.core import questionnaire as qmod
 from advisor.core.answers import Answers
 from advisor.core.assemble import STOP_RIDING
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
+from advisor.core.interview import Draft, Interview
+from advisor.output import formats, terminal
 from advisor.records import drafts
-from advisor.records.drafts import Draft
-from advisor.records.store import Consultation, Decision, Store
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from advisor.records.store import Decision, Store
 
 KIND = "consult"
 # The one recommendation that can never be declined: it is the safety advice itself.
@@ -106,16 +115,6 @@ def _numbers(line: str, count: int) -> list[int] | None:
     return sorted(set(out))
 
 
-def earlier_visits(store: Store, client: str, on_or_before: dt.date) -> list[Consultation]:
-    return [c for c in store.history(client) if c.date <= on_or_before]
-
-
-def assess_visit(answers: Answers, earlier: list[Consultation]) -> Assessment:
-    from advisor.core.pipeline import assess
-
-    return assess(answers, earlier[-1].answers if earlier else None)
-
-
 def run(
     console: Console,
     read: Callable[[str], str],
@@ -130,12 +129,8 @@ def run(
     resume: bool,
     interactive_decisions: bool,
 ) -> int:
-    from advisor.core import answers as answers_mod
-    from advisor.output import formats as report_mod
-    from advisor.output import terminal
-
     if report:
-        report_mod.check_path(report)
+        formats.check_path(report)
     draft = drafts.load(KIND) if resume else None
     if resume and draft is None:
         raise AdvisorError(
@@ -157,14 +152,12 @@ def run(
             stop = None
         else:
             answers, stop = _interview(console, read, store, name, draft, report, paper, db)
-        earlier = earlier_visits(store, name, answers.date)
-        result = assess_visit(answers, earlier)
+        earlier = visits.earlier(store, name, answers.date)
+        result = visits.assess_visit(answers, earlier)
         console.print()
         if stop is not None:
-            from advisor.cli.interactive import stop_panel
-
             stop_panel(console, stop)
-        terminal.render(result, console)
+        terminal.render(formats.report_for(result), console)
         if declines or notes or not interactive_decisions:
             decisions = decisions_from_flags(result, declines, notes)
         else:
@@ -186,7 +179,7 @@ def run(
         )
         console.print(f"\nConsultation {cid} saved for {name} in {store.name}", markup=False)
         if report:
-            written = write_report(store, store.consultation(cid), report, paper)
+            written = visits.write_report(store, store.consultation(cid), report, paper)
             console.print(f"Report written to {written}", markup=False)
     drafts.clear(KIND)
     return 0
@@ -202,9 +195,6 @@ def _interview(
     paper: str,
     db: str | None,
 ) -> tuple[Answers, Any]:
-    from advisor.cli.interactive import ask_questions, draft_answers, intro, save_and_stop
-    from advisor.core.interview import Interview
-
     form = qmod.load("fitter")
     if draft is None:
         last = store.previous(name)
@@ -234,12 +224,3 @@ def _interview(
         save_and_stop(console, draft, KIND, "advisor consult --resume")
     _, answers = draft_answers(interview)
     return answers, stop
-
-
-def write_report(store: Store, visit: Consultation, path: str, paper: str) -> Path:
-    """Write a stored consultation's report, with what was agreed and what changed since the visit before."""
-    from advisor.output import formats as report_mod
-
-    earlier = [c for c in store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
-    result = Assessment.model_validate(visit.result)
-    return report_mod.write(result, path, paper, decisions=visit.decisions, earlier_visits=earlier)

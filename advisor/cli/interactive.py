@@ -10,23 +10,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import yaml
+from rich.console import Console
+from rich.text import Text
 
 from advisor.core import answers as answers_mod
 from advisor.core import knowledge
 from advisor.core import questionnaire as qmod
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.files import free_path, write_atomic
-from advisor.core.interview import Interview
+from advisor.core.interview import Draft, Interview
 from advisor.core.knowledge import Tier
+from advisor.core.pipeline import assess
 from advisor.core.questionnaire import Question
+from advisor.output import formats, terminal
 from advisor.records import drafts
-from advisor.records.drafts import Draft
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 EXIT_INTERRUPTED = 130
 RESUME_COMMAND = "advisor ask --resume"
@@ -47,10 +47,8 @@ def run(
     resume: bool,
     paper: str = "a4",
 ) -> int:
-    from advisor.output import formats as report_mod
-
     if report:
-        report_mod.check_path(report)
+        formats.check_path(report)
     draft = _start(console, read, questionnaire=questionnaire, client=client, resume=resume)
     # Options given now win over those saved with a draft.
     if out:
@@ -114,7 +112,6 @@ def _start(
 
 
 def intro(console: Console, form: qmod.Questionnaire) -> None:
-    from rich.text import Text
 
     console.print(Text(form.title, style="bold"))
     console.print(form.intro)
@@ -129,7 +126,6 @@ def intro(console: Console, form: qmod.Questionnaire) -> None:
 
 def ask_questions(console: Console, read: Callable[[str], str], interview: Interview, kind: str = "ask") -> Tier | None:
     """Ask until the questionnaire is done or a red flag stops it; every answer is saved to the draft."""
-    from rich.text import Text
 
     section = None
     while (q := interview.current) is not None:
@@ -196,22 +192,18 @@ def _prompt(q: Question, current: Any) -> str:
 
 
 def _finish(console: Console, read: Callable[[str], str], interview: Interview, stop: Tier | None) -> int:
-    from advisor.core.pipeline import assess
-    from advisor.output import formats as report_mod
-    from advisor.output import terminal
-
     draft = interview.draft
     doc, answers = draft_answers(interview)
-    result = assess(answers)
+    report = formats.report_for(assess(answers), draft.paper)
     console.print()
     if stop is not None:
         stop_panel(console, stop)
-    terminal.render(result, console)
+    terminal.render(report, console)
     saved = _save_answers(console, read, doc, draft.out)
     console.print(f"\nYour answers are saved in {saved}")
     console.print(f"Run 'advisor assess {saved}' to see this advice again.")
     if draft.report:
-        written = report_mod.write(result, draft.report, draft.paper)
+        written = formats.write(report, draft.report)
         console.print(f"Report written to {written}")
     drafts.clear()
     return 0
@@ -228,9 +220,17 @@ def draft_answers(interview: Interview) -> tuple[dict[str, Any], answers_mod.Ans
     return doc, answers_mod.validate(doc, "<questionnaire>")
 
 
+def line_reader(console: Console) -> Callable[[str], str]:
+    """Read one typed line after a prompt, printed as plain text (never rich markup)."""
+
+    def read(prompt: str) -> str:
+        return str(console.input(Text(prompt)))
+
+    return read
+
+
 def stop_panel(console: Console, tier: Tier) -> None:
     """The questionnaire stops; the assessment that follows shows the reason and what to do."""
-    from rich.text import Text
 
     console.print(Text(f"{tier.id.upper()}: the questionnaire stops here because of your answers.", style="bold red"))
 

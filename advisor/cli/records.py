@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from advisor.cli import visits
 from advisor.cli.common import (
     DB_HELP,
     REPORT_HELP,
@@ -19,6 +20,9 @@ from advisor.cli.common import (
     make_console,
 )
 from advisor.core.errors import Problem
+from advisor.records import history as history_mod
+from advisor.records import transfer
+from advisor.records.store import Store
 
 
 @app.command()
@@ -51,14 +55,10 @@ def consult(
 
     Example: advisor consult --client "Zoë Ødegård" --answers zoe.yaml --decline strap-stretch --note "hip pain"
     """
-    from advisor.cli import consultation as consult_mod
+    from advisor.cli import consultation as consult_mod  # noqa: PLC0415  lazy: the prompts load rich
 
     console = make_console()
-
-    def read(prompt: str) -> str:
-        from rich.text import Text
-
-        return str(console.input(Text(prompt)))
+    read = consult_mod.line_reader(console)
 
     # Decisions are asked at the end of an interactive consultation, or after --answers when a
     # person is at the terminal; --decline, --accept-all or piped input record them as given.
@@ -92,7 +92,6 @@ def clients(
 
     Example: advisor clients
     """
-    from advisor.records.store import Store
 
     with Store(db) as store:
         rows = store.clients()
@@ -129,8 +128,6 @@ def history(
 
     Example: advisor history "Zoë Ødegård" --format json
     """
-    from advisor.records import history as history_mod
-    from advisor.records.store import Store
 
     with Store(db) as store:
         stored = store.client_name(name)
@@ -158,11 +155,8 @@ def report_command(
 
     Example: advisor report --consultation 12 --out zoe-2026-11-24.pdf
     """
-    from advisor.cli import consultation as consult_mod
-    from advisor.records.store import Store
-
     with Store(db) as store:
-        written = consult_mod.write_report(store, store.consultation(consultation), out, paper.value)
+        written = visits.write_report(store, store.consultation(consultation), out, paper.value)
     typer.echo(f"Report written to {written}")
 
 
@@ -177,8 +171,6 @@ def export_command(
 
     Example: advisor export "Zoë Ødegård" --out zoe.json
     """
-    from advisor.records import transfer
-    from advisor.records.store import Store
 
     with Store(db) as store:
         written, count = transfer.export_client(store, name, out)
@@ -195,8 +187,6 @@ def import_command(
 
     Example: advisor import zoe.json
     """
-    from advisor.records import transfer
-    from advisor.records.store import Store
 
     with Store(db) as store:
         client, added, skipped = transfer.import_client(store, file)

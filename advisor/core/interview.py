@@ -2,25 +2,43 @@
 
 This module holds the logic only (no terminal): the cursor, 'back', skipping, conditional
 questions, progress, reading a typed answer, and when a red flag ends the interview.
-``ask.py`` drives it in a terminal.
+``advisor/cli/interactive.py`` drives it in a terminal; drafts.py keeps a Draft on disk.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel
 
 from advisor.core import triage
 from advisor.core.answers import check_value
 from advisor.core.conditions import answers_used, holds
 from advisor.core.knowledge import KnowledgeBase, Tier
 from advisor.core.questionnaire import Question, Questionnaire
-from advisor.records.drafts import Draft
 
 YES = {"y", "yes", "true", "1"}
 NO = {"n", "no", "false", "0"}
 NONE_WORDS = {"none", "nothing", "0", "-"}
+
+
+class Draft(BaseModel):
+    """Where an interview stands: its answers, what was skipped, and what comes next."""
+
+    questionnaire: str
+    client: str | None = None
+    date: dt.date
+    answers: dict[str, Any] = {}
+    skipped: list[str] = []
+    history: list[str] = []  # question ids in the order they were asked, for 'back'
+    out: str | None = None
+    report: str | None = None
+    db: str | None = None  # a consultation's store
+    paper: str = "a4"
+    saved_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from rich.console import Console
+from rich.text import Text
 
 from advisor.core.actions import STAGE_ORDER
 from advisor.core.knowledge import Exercise, KnowledgeBase, RuleDef
 from advisor.core.questionnaire import Questionnaire
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from advisor.output.terminal import rows
 
 
 def questionnaire(form: Questionnaire, console: Console) -> None:
-    from rich.text import Text
 
     console.print(Text(f"{form.title} ({form.id}, {len(form.questions)} questions)", style="bold"))
     if form.intro:
@@ -42,9 +40,6 @@ def rule_list(kb: KnowledgeBase, console: Console) -> None:
 
 
 def rule(kb: KnowledgeBase, r: RuleDef, console: Console) -> None:
-    from rich.text import Text
-
-    from advisor.output.terminal import rows
 
     console.print(Text(r.id, style="bold"))
     when = [c.describe() for c in r.condition.items] or ["always"]
@@ -69,7 +64,6 @@ def rule(kb: KnowledgeBase, r: RuleDef, console: Console) -> None:
 
 
 def exercise(kb: KnowledgeBase, ex: Exercise, console: Console) -> None:
-    from rich.text import Text
 
     console.print(Text(f"{ex.name} ({ex.id})", style="bold"))
     console.print(f"Target: {ex.target}")

@@ -71,42 +71,46 @@ def _frame() -> list[Shape]:
     return shapes
 
 
-def _marks(adjustment_id: str) -> tuple[list[Shape], tuple[float, float]] | None:
-    """The shapes that show one adjustment, and where its number goes."""
-    if adjustment_id == "raise-handlebar":
-        return [Shape("arrow", (530.0, 150.0, 530.0, 96.0), "mark", "bars up")], (548.0, 96.0)
-    if adjustment_id == "shorten-reach":
-        return [Shape("arrow", (496.0, 112.0, 446.0, 112.0), "mark", "shorter reach")], (432.0, 100.0)
-    if adjustment_id == "raise-saddle":
-        return [Shape("arrow", (186.0, 130.0, 186.0, 76.0), "mark", "saddle up")], (166.0, 70.0)
-    if adjustment_id == "lower-saddle":
-        return [Shape("arrow", (186.0, 70.0, 186.0, 114.0), "mark", "saddle down")], (166.0, 70.0)
-    if adjustment_id == "level-saddle":
-        return [Shape("line", (196.0, 104.0, 296.0, 104.0), "guide", "level", dashed=True)], (306.0, 98.0)
-    if adjustment_id == "tilt-saddle-nose-down-slightly":
-        return [Shape("arrow", (292.0, 92.0, 298.0, 114.0), "mark", "nose down 1-2°")], (312.0, 90.0)
-    if adjustment_id == "saddle-with-cutout":
-        return [Shape("circle", (245.0, 118.0, 34.0), "guide", "cutout saddle", dashed=True)], (226.0, 74.0)
-    if adjustment_id == "vary-hand-position":
-        spots = [(492.0, 135.0), (509.0, 150.0), (500.0, 171.0)]
-        return [Shape("circle", (x, y, 4.0), "mark") for x, y in spots], (530.0, 196.0)
-    if adjustment_id == "check-cleat-rotation":
-        return [Shape("circle", (*PEDAL, 16.0), "guide", "cleats", dashed=True)], (332.0, 322.0)
-    return None
+# Where each bike setting is drawn, by (setting, direction) as the adjustment catalog
+# names them: the catalog decides what changes, this table only knows where the parts are.
+# Each entry: the shapes, and where the adjustment's number goes.
+_MARKS: dict[tuple[str, str], tuple[list[Shape], tuple[float, float]]] = {
+    ("bar-height", "up"): ([Shape("arrow", (530.0, 150.0, 530.0, 96.0), "mark")], (548.0, 96.0)),
+    ("bar-height", "down"): ([Shape("arrow", (530.0, 96.0, 530.0, 150.0), "mark")], (548.0, 150.0)),
+    ("reach", "shorter"): ([Shape("arrow", (496.0, 112.0, 446.0, 112.0), "mark")], (432.0, 100.0)),
+    ("saddle-height", "up"): ([Shape("arrow", (186.0, 130.0, 186.0, 76.0), "mark")], (166.0, 70.0)),
+    ("saddle-height", "down"): ([Shape("arrow", (186.0, 70.0, 186.0, 114.0), "mark")], (166.0, 70.0)),
+    ("saddle-tilt", "level"): ([Shape("line", (196.0, 104.0, 296.0, 104.0), "guide", dashed=True)], (306.0, 98.0)),
+    ("saddle-tilt", "nose-down"): ([Shape("arrow", (292.0, 92.0, 298.0, 114.0), "mark")], (312.0, 90.0)),
+    ("saddle-shape", "cutout"): ([Shape("circle", (245.0, 118.0, 34.0), "guide", dashed=True)], (226.0, 74.0)),
+    ("saddle-width", "match"): ([Shape("circle", (232.0, 118.0, 22.0), "guide", dashed=True)], (252.0, 84.0)),
+    ("saddle-setback", "check"): (
+        [Shape("arrow", (230.0, 100.0, 204.0, 100.0), "mark"), Shape("arrow", (262.0, 100.0, 288.0, 100.0), "mark")],
+        (246.0, 84.0),
+    ),
+    ("hand-position", "vary"): (
+        [Shape("circle", (x, y, 4.0), "mark") for x, y in ((492.0, 135.0), (509.0, 150.0), (500.0, 171.0))],
+        (530.0, 196.0),
+    ),
+    ("cleats", "align"): ([Shape("circle", (*PEDAL, 16.0), "guide", dashed=True)], (332.0, 322.0)),
+}
 
 
-def bike_diagram(adjustment_ids: list[str]) -> Diagram | None:
-    """The diagram for these adjustments (numbered in this order), or None if none has a place on it."""
+def bike_diagram(adjustments: list[tuple[str, str, str]]) -> Diagram | None:
+    """The diagram for these adjustments, each (setting, direction, name), numbered in this order.
+
+    None when none of them is a change with a place on the bike.
+    """
     shapes = _frame()
     legend = []
-    for number, aid in enumerate(adjustment_ids, 1):
-        marked = _marks(aid)
+    for number, (setting, direction, name) in enumerate(adjustments, 1):
+        marked = _MARKS.get((setting, direction))
         if marked is None:
             continue
         marks, (bx, by) = marked
         shapes.extend(marks)
         shapes.append(Shape("badge", (bx, by), "mark", str(number)))
-        legend.append((number, marks[0].text or aid.replace("-", " ")))
+        legend.append((number, name))
     if not legend:
         return None
     return Diagram(WIDTH, HEIGHT, shapes, legend)

@@ -1,17 +1,18 @@
-"""Printable reports. The format follows the file's extension; all are built from one model."""
+"""Printable reports: the format follows the file's extension; all render one Report."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from advisor.core import followup, knowledge
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.files import write_atomic
-
-if TYPE_CHECKING:
-    from advisor.records.store import Consultation, Decision
+from advisor.output import markdown
+from advisor.output.report import Report, build
+from advisor.records import config
+from advisor.records.store import Consultation, Decision
 
 FORMATS = (".pdf", ".html", ".md", ".json")
 
@@ -34,26 +35,16 @@ def check_path(path: str) -> Path:
     return target
 
 
-def render(
+def report_for(
     result: Assessment,
-    suffix: str,
     paper: str = "a4",
     decisions: list[Decision] | None = None,
     earlier_visits: list[Consultation] | None = None,
-) -> bytes:
-    """The report in the format named by ``suffix`` ('.pdf', '.html', '.md' or '.json').
-
-    ``decisions`` and ``earlier_visits`` come from a stored consultation: the report then
-    shows what was agreed and what changed since the visit before.
-    """
-    suffix = suffix.lower()
-    if suffix == ".json":
-        return (json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    from advisor.core import followup, knowledge
-    from advisor.output import report as model
-    from advisor.records import config
-
-    report = model.build(
+) -> Report:
+    """The report model of one assessment, with the studio's settings and the words of the
+    questionnaire and the knowledge base; ``decisions`` and ``earlier_visits`` come from a
+    stored consultation (what was agreed, what changed since the visit before)."""
+    return build(
         result,
         followup.form_for(result.questionnaire, result.answers),
         knowledge.load(),
@@ -62,26 +53,25 @@ def render(
         decisions=decisions,
         earlier_visits=earlier_visits,
     )
+
+
+def render(report: Report, suffix: str) -> bytes:
+    """The report in the format named by ``suffix`` ('.pdf', '.html', '.md' or '.json')."""
+    suffix = suffix.lower()
+    if suffix == ".json":
+        return (json.dumps(report.assessment.to_json_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    if suffix == ".md":
+        return markdown.render(report).encode("utf-8")
     if suffix == ".html":
-        from advisor.output import html
+        from advisor.output import html  # noqa: PLC0415  lazy: Jinja2 is only needed for HTML
 
         return html.render(report).encode("utf-8")
-    if suffix == ".md":
-        from advisor.output import markdown
-
-        return markdown.render(report).encode("utf-8")
-    from advisor.output import pdf
+    from advisor.output import pdf  # noqa: PLC0415  lazy: fpdf2 and its fonts cost ~100 ms to load
 
     return pdf.render(report)
 
 
-def write(
-    result: Assessment,
-    path: str,
-    paper: str = "a4",
-    decisions: list[Decision] | None = None,
-    earlier_visits: list[Consultation] | None = None,
-) -> Path:
+def write(report: Report, path: str) -> Path:
     target = check_path(path)
-    write_atomic(target, render(result, target.suffix, paper, decisions, earlier_visits))
+    write_atomic(target, render(report, target.suffix))
     return target

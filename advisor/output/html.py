@@ -5,16 +5,16 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
 from advisor.output.diagram import to_svg
 from advisor.output.report import FOR_THE_CLINICIAN, Report
 
 
 @cache
 def _template() -> Any:
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
     env = Environment(
-        loader=PackageLoader("advisor.output.formats", "templates"),
+        loader=PackageLoader("advisor.output", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

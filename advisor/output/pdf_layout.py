@@ -11,6 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from fpdf import FPDF
+
 from advisor.output.diagram import Diagram
 
 FONTS = Path(__file__).parent / "fonts"
@@ -50,8 +52,6 @@ def new_pdf(paper: str) -> tuple[Any, SafeText]:
 
 @cache
 def _pdf_class() -> Any:
-    from fpdf import FPDF
-
     class ReportPDF(FPDF):
         footer_text = ""
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from advisor.core.assessment import Adjustment, Assessment, Exercise, Finding, Referral, phase_title
+from advisor.core.actions import ACTIONS
+from advisor.core.assessment import Adjustment, Assessment, Exercise, Finding, Referral, Withheld, phase_title
 from advisor.core.knowledge import KnowledgeBase
 from advisor.core.questionnaire import Questionnaire
+from advisor.output.chart import flexibility_chart
 from advisor.output.diagram import Diagram, bike_diagram
-
-if TYPE_CHECKING:
-    from advisor.records.history import Change
-    from advisor.records.store import Consultation, Decision
+from advisor.records import history
+from advisor.records.history import Change
+from advisor.records.store import Consultation, Decision
 
 PAPERS = ("a4", "letter")
 # An emergency or urgent report keeps page 1 for the warning; what follows is introduced so.
@@ -48,9 +49,12 @@ class SourceRef:
 @dataclass(frozen=True)
 class WhyLine:
     rule: str
-    effect: str
+    effect: str  # in words: 'adjustment: Raise the handlebar'
+    effect_id: str  # as the rule trace names it: 'adjust: raise-handlebar'
     description: str
     sources: list[SourceRef]
+    answers: dict[str, Any]  # answer id -> value, for the rule trace
+    findings: list[str]
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,9 @@ class FollowUp:
 
 @dataclass(frozen=True)
 class Report:
+    """Everything any format shows, and nothing a renderer has to look up elsewhere."""
+
+    assessment: Assessment  # the result itself, which the JSON format writes as it is
     client: str | None
     date: dt.date
     questionnaire: str
@@ -84,6 +91,7 @@ class Report:
     findings: list[Finding]
     adjustments: list[Adjustment]
     exercises: list[Exercise]
+    held_back: list[Withheld]  # held back by a safety rule (the tier's own holds are in its advice)
     diagram: Diagram | None
     reassess_advice: str
     reassess_date: dt.date | None
@@ -94,7 +102,6 @@ class Report:
     agreement: list[Agreement] = field(default_factory=list)
     follow_up: FollowUp | None = None
     disclaimer: str = DISCLAIMER
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def phases(self) -> list[tuple[int, str, list[tuple[int, Adjustment]]]]:
@@ -143,8 +150,19 @@ def build(
             for s in t.source
             if s in kb.sources
         ]
-        why.append(WhyLine(t.rule, _effect_words(t.effect, kb), rule.description if rule else "", sources))
+        why.append(
+            WhyLine(
+                t.rule,
+                _effect_words(t.effect, kb),
+                t.effect,
+                rule.description if rule else "",
+                sources,
+                dict(t.answers),
+                list(t.findings),
+            )
+        )
     return Report(
+        assessment=result,
         client=result.client,
         date=result.date,
         questionnaire=form.title,
@@ -156,7 +174,16 @@ def build(
         findings=list(result.findings),
         adjustments=adjustments,
         exercises=[] if stop else exercises,
-        diagram=None if stop else bike_diagram([a.id for a in adjustments]),
+        held_back=[w for w in result.withheld if w.rule is not None],
+        diagram=None
+        if stop
+        else bike_diagram(
+            [
+                (kb.adjustments[a.id].setting, kb.adjustments[a.id].direction, a.name)
+                for a in adjustments
+                if a.id in kb.adjustments
+            ]
+        ),
         reassess_advice=result.reassess.advice,
         reassess_date=result.reassess.date,
         answers=groups,
@@ -164,7 +191,7 @@ def build(
         why=why,
         sources=list({s.id: s for w in why for s in w.sources}.values()),
         agreement=agreement,
-        follow_up=_follow_up(result, earlier_visits) if earlier_visits else None,
+        follow_up=_follow_up(result, form, earlier_visits) if earlier_visits else None,
     )
 
 
@@ -178,35 +205,24 @@ def _agreement(result: Assessment, decisions: list[Decision]) -> list[Agreement]
     return out
 
 
-def _follow_up(result: Assessment, earlier: list[Consultation]) -> FollowUp:
-    from advisor.core import questionnaire as qmod
-    from advisor.output.chart import flexibility_chart
-    from advisor.records import history
-
+def _follow_up(result: Assessment, form: Questionnaire, earlier: list[Consultation]) -> FollowUp:
     last = earlier[-1]
-    fitter = qmod.load("fitter")
     points: dict[str, list[tuple[str, float]]] = {qid: list(p) for qid, p in history.series(earlier).items()}
     for qid in history.CHARTED:
         value = result.answers.get(qid)
         if isinstance(value, (int, float)):
             points.setdefault(qid, []).append((result.date.isoformat(), float(value)))
-    series = [(fitter.question(qid).label, fitter.question(qid).unit, p) for qid, p in points.items()]
+    labelled = [(form.get(qid), p) for qid, p in points.items()]
+    series = [(q.label, q.unit, p) for q, p in labelled if q is not None]
     return FollowUp(last.date, history.since_last(last.answers, result.answers), flexibility_chart(series))
 
 
 def _effect_words(effect: str, kb: KnowledgeBase) -> str:
     """'adjust: raise-handlebar' -> 'adjustment: Raise the handlebar'."""
-    action, _, target = effect.partition(": ")
-    names = {
-        "refer": ("referral", kb.tiers.get(target) and kb.tiers[target].title),
-        "finding": ("finding", kb.findings.get(target) and kb.findings[target].name),
-        "adjust": ("adjustment", kb.adjustments.get(target) and kb.adjustments[target].name),
-        "exercise": ("exercise", kb.exercises.get(target) and kb.exercises[target].name),
-        "withhold_exercise": ("held back", kb.exercises.get(target) and kb.exercises[target].name),
-        "withhold_adjustment": ("held back", kb.adjustments.get(target) and kb.adjustments[target].name),
-        "withhold_position": ("held back", f"exercises done {target.replace('-', ' ')}"),
-        "note_exercise": ("note", kb.exercises.get(target) and kb.exercises[target].name),
-        "note_adjustment": ("note", kb.adjustments.get(target) and kb.adjustments[target].name),
-    }
-    kind, name = names.get(action, (action, target))
-    return f"{kind}: {name or target}"
+    name, _, target = effect.partition(": ")
+    action = ACTIONS.get(name)
+    if action is None:
+        return effect
+    entry = kb.catalog_for(name).get(target)
+    shown = getattr(entry, "title", None) or getattr(entry, "name", None) or target.replace("-", " ")
+    return f"{action.words}: {shown}"

@@ -6,12 +6,13 @@ brackets print as they are. Labels hang, so wrapped lines stay indented at 80 co
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
 
-from advisor.core.assessment import Assessment, phase_title
-
-if TYPE_CHECKING:
-    from rich.console import Console, RenderableType
+from advisor.output.report import Report
 
 URGENCY_STYLE = {
     "emergency": "bold white on red",
@@ -23,11 +24,13 @@ BORDER_STYLE = {"emergency": "red", "urgent": "red", "soon": "yellow", "routine"
 DISCLAIMER = "This advice is not a medical diagnosis and does not replace a physical therapist or doctor."
 
 
+def console(stderr: bool = False) -> Console:
+    """rich honours NO_COLOR itself; markup is off so names with brackets print as they are."""
+    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=False)
+
+
 def rows(items: list[tuple[str, str, str]], indent: int) -> RenderableType:
     """Label/value rows with a hanging indent: wrapped text stays under its value."""
-    from rich.padding import Padding
-    from rich.table import Table
-    from rich.text import Text
 
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
@@ -38,19 +41,15 @@ def rows(items: list[tuple[str, str, str]], indent: int) -> RenderableType:
 
 
 def _heading(console: Console, title: str) -> None:
-    from rich.text import Text
 
     console.print()
     console.print(Text(title, style="bold underline"))
 
 
-def render_stop(result: Assessment, console: Console) -> None:
+def render_stop(report: Report, console: Console) -> None:
     """Emergency or urgent: the reason and the action first, and almost nothing else."""
-    from rich.console import Group
-    from rich.panel import Panel
-    from rich.text import Text
 
-    ref = result.referral
+    ref = report.referral
     style = URGENCY_STYLE.get(ref.urgency, "bold")
     parts: list[RenderableType] = [Text(ref.headline, style=style)]
     for reasons, todo, tell in ref.action_groups():
@@ -70,27 +69,20 @@ def render_stop(result: Assessment, console: Console) -> None:
     )
 
 
-def render(result: Assessment, console: Console, *, explain: bool = False) -> None:
-    from rich.panel import Panel
-    from rich.table import Table
-    from rich.text import Text
+def render(report: Report, console: Console, *, explain: bool = False) -> None:
 
-    ref = result.referral
+    ref = report.referral
     style = URGENCY_STYLE.get(ref.urgency, "bold")
-    who = f" for {result.client}" if result.client else ""
+    who = f" for {report.client}" if report.client else ""
     console.print(
-        Text(
-            f"Bike-fit and exercise advice{who} ({result.date.isoformat()}, {result.questionnaire} questionnaire)",
-            style="bold",
-        )
+        Text(f"Bike-fit and exercise advice{who} ({report.date.isoformat()}, {report.questionnaire})", style="bold")
     )
-    if ref.stop_riding:
-        render_stop(result, console)
+    if report.stop:
+        render_stop(report, console)
         if explain:
-            render_trace(result, console)
+            render_trace(report, console)
         console.print(Text(DISCLAIMER, style="italic"))
         return
-    from rich.console import Group
 
     reasons = Table.grid(padding=(0, 1))
     reasons.add_column(no_wrap=True)
@@ -114,31 +106,29 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
         )
     )
 
-    if result.findings:
+    if report.findings:
         _heading(console, "What your answers show")
-        for f in result.findings:
+        for f in report.findings:
             console.print(rows([("•", f"{f.name}: {f.summary}", "")], 1))
             for b in f.because:
                 console.print(rows([("", b, "dim")], 3))
 
     _heading(console, "Bike-fit adjustments (most important first)")
-    phase = 0
-    for i, a in enumerate(result.adjustments, 1):
-        if a.phase != phase:
-            phase = a.phase
-            console.print(Text(" " + phase_title(phase), style="italic"))
-        console.print(Text(f" {i}. {a.name}", style="bold"))
-        lines = [("What:", a.change, ""), ("Step:", a.step, ""), ("Check:", a.check, "")]
-        lines += [("For you:", n, "") for n in a.notes]
-        lines += [("Why:", b, "dim") for b in a.because]
-        console.print(rows(lines, 4))
-    if not result.adjustments:
+    for _phase, title, numbered in report.phases:
+        console.print(Text(" " + title, style="italic"))
+        for i, a in numbered:
+            console.print(Text(f" {i}. {a.name}", style="bold"))
+            lines = [("What:", a.change, ""), ("Step:", a.step, ""), ("Check:", a.check, "")]
+            lines += [("For you:", n, "") for n in a.notes]
+            lines += [("Why:", b, "dim") for b in a.because]
+            console.print(rows(lines, 4))
+    if not report.adjustments:
         console.print(" None needed from your answers.")
 
     _heading(console, "Exercise plan")
-    if not result.exercises:
+    if not report.exercises:
         console.print(" No exercises suggested from your answers.")
-    for i, e in enumerate(result.exercises, 1):
+    for i, e in enumerate(report.exercises, 1):
         console.print(Text.assemble((f" {i}. {e.name}", "bold"), f"  ({e.target})"))
         lines = [("Dose:", e.dose, "")]
         lines += [("Steps:" if n == 1 else "", f"{n}. {step}", "") for n, step in enumerate(e.steps, 1)]
@@ -152,38 +142,36 @@ def render(result: Assessment, console: Console, *, explain: bool = False) -> No
         lines += [("Why:", b, "dim") for b in e.because]
         console.print(rows(lines, 4))
 
-    held = [w for w in result.withheld if w.rule is not None]
-    if held:
+    if report.held_back:
         _heading(console, "Held back for safety")
-        for w in held:
+        for w in report.held_back:
             console.print(rows([("•", f"{w.name}: {w.reason}", "")], 1))
 
     _heading(console, "When to re-assess")
-    when = f" (by {result.reassess.date.isoformat()})" if result.reassess.date else ""
-    console.print(rows([("", result.reassess.advice + when, "")], 0))
+    when = f" (by {report.reassess_date.isoformat()})" if report.reassess_date else ""
+    console.print(rows([("", report.reassess_advice + when, "")], 0))
 
     _heading(console, "Not assessed")
-    if result.not_assessed:
-        for item in result.not_assessed:
+    if report.not_assessed:
+        for item in report.not_assessed:
             console.print(rows([("•", item, "")], 1))
     else:
         console.print(" Everything the advisor can judge was answered.")
 
     if explain:
-        render_trace(result, console)
+        render_trace(report, console)
     console.print()
     console.print(Text(DISCLAIMER, style="italic"))
 
 
-def render_trace(result: Assessment, console: Console) -> None:
-    from rich.text import Text
-
+def render_trace(report: Report, console: Console) -> None:
     _heading(console, "Why these recommendations: the rule trace")
-    for t in result.trace:
-        console.print(Text.assemble((f" {t.rule}", "bold"), f" → {t.effect}  [{', '.join(t.source)}]"))
-        used = [f"{k}={_short(v)}" for k, v in t.answers.items()]
-        if t.findings:
-            used.append("findings: " + ", ".join(t.findings))
+    for w in report.why:
+        sources = ", ".join(s.id for s in w.sources)
+        console.print(Text.assemble((f" {w.rule}", "bold"), f" → {w.effect_id}  [{sources}]"))
+        used = [f"{k}={_short(v)}" for k, v in w.answers.items()]
+        if w.findings:
+            used.append("findings: " + ", ".join(w.findings))
         console.print(rows([("uses:", "; ".join(used) or "nothing (always applies)", "dim")], 4))
 
 

@@ -6,7 +6,6 @@ overrides it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import yaml
@@ -14,22 +13,13 @@ import yaml
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.files import write_atomic
 from advisor.core.yamlio import parse, plain, read_text
+from advisor.records.paths import config_dir
 
-ENV_CONFIG_DIR = "ADVISOR_CONFIG_DIR"
 KEYS = {
     "studio.name": "the studio's name, printed at the top of every report",
     "studio.contact": "how to reach the studio (phone, email or address), printed under its name",
 }
 MAX_VALUE = 200
-
-
-def config_dir() -> Path:
-    override = os.environ.get(ENV_CONFIG_DIR)
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("bikefit-advisor", appauthor=False))
 
 
 def path() -> Path:

@@ -7,43 +7,16 @@ overrides it. One draft is kept: the interview in progress.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
-from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.files import write_atomic
+from advisor.core.interview import Draft
 from advisor.core.yamlio import parse, plain, read_text
-
-ENV_DATA_DIR = "ADVISOR_DATA_DIR"
-
-
-def data_dir() -> Path:
-    override = os.environ.get(ENV_DATA_DIR)
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("bikefit-advisor", appauthor=False))
-
-
-class Draft(BaseModel):
-    """Where an interview stands: its answers, what was skipped, and what comes next."""
-
-    questionnaire: str
-    client: str | None = None
-    date: dt.date
-    answers: dict[str, Any] = {}
-    skipped: list[str] = []
-    history: list[str] = []  # question ids in the order they were asked, for 'back'
-    out: str | None = None
-    report: str | None = None
-    db: str | None = None  # a consultation's store
-    paper: str = "a4"
-    saved_at: dt.datetime | None = None
+from advisor.records.paths import data_dir
 
 
 def path(kind: str = "ask") -> Path:

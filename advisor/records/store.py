@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.core.errors import AdvisorError, Problem
+from advisor.records.paths import data_dir
 
 ENV_DB = "ADVISOR_DB"
 # 'BFAD' as a 32-bit integer: marks the file as ours (PRAGMA application_id).
@@ -94,8 +95,6 @@ def default_path() -> Path:
     override = os.environ.get(ENV_DB)
     if override:
         return Path(override).expanduser()
-    from advisor.records.drafts import data_dir
-
     return data_dir() / "consultations.sqlite3"
 
 

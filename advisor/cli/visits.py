@@ -1,0 +1,28 @@
+"""A stored client's visits as the CLI uses them: the visits before one, its assessment, its report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from advisor.core.answers import Answers
+from advisor.core.assessment import Assessment
+from advisor.core.pipeline import assess
+from advisor.output import formats
+from advisor.records.store import Consultation, Store
+
+
+def earlier(store: Store, client: str, on_or_before: dt.date) -> list[Consultation]:
+    return [c for c in store.history(client) if c.date <= on_or_before]
+
+
+def assess_visit(answers: Answers, before: list[Consultation]) -> Assessment:
+    """The follow-up rules compare with the last visit before this one."""
+    return assess(answers, before[-1].answers if before else None)
+
+
+def write_report(store: Store, visit: Consultation, path: str, paper: str) -> Path:
+    """Write a stored consultation's report, with what was agreed and what changed since the visit before."""
+    before = [c for c in store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
+    result = Assessment.model_validate(visit.result)
+    return formats.write(formats.report_for(result, paper, decisions=visit.decisions, earlier_visits=before), path)
