@@ -212,17 +212,8 @@ class Store:
         try:
             with self._transaction(self._conn) as conn:
                 client_id = self._client_id(conn, client, stamp)
-                cur = conn.execute(
-                    "INSERT INTO consultations (client_id, date, questionnaire, urgency, answers, result, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (client_id, date.isoformat(), questionnaire, urgency, _dump(answers), _dump(result), stamp),
-                )
-                cid = int(cur.lastrowid or 0)
-                conn.executemany(
-                    "INSERT INTO decisions (consultation_id, kind, item, accepted, note) VALUES (?, ?, ?, ?, ?)",
-                    [(cid, d.kind, d.item, int(d.accepted), d.note) for d in decisions],
-                )
-                return cid
+                visit = (date, questionnaire, urgency, _dump(answers), _dump(result), stamp)
+                return self._insert(conn, client_id, visit, decisions)
         except sqlite3.OperationalError as err:
             raise AdvisorError([Problem(self.name, f"could not be written ({err}); nothing was saved")]) from None
 
@@ -246,28 +237,33 @@ class Store:
                     if exists:
                         skipped += 1
                         continue
-                    cur = conn.execute(
-                        "INSERT INTO consultations (client_id, date, questionnaire, urgency, answers, result, created)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            client_id,
-                            v.date.isoformat(),
-                            v.questionnaire,
-                            v.urgency,
-                            answers,
-                            _dump(v.result),
-                            v.created,
-                        ),
-                    )
-                    cid = int(cur.lastrowid or 0)
-                    conn.executemany(
-                        "INSERT INTO decisions (consultation_id, kind, item, accepted, note) VALUES (?, ?, ?, ?, ?)",
-                        [(cid, d.kind, d.item, int(d.accepted), d.note) for d in v.decisions],
-                    )
+                    visit = (v.date, v.questionnaire, v.urgency, answers, _dump(v.result), v.created)
+                    self._insert(conn, client_id, visit, v.decisions)
                     added += 1
         except sqlite3.OperationalError as err:
             raise AdvisorError([Problem(self.name, f"could not be written ({err}); nothing was imported")]) from None
         return added, skipped
+
+    @staticmethod
+    def _insert(
+        conn: sqlite3.Connection,
+        client_id: int,
+        visit: tuple[dt.date, str, str, str, str, str],
+        decisions: list[Decision],
+    ) -> int:
+        """The one place a consultation row and its decisions are written; returns its id."""
+        date, questionnaire, urgency, answers, result, created = visit
+        cur = conn.execute(
+            "INSERT INTO consultations (client_id, date, questionnaire, urgency, answers, result, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (client_id, date.isoformat(), questionnaire, urgency, answers, result, created),
+        )
+        cid = int(cur.lastrowid or 0)
+        conn.executemany(
+            "INSERT INTO decisions (consultation_id, kind, item, accepted, note) VALUES (?, ?, ?, ?, ?)",
+            [(cid, d.kind, d.item, int(d.accepted), d.note) for d in decisions],
+        )
+        return cid
 
     @staticmethod
     def _client_id(conn: sqlite3.Connection, name: str, stamp: str) -> int:
