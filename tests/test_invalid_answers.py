@@ -14,6 +14,8 @@ from advisor.cli import app
 INVALID = Path(__file__).parent / "invalid"
 FIXTURES = sorted(INVALID.glob("*.yaml"))
 runner = CliRunner()
+# Problems of the file as a whole, with no line to point at.
+WHOLE_FILE_PROBLEMS = {"empty-file.yaml", "not-a-mapping.yaml"}
 
 
 def expected_words(path: Path) -> list[str]:
@@ -35,9 +37,11 @@ def test_broken_file_is_reported_clearly(path: Path) -> None:
     assert result.stdout == ""
     for word in expected_words(path):
         assert word in err, f"{path.name}: {word!r} not in:\n{err}"
-    # Every problem line names the file.
+    # Every problem line names the file, and the line wherever the file has lines to point at.
     for line in err.strip().splitlines():
         assert line.startswith(f"error: {path}"), line
+    if path.name not in WHOLE_FILE_PROBLEMS:
+        assert any(w.startswith(f"{path.name}:") for w in expected_words(path)), f"{path.name}: expect a file:line"
 
 
 def test_every_problem_is_reported_at_once() -> None:

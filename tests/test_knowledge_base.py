@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from advisor.cli import app
 from advisor.core import knowledge, lint, resources
 from advisor.core import questionnaire as qmod
 from advisor.core.errors import AdvisorError
 from tests.spec_ids import EXERCISES, SAFETY
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "routine-low-back-tight-hamstrings.yaml"
 
 SPEC_IDS = {
     "safety": list(SAFETY),
@@ -234,12 +239,39 @@ BROKEN_RULES = [
 def test_broken_rules_are_reported_with_file_and_line(
     rules_copy: Path, file: str, old: str, new: str, words: list[str]
 ) -> None:
+    edited, entry = _edited_lines((rules_copy / file).read_text(encoding="utf-8"), old, new)
     _edit(rules_copy / file, old, new)
     problems = _problems(rules_copy)
     joined = "\n".join(problems)
     for word in words:
         assert word in joined, f"{word!r} not in:\n{joined}"
-    assert all(":" in p.split(" ")[0] for p in problems)
+    # The message points into the entry that was broken: a line between the entry's start
+    # ("- id:") and the edited line itself.
+    lines = [int(m.group(1)) for p in problems if (m := re.match(rf"(?:\S*/)?{re.escape(file)}:(\d+):", p))]
+    assert any(entry <= n <= edited for n in lines), f"no {file}:{entry}-{edited} in:\n{joined}"
+
+
+def _edited_lines(text: str, old: str, new: str) -> tuple[int, int]:
+    """(last line the edit touches, line where its entry starts), 1-based, from the text before the edit."""
+    at = text.index(old)
+    first = text.count("\n", 0, at) + 1
+    lines = text.splitlines()
+    entry = next((i + 1 for i in range(first - 1, -1, -1) if lines[i].lstrip().startswith("- id:")), 1)
+    return first + new.count("\n"), entry
+
+
+@pytest.mark.parametrize("file,old,new,words", BROKEN_RULES, ids=[w[-1][:40] for *_, w in BROKEN_RULES])
+def test_a_broken_knowledge_base_stops_assess_with_file_and_line(
+    rules_copy: Path, file: str, old: str, new: str, words: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same broken rules, met as a user meets them: `advisor assess` on that rules folder."""
+    _edit(rules_copy / file, old, new)
+    monkeypatch.setenv(resources.ENV_RULES_DIR, str(rules_copy))
+    result = CliRunner().invoke(app, ["assess", str(EXAMPLE)])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert re.search(rf"^error: \S*/{re.escape(file)}:\d+: ", result.stderr, re.M), result.stderr
+    assert words[-1] in result.stderr
 
 
 def test_unused_catalog_entry_is_reported(rules_copy: Path) -> None:
@@ -252,10 +284,6 @@ def test_unused_catalog_entry_is_reported(rules_copy: Path) -> None:
 
 
 def test_rules_check_command_exits_1_on_problems(rules_copy: Path) -> None:
-    from typer.testing import CliRunner
-
-    from advisor.cli import app
-
     _edit(
         rules_copy / "fit.yaml",
         "then: {adjust: raise-handlebar}",
@@ -276,7 +304,10 @@ def test_broken_questionnaire_names_file_line_and_field(tmp_path: Path) -> None:
     assert "rider.yaml:" in message and ".type:" in message and "'choise'" in message
 
 
-def test_broken_knowledge_base_stops_assess(rules_copy: Path) -> None:
+def test_a_structurally_broken_knowledge_base_stops_assess(rules_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    line = _edited_lines((rules_copy / "triage.yaml").read_text(encoding="utf-8"), "    exercises: none\n", "")[0]
     _edit(rules_copy / "triage.yaml", "    exercises: none\n", "    exercises: nothing\n")
-    kb = knowledge.load_dir(rules_copy)
-    assert any("triage.yaml" in str(p) and "exercises" in str(p) for p in kb.problems)
+    monkeypatch.setenv(resources.ENV_RULES_DIR, str(rules_copy))
+    result = CliRunner().invoke(app, ["assess", str(EXAMPLE)])
+    assert result.exit_code == 2
+    assert f"/triage.yaml:{line}: " in result.stderr and "'nothing'" in result.stderr, result.stderr

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from advisor.core import knowledge
+from advisor.core.actions import CONFLICT_RULE, PROFESSIONAL_FIT, STOP_RIDING
 from advisor.core.answers import Answers
-from advisor.core.assemble import CONFLICT_RULE, PROFESSIONAL_FIT, STOP_RIDING
 from advisor.core.pipeline import assess
 from advisor.output import formats, terminal
 from tests.strategies import answer_sets
@@ -20,7 +20,7 @@ from tests.strategies import answer_sets
 # one for development, a thorough one (2,000) that CI selects.
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KB = knowledge.load()
-ENGINE_RULES = {CONFLICT_RULE, "tier-emergency", "tier-urgent", "tier-soon"}
+ENGINE_RULES = {CONFLICT_RULE}
 
 
 @SETTINGS
@@ -79,6 +79,9 @@ def test_safety_promises(answers: Answers, previous: Answers | None) -> None:
             assert rule in KB.rules or rule in ENGINE_RULES, rule
         for qid in item.answers:
             assert qid in v
+    # What is held back names the safety rule, or else the referral tier, that held it.
+    for w in result.withheld:
+        assert (w.rule in KB.rules) if w.rule is not None else (w.tier == ref.urgency), w
 
     # 7. Same answers, same result, whatever order they come in.
     shuffled = list(v.items())

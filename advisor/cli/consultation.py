@@ -28,8 +28,8 @@ from advisor.cli.interactive import (
 from advisor.core import answers as answers_mod
 from advisor.core import knowledge
 from advisor.core import questionnaire as qmod
+from advisor.core.actions import STOP_RIDING
 from advisor.core.answers import Answers
-from advisor.core.assemble import STOP_RIDING
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.interview import Draft, Interview

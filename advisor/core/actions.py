@@ -21,6 +21,13 @@ STAGE_ORDER: dict[str, int] = {stage: rank for rank, stage in enumerate(get_args
 Position = Literal["lying-on-back", "lying-on-front", "all-fours", "kneeling", "sitting", "standing"]
 POSITIONS: tuple[str, ...] = get_args(Position)
 
+# Catalog ids the assembly itself adds, whatever the rules say: the safety advice of a stop
+# tier, and a professional fit where two bike changes pull one setting opposite ways
+# (CONFLICT_RULE names that decision in the trace). The linter checks they exist.
+STOP_RIDING = "stop-riding-until-assessed"
+PROFESSIONAL_FIT = "professional-bike-fit"
+CONFLICT_RULE = "fit-conflict-resolution"
+
 Catalog = Literal["tiers", "findings", "adjustments", "exercises", "positions"]
 
 

@@ -15,16 +15,12 @@ from typing import Any
 
 from advisor.core import assessment as out
 from advisor.core import triage
-from advisor.core.actions import STAGE_ORDER
+from advisor.core.actions import CONFLICT_RULE, PROFESSIONAL_FIT, STAGE_ORDER, STOP_RIDING
 from advisor.core.answers import Answers
 from advisor.core.conditions import answers_used, holds
 from advisor.core.engine import Firing
 from advisor.core.knowledge import Adjustment, Exercise, KnowledgeBase, RuleDef, Tier
 from advisor.core.questionnaire import Questionnaire
-
-STOP_RIDING = "stop-riding-until-assessed"
-PROFESSIONAL_FIT = "professional-bike-fit"
-CONFLICT_RULE = "fit-conflict-resolution"
 
 
 class _Merged:

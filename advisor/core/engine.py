@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from advisor.core import knowledge
+from advisor.core import knowledge, lint, resources
 from advisor.core._experta import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule, W
 from advisor.core.actions import STAGE_ORDER
 from advisor.core.conditions import OPERATORS, AnswerTest, Condition, Group, HasFinding, Missing
+from advisor.core.errors import AdvisorError
 from advisor.core.knowledge import KnowledgeBase, RuleDef
 
 
@@ -183,7 +185,18 @@ class Engine:
         return list(engine.firings)
 
 
-@cache
 def shared() -> Engine:
-    """The bundled rule base compiled once per process and reused by every assessment."""
-    return Engine(knowledge.load())
+    """The rule base in use, compiled once per process and reused by every assessment."""
+    return _compiled(resources.rules_dir())
+
+
+@cache
+def _compiled(root: Path) -> Engine:
+    kb = knowledge.load()
+    if resources.rules_overridden():
+        # The bundled rules are checked in CI; a rules folder of one's own is checked here,
+        # so a broken rule stops the advice with file:line instead of advising wrongly.
+        problems = lint.check(kb)
+        if problems:
+            raise AdvisorError(problems)
+    return Engine(kb)

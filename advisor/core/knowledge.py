@@ -323,10 +323,14 @@ def _check_structure(kb: KnowledgeBase) -> None:
             )
 
 
-@cache
 def load() -> KnowledgeBase:
-    """The bundled knowledge base; raises when it has structural problems."""
-    kb = load_dir(resources.rules_dir())
+    """The knowledge base in use (bundled, or ADVISOR_RULES_DIR); raises on structural problems."""
+    return _load(resources.rules_dir())
+
+
+@cache
+def _load(root: Path) -> KnowledgeBase:
+    kb = load_dir(root)
     if kb.problems:
         raise AdvisorError(kb.problems)
     return kb

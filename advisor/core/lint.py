@@ -15,8 +15,7 @@ from typing import Any
 
 from advisor.core import followup
 from advisor.core import questionnaire as qmod
-from advisor.core.actions import ACTIONS, STAGE_ORDER
-from advisor.core.assemble import PROFESSIONAL_FIT, STOP_RIDING
+from advisor.core.actions import ACTIONS, PROFESSIONAL_FIT, STAGE_ORDER, STOP_RIDING
 from advisor.core.conditions import AnswerTest, Condition, Group, HasFinding, Missing, holds, walk
 from advisor.core.errors import Problem, did_you_mean
 from advisor.core.knowledge import KnowledgeBase, RuleDef, Source

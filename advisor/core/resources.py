@@ -6,6 +6,7 @@ or editable install reads them from the top of the repository, where they are ed
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the advisor package
@@ -18,8 +19,18 @@ def _data_root() -> Path:
     return _PACKAGE.parent
 
 
+# A knowledge author can run the advisor on a rules folder of their own: every command
+# then reads it, after the same checks as `advisor rules check`.
+ENV_RULES_DIR = "ADVISOR_RULES_DIR"
+
+
 def rules_dir() -> Path:
-    return _data_root() / "rules"
+    override = os.environ.get(ENV_RULES_DIR)
+    return Path(override).expanduser() if override else _data_root() / "rules"
+
+
+def rules_overridden() -> bool:
+    return bool(os.environ.get(ENV_RULES_DIR))
 
 
 def questionnaires_dir() -> Path:
