@@ -35,7 +35,7 @@ def assess(
 ) -> None:
     """Assess an answer file: referral, fit adjustments, exercises and what was not assessed.
 
-    Example: advisor assess examples/routine-tight-hamstrings.yaml --explain
+    Example: advisor assess examples/routine-low-back-tight-hamstrings.yaml --explain
     """
     if report:
         formats.check_path(report)

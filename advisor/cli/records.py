@@ -153,7 +153,7 @@ def report_command(
 ) -> None:
     """Write the report of a stored consultation again.
 
-    Example: advisor report --consultation 12 --out zoe-2026-11-24.pdf
+    Example: advisor report --consultation 1 --out zoe-first-visit.pdf
     """
     with Store(db) as store:
         written = visits.write_report(store, store.consultation(consultation), out, paper.value)
