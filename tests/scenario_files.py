@@ -31,6 +31,7 @@ EXPECT_KEYS = {
     "urgency",
     "findings",
     "adjustments",
+    "adjustments_include",
     "exercises",
     "withheld",
     "rules_fired",

@@ -31,6 +31,9 @@ def test_scenario(path):
         assert rule in fired, f"{scenario.name}: {rule} did not fire"
     for rule in expect.get("rules_not_fired", []):
         assert rule not in fired, f"{scenario.name}: {rule} fired"
+    adjusted = [a.id for a in result.adjustments]
+    for aid in expect.get("adjustments_include", []):
+        assert aid in adjusted, f"{scenario.name}: {aid} not advised (got {adjusted})"
     actions = " ".join(f"{a.what_to_do} {a.tell_doctor}" for a in result.referral.actions).lower()
     for words in expect.get("actions_include", []):
         assert words.lower() in actions, f"{scenario.name}: the referral's actions do not say {words!r}"

@@ -93,6 +93,8 @@ _MARKS: dict[tuple[str, str], tuple[list[Shape], tuple[float, float]]] = {
         (530.0, 196.0),
     ),
     ("cleats", "align"): ([Shape("circle", (*PEDAL, 16.0), "guide", dashed=True)], (332.0, 322.0)),
+    # Along the crank arm, pointing from the pedal towards the bottom bracket.
+    ("crank-length", "shorter"): ([Shape("arrow", (326.0, 318.0, 310.0, 286.0), "mark")], (336.0, 286.0)),
 }
 
 
