@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from advisor.cli import app
 from advisor.core import answers as answers_mod
+from advisor.core import questionnaire as qmod
 from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
 from advisor.core.pipeline import assess
@@ -236,3 +237,15 @@ def test_a_failed_write_leaves_no_half_file(tmp_path: Path, monkeypatch: pytest.
     assert "No space left on device" in str(err.value)
     assert target.read_bytes() == b"previous report"
     assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
+
+
+def test_a_first_step_without_bike_changes_does_not_promise_any() -> None:
+    """The first step's heading speaks of changes to the bike only when it has some."""
+    safety = {q.id: False for q in qmod.load("rider").questions if q.id.startswith("rf_")}
+    answers = answers_mod.validate(
+        {"questionnaire": "rider", "answers": {**safety, "sex": "female", "pregnant": True}}, "<test>"
+    )
+    result = assess(answers)
+    assert {a.kind for a in result.adjustments} == {"habit"}
+    md = rendered(result, ".md").decode("utf-8")
+    assert "Start now:" in md and "changes to the bike" not in md

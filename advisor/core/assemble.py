@@ -200,7 +200,7 @@ def _adjustments(
         adj = kb.adjustments[aid]
         phase = 1
         if adj.kind == "bike":  # one or two changes to the bike at a time, then a re-check
-            phase = 1 + bike_changes // out.BIKE_CHANGES_PER_STEP
+            phase = 1 + bike_changes // (tier.bike_changes_per_step or 1)
             bike_changes += 1
         result.append(_adjustment(adj, why, phase, [f.because(n) for n in notes.get(aid, [])]))
     # Read in steps: what to do now (the first bike changes, habits, appointments), then each later step.

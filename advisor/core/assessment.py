@@ -85,16 +85,6 @@ class Exercise(_Model):
 
 # Changing many settings at once hides which one helped or hurt: at most this many bike
 # changes come in one step, most important first, each step re-checked before the next.
-BIKE_CHANGES_PER_STEP = 2
-
-
-def phase_title(phase: int) -> str:
-    """How a step of bike changes is introduced: now, or after re-checking the one before."""
-    if phase == 1:
-        return f"Now: at most {BIKE_CHANGES_PER_STEP} changes to the bike, then ride for a week or two and re-check."
-    return f"Step {phase}: only once the changes above feel right; re-check again before the next step."
-
-
 class Withheld(_Model):
     """A recommendation a rule suggested but safety or the referral tier held back."""
 

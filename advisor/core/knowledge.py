@@ -81,6 +81,13 @@ class Tier(_Entry):
     reassess: str
     # Why a recommendation is held back at this tier (a tier that holds nothing back needs none).
     held_back: str = ""
+    # A stop tier's last line; a tier that allows fit changes paces them in steps instead:
+    # so many bike changes per step, the first step's heading and each later step's
+    # ("{changes}" and "{step}" are filled in).
+    stop_line: str = ""
+    bike_changes_per_step: int | None = None
+    first_step: str = ""
+    later_step: str = ""
 
 
 class CatalogFinding(_Entry):

@@ -46,12 +46,11 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
         problems += _check_condition(rule.condition, rule.file, rule.id, questions, kb, produced)
         problems += _check_stage(rule)
     for tier in kb.tiers.values():
-        if (tier.exercises != "all" or tier.fit == "stop") and not tier.held_back:
-            problems.append(
-                Problem(
-                    tier.file, "holds recommendations back but has no 'held_back' text saying why", tier.line, tier.id
-                )
-            )
+        needs = ["held_back"] if tier.exercises != "all" or tier.fit == "stop" else []
+        needs += ["stop_line"] if tier.fit == "stop" else ["bike_changes_per_step", "first_step", "later_step"]
+        for name in needs:
+            if not getattr(tier, name):
+                problems.append(Problem(tier.file, f"needs '{name}' (fit: {tier.fit})", tier.line, tier.id))
     for area in kb.areas.values():
         problems += _check_condition(area.condition, area.file, area.id, questions, kb, produced)
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.core.actions import ACTIONS
-from advisor.core.assessment import Adjustment, Assessment, Exercise, Finding, Referral, Withheld, phase_title
-from advisor.core.knowledge import KnowledgeBase
+from advisor.core.assessment import Adjustment, Assessment, Exercise, Finding, Referral, Withheld
+from advisor.core.knowledge import KnowledgeBase, Tier
 from advisor.core.questionnaire import Questionnaire
 from advisor.output.chart import flexibility_chart
 from advisor.output.diagram import Diagram, bike_diagram
@@ -91,6 +91,8 @@ class Report:
     findings: list[Finding]
     adjustments: list[Adjustment]
     exercises: list[Exercise]
+    phases: list[tuple[int, str, list[tuple[int, Adjustment]]]]  # (step, heading, numbered adjustments)
+    stop_line: str  # an emergency or urgent report's last word; empty otherwise
     held_back: list[Withheld]  # held back by a safety rule (the tier's own holds are in its advice)
     diagram: Diagram | None
     reassess_advice: str
@@ -102,16 +104,6 @@ class Report:
     agreement: list[Agreement] = field(default_factory=list)
     follow_up: FollowUp | None = None
     disclaimer: str = DISCLAIMER
-
-    @property
-    def phases(self) -> list[tuple[int, str, list[tuple[int, Adjustment]]]]:
-        """The adjustments, numbered, grouped by step with the step's heading."""
-        groups: list[tuple[int, str, list[tuple[int, Adjustment]]]] = []
-        for i, a in enumerate(self.adjustments, 1):
-            if not groups or groups[-1][0] != a.phase:
-                groups.append((a.phase, phase_title(a.phase), []))
-            groups[-1][2].append((i, a))
-        return groups
 
     @property
     def title(self) -> str:
@@ -174,6 +166,8 @@ def build(
         findings=list(result.findings),
         adjustments=adjustments,
         exercises=[] if stop else exercises,
+        phases=_phases(adjustments, kb.tiers[result.referral.urgency]),
+        stop_line=kb.tiers[result.referral.urgency].stop_line if stop else "",
         held_back=[w for w in result.withheld if w.rule is not None],
         diagram=None
         if stop
@@ -193,6 +187,25 @@ def build(
         agreement=agreement,
         follow_up=_follow_up(result, form, earlier_visits) if earlier_visits else None,
     )
+
+
+def _phases(adjustments: list[Adjustment], tier: Tier) -> list[tuple[int, str, list[tuple[int, Adjustment]]]]:
+    """The adjustments, numbered, grouped by step under the step's heading from the tier."""
+    groups: list[tuple[int, str, list[tuple[int, Adjustment]]]] = []
+    for i, a in enumerate(adjustments, 1):
+        if not groups or groups[-1][0] != a.phase:
+            groups.append((a.phase, "", []))
+        groups[-1][2].append((i, a))
+    titled = []
+    for step, _, items in groups:
+        if step > 1:
+            title = tier.later_step.format(step=step)
+        elif any(a.kind == "bike" for _, a in items):
+            title = tier.first_step.format(changes=tier.bike_changes_per_step)
+        else:
+            title = "Start now:"  # no change to the bike in this step, only habits and appointments
+        titled.append((step, title, items))
+    return titled
 
 
 def _agreement(result: Assessment, decisions: list[Decision]) -> list[Agreement]:

@@ -57,8 +57,7 @@ def render_stop(report: Report, console: Console) -> None:
         for reason in reasons:
             parts.append(rows([("•", reason, "bold")], 0))
         parts.append(rows([("What to do:", todo, ""), ("Tell the doctor:", tell, "")], 2))
-    stop_line = "Until a doctor has examined you: do not ride, exercise or change your bike."
-    parts += [Text(""), Text(stop_line, style="bold")]
+    parts += [Text(""), Text(report.stop_line, style="bold")]
     console.print(
         Panel(
             Group(*parts),
