@@ -94,7 +94,7 @@ _MARKS: dict[tuple[str, str], tuple[list[Shape], tuple[float, float]]] = {
     ),
     ("cleats", "align"): ([Shape("circle", (*PEDAL, 16.0), "guide", dashed=True)], (332.0, 322.0)),
     # Along the crank arm, pointing from the pedal towards the bottom bracket.
-    ("crank-length", "shorter"): ([Shape("arrow", (326.0, 318.0, 310.0, 286.0), "mark")], (336.0, 286.0)),
+    ("crank-length", "shorter"): ([Shape("arrow", (282.0, 336.0, 270.0, 306.0), "mark")], (252.0, 322.0)),
 }
 
 
