@@ -13,21 +13,30 @@ from pathlib import Path
 
 import pytest
 
+from advisor.core import answers as answers_mod
+from advisor.core import questionnaire as qmod
 from advisor.core.errors import AdvisorError
+from advisor.core.pipeline import assess
 from advisor.records import transfer
 from advisor.records.store import APPLICATION_ID, SCHEMA_VERSION, Decision, Store
 
 ROOT = Path(__file__).resolve().parent.parent
+SAFE = {q.id: False for q in qmod.load("fitter").questions if q.id.startswith("rf_")}
 
 
 def add(store: Store, client: str = "Zoë Ødegård", day: int = 1, slr: int = 62) -> int:
+    """A real consultation: the fitter's answers, their assessment and the client's decisions."""
+    answers = {**SAFE, "passive_slr_deg": slr, "low_back_pain": "long_rides", "back_pain_intensity": 3}
+    result = assess(answers_mod.validate({"questionnaire": "fitter", "answers": answers}, "<test>"))
+    advised = {e.id for e in result.exercises}
+    assert {"strap-stretch", "deadbug"} <= advised, advised
     return store.add_consultation(
         client,
         dt.date(2026, 11, day),
         "fitter",
-        "routine",
-        {"passive_slr_deg": slr, "low_back_pain": "long_rides"},
-        {"referral": {"urgency": "routine", "reasons": ["x"]}, "adjustments": [], "exercises": []},
+        result.referral.urgency,
+        answers,
+        result.to_json_dict(),
         [Decision("exercise", "strap-stretch", False, "hip pinches"), Decision("exercise", "deadbug", True)],
     )
 
@@ -37,7 +46,7 @@ def test_round_trip(tmp_path: Path) -> None:
         cid = add(store)
         got = store.consultation(cid)
     assert got.client == "Zoë Ødegård" and got.date == dt.date(2026, 11, 1)
-    assert got.answers == {"passive_slr_deg": 62, "low_back_pain": "long_rides"}
+    assert got.answers["passive_slr_deg"] == 62 and got.answers["low_back_pain"] == "long_rides"
     assert got.result["referral"]["urgency"] == "routine"
     assert Decision("exercise", "strap-stretch", False, "hip pinches") in got.decisions
 
@@ -178,8 +187,12 @@ def test_export_import_round_trip_without_loss(tmp_path: Path) -> None:
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["format"] == "bikefit-advisor-client" and doc["client"] == "Zoë Ødegård"
     with Store(tmp_path / "b.db") as b:
-        assert transfer.import_client(b, str(out)) == ("Zoë Ødegård", 2, 0)
-        assert transfer.import_client(b, str(out)) == ("Zoë Ødegård", 0, 2)  # importing again changes nothing
+        assert transfer.import_client(b, *transfer.read_export(str(out))) == ("Zoë Ødegård", 2, 0)
+        assert transfer.import_client(b, *transfer.read_export(str(out))) == (
+            "Zoë Ødegård",
+            0,
+            2,
+        )  # importing again changes nothing
         copied = b.history("Zoë Ødegård")
     strip = [
         (c.date, c.questionnaire, c.urgency, c.answers, c.result, sorted(c.decisions, key=str), c.created)
@@ -194,9 +207,9 @@ def test_export_import_round_trip_without_loss(tmp_path: Path) -> None:
 def test_import_rejects_other_files(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"hello": 1}')
-    with Store(tmp_path / "b.db") as b, pytest.raises(AdvisorError, match="not a client export"):
-        transfer.import_client(b, str(bad))
+    with pytest.raises(AdvisorError, match="not a client export"):
+        transfer.read_export(str(bad))
     broken = tmp_path / "broken.json"
     broken.write_text('{"format": "bikefit-advisor-client",')
-    with Store(tmp_path / "b.db") as b, pytest.raises(AdvisorError, match="not valid JSON"):
-        transfer.import_client(b, str(broken))
+    with pytest.raises(AdvisorError, match="not valid JSON"):
+        transfer.read_export(str(broken))

@@ -33,6 +33,7 @@ from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.interview import Draft, Interview
+from advisor.core.text import MAX_NAME, MAX_NOTE, checked, problem_with
 from advisor.output import formats, terminal
 from advisor.records import drafts
 from advisor.records.store import Decision, Store
@@ -99,9 +100,18 @@ def ask_decisions(console: Console, read: Callable[[str], str], result: Assessme
         break
     decisions = []
     for i, (kind, item_id, name) in enumerate(items, 1):
-        note = read(f"Note for declining '{name}' (Enter for none): ").strip() if i in picked else ""
+        note = _ask_note(console, read, name) if i in picked else ""
         decisions.append(Decision(kind, item_id, i not in picked, note))
     return decisions
+
+
+def _ask_note(console: Console, read: Callable[[str], str], name: str) -> str:
+    while True:
+        note = read(f"Note for declining '{name}' (Enter for none): ").strip()
+        trouble = problem_with(note, "note", MAX_NOTE)
+        if trouble is None:
+            return note
+        console.print(f"That note {trouble}; please type it again.", markup=False)
 
 
 def _numbers(line: str, count: int) -> list[int] | None:
@@ -144,6 +154,9 @@ def run(
     name = (draft.client if draft else client) or ""
     if not name.strip():
         raise AdvisorError([Problem("--client", 'give the client\'s name, e.g. --client "Zoë Ødegård"')])
+    name = checked(name, "name", MAX_NAME, "--client")
+    for note in notes:
+        checked(note, "note", MAX_NOTE, "--note")
     with Store(draft.db if draft and draft.db else db) as store:
         name = store.client_name(name.strip()) or name.strip()
         if answers_file and not draft:

@@ -25,6 +25,7 @@ from advisor.core.interview import Draft, Interview
 from advisor.core.knowledge import Tier
 from advisor.core.pipeline import assess
 from advisor.core.questionnaire import Question
+from advisor.core.text import MAX_NAME, checked
 from advisor.output import formats, terminal
 from advisor.records import drafts
 
@@ -108,7 +109,12 @@ def _start(
         console.print("Starting a new questionnaire; the old draft will be replaced.")
     qid = questionnaire or "rider"
     qmod.load(qid)  # an unknown questionnaire is an error before anything is asked
-    return Draft(questionnaire=qid, client=client, date=dt.date.today())
+    return Draft(questionnaire=qid, client=_client_name(client), date=dt.date.today())
+
+
+def _client_name(client: str | None) -> str | None:
+    """Checked before the first question, so nothing can stand between a red flag and its advice."""
+    return checked(client, "name", MAX_NAME, "--client") or None if client is not None else None
 
 
 def intro(console: Console, form: qmod.Questionnaire) -> None:

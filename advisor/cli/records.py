@@ -188,7 +188,8 @@ def import_command(
     Example: advisor import zoe.json
     """
 
+    name, visits = transfer.read_export(file)
     with Store(db) as store:
-        client, added, skipped = transfer.import_client(store, file)
+        client, added, skipped = transfer.import_client(store, name, visits)
     extra = f" ({skipped} already there)" if skipped else ""
     typer.echo(f"Imported {added} consultation{'s' if added != 1 else ''} for {client}{extra}")

@@ -12,10 +12,10 @@ from advisor.core import knowledge, triage
 from advisor.core import questionnaire as qmod
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.questionnaire import Question, Questionnaire
+from advisor.core.text import MAX_NAME, problem_with
 from advisor.core.yamlio import LineDict, parse, read_text
 
 TOP_LEVEL_KEYS = ("questionnaire", "client", "date", "answers")
-MAX_CLIENT_LENGTH = 200
 
 
 class Answers(BaseModel):
@@ -36,37 +36,37 @@ def check_value(q: Question, value: Any) -> tuple[Any, str | None]:
     if q.type == "bool":
         if isinstance(value, bool):
             return value, None
-        return None, f"{value!r} is not a yes/no answer; allowed: {allowed}"
+        return None, f"{_shown(value)} is not a yes/no answer; allowed: {allowed}"
     if q.type in ("int", "number"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return None, f"{value!r} is not a number; allowed: {allowed}"
+            return None, f"{_shown(value)} is not a number; allowed: {allowed}"
         if not math.isfinite(value):
-            return None, f"{value!r} is not a finite number; allowed: {allowed}"
+            return None, f"{_shown(value)} is not a finite number; allowed: {allowed}"
         if q.type == "int":
             if isinstance(value, float) and not value.is_integer():
-                return None, f"{value!r} is not a whole number; allowed: {allowed}"
+                return None, f"{_shown(value)} is not a whole number; allowed: {allowed}"
             value = int(value)
         assert q.min is not None and q.max is not None
         if not q.min <= value <= q.max:
-            return None, f"{value!r} is out of range; allowed: {allowed}"
+            return None, f"{_shown(value)} is out of range; allowed: {allowed}"
         return value, None
     if q.type == "choice":
         if isinstance(value, str) and value in q.values:
             return value, None
         hint = did_you_mean(str(value), q.values) if isinstance(value, str) else ""
-        return None, f"{value!r} is not a valid choice{hint}; allowed: {allowed}"
+        return None, f"{_shown(value)} is not a valid choice{hint}; allowed: {allowed}"
     # multi
     if isinstance(value, str) and value in q.values:
-        return None, f"{value!r} must be given as a list, e.g. [{value}]; allowed: {allowed}"
+        return None, f"{_shown(value)} must be given as a list, e.g. [{_shown(value)[1:-1]}]; allowed: {allowed}"
     if not isinstance(value, list):
-        return None, f"{value!r} is not a list; allowed: {allowed}"
+        return None, f"{_shown(value)} is not a list; allowed: {allowed}"
     chosen: list[str] = []
     for item in value:
         if not isinstance(item, str) or item not in q.values:
             hint = did_you_mean(str(item), q.values) if isinstance(item, str) else ""
-            return None, f"{item!r} is not a valid choice{hint}; allowed: {allowed}"
+            return None, f"{_shown(item)} is not a valid choice{hint}; allowed: {allowed}"
         if item in chosen:
-            return None, f"{item!r} is listed twice; allowed: {allowed}"
+            return None, f"{_shown(item)} is listed twice; allowed: {allowed}"
         chosen.append(item)
     # Keep the questionnaire's order so equal answers always compare equal.
     return [v for v in q.values if v in chosen], None
@@ -114,7 +114,7 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
         problems.append(
             Problem(
                 name,
-                f"{qid!r} is not a questionnaire{did_you_mean(str(qid), names)}; allowed: {', '.join(names)}",
+                f"{_shown(qid)} is not a questionnaire{did_you_mean(str(qid), names)}; allowed: {', '.join(names)}",
                 line("questionnaire"),
                 "questionnaire",
             )
@@ -128,7 +128,7 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
             problems.append(
                 Problem(
                     name,
-                    f"{client!r} is not a name; give the client's name as text",
+                    f"{_shown(client)} is not a name; give the client's name as text",
                     line("client"),
                     "client",
                 )
@@ -136,15 +136,10 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
             client = None
         else:
             client = str(client).strip() or None
-            if client and len(client) > MAX_CLIENT_LENGTH:
-                problems.append(
-                    Problem(
-                        name,
-                        f"is {len(client)} characters long; at most {MAX_CLIENT_LENGTH} allowed",
-                        line("client"),
-                        "client",
-                    )
-                )
+            trouble = problem_with(client, "name", MAX_NAME) if client else None
+            if trouble:
+                problems.append(Problem(name, trouble, line("client"), "client"))
+                client = None
 
     date = _date(raw.get("date"), name, line("date"), problems)
 
@@ -195,6 +190,10 @@ def _kind(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+# Dates outside these years are typing mistakes (and 9999 would overflow the re-assessment date).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 def _date(value: Any, name: str, line: int | None, problems: list[Problem]) -> dt.date:
     if value is None:
         return dt.date.today()
@@ -204,11 +203,23 @@ def _date(value: Any, name: str, line: int | None, problems: list[Problem]) -> d
         return value
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip())
+            date = dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    problems.append(Problem(name, f"{value!r} is not a date; use the form YYYY-MM-DD", line, "date"))
+        else:
+            if FIRST_YEAR <= date.year <= LAST_YEAR:
+                return date
+            message = f"{value!r} is not a plausible date; allowed: years {FIRST_YEAR}-{LAST_YEAR}"
+            problems.append(Problem(name, message, line, "date"))
+            return dt.date.today()
+    problems.append(Problem(name, f"{_shown(value)} is not a date; use the form YYYY-MM-DD", line, "date"))
     return dt.date.today()
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value as a message quotes it: repr, cut short so a huge value cannot flood the terminal."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _check_answers(raw: Any, form: Questionnaire, name: str, problems: list[Problem]) -> dict[str, Any]:

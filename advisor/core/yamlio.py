@@ -3,11 +3,18 @@
 Only plain data is built (no tag may construct an object), duplicate keys are refused,
 and each mapping remembers the line of each key so messages can say ``file:line``.
 JSON is read by the same loader: it is (near enough) a subset of YAML.
+
+A file a user gives (answers, drafts, settings) is read more strictly than the bundled
+knowledge base: numbers are the decimals the user wrote (YAML 1.1 would read ``033`` as
+octal 27 and ``1:02`` as 62), dates stay text for the caller to check, and anchors and
+aliases are refused (a few hundred bytes of nested aliases can expand to gigabytes).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -82,10 +89,64 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def parse(text: str, name: str) -> Any:
-    """Parse YAML or JSON text; any problem becomes an AdvisorError naming ``name``."""
+class _UserLoader(_Loader):
+    """For files users write: only plain decimal numbers are numbers, and no date is parsed."""
+
+
+_UNTRUSTED_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
+_UserLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _UNTRUSTED_TAGS]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+# Up to 18 digits: longer "numbers" stay text and are refused as not a number in range.
+_UserLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]{1,18}$"), list("-+0123456789"))
+_UserLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:[0-9]{1,18}\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]{1,18}[eE][-+]?[0-9]+"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def _decimal_int(loader: _UserLoader, node: yaml.ScalarNode) -> int:
+    return int(loader.construct_scalar(node), 10)  # "033" is 33, never octal
+
+
+_UserLoader.add_constructor("tag:yaml.org,2002:int", _decimal_int)
+MAX_DEPTH = 20
+
+
+def _check_plain(value: Any, name: str) -> None:
+    """Refuse shared containers (anchors and aliases) and deep nesting in a user's file."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        if id(node) in seen:
+            raise single(name, "uses YAML anchors and aliases (& and *), which are not allowed here; write values out")
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise single(name, f"is nested more than {MAX_DEPTH} levels deep; an answer file is a flat list of answers")
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children)
+
+
+def parse(text: str, name: str, *, trusted: bool = False) -> Any:
+    """Parse YAML or JSON text; any problem becomes an AdvisorError naming ``name``.
+
+    ``trusted`` is for the bundled knowledge base (anchors allowed, YAML 1.1 numbers);
+    everything else a user gives is read strictly (see the module's docstring).
+    """
     try:
-        return yaml.load(text, Loader=_Loader)
+        if trusted:
+            return yaml.load(text, Loader=_Loader)
+        value = yaml.load(text, Loader=_UserLoader)
+        _check_plain(value, name)
+        return value
     except _DuplicateKey as dup:
         raise single(name, f"duplicate key '{dup.key}' (first given on line {dup.first})", dup.line) from None
     except yaml.MarkedYAMLError as err:
@@ -100,6 +161,8 @@ def parse(text: str, name: str) -> Any:
         raise single(name, f"not valid YAML/JSON: {what}", line) from None
     except yaml.YAMLError as err:
         raise single(name, f"not valid YAML/JSON: {err}") from None
+    except RecursionError:
+        raise single(name, f"is nested more than {MAX_DEPTH} levels deep") from None
 
 
 def read_text(path: str, *, limit: int = MAX_INPUT_BYTES, stdin_text: str | None = None) -> str:
@@ -115,10 +178,15 @@ def read_text(path: str, *, limit: int = MAX_INPUT_BYTES, stdin_text: str | None
         if p.is_dir():
             raise single(name, "is a directory; give the path of an answers file (.yaml or .json)")
         try:
+            mode = p.stat().st_mode
+            if not stat.S_ISREG(mode):
+                # A device such as /dev/zero never ends, and a pipe can block for ever.
+                raise single(name, "is not a regular file (a device, pipe or socket); give the path of a file")
             size = p.stat().st_size
             if size > limit:
                 raise _too_big(name, size, limit)
-            data = p.read_bytes()
+            with p.open("rb") as handle:
+                data = handle.read(limit + 1)  # the file may have grown since stat
         except PermissionError:
             raise single(name, "cannot be read: permission denied") from None
         except OSError as err:
@@ -165,7 +233,7 @@ def load_file(path: str | os.PathLike[str], name: str | None = None) -> Any:
         text = read_text(str(path), limit=10 * MAX_INPUT_BYTES)
     except AdvisorError as err:
         raise AdvisorError([Problem(name or p.file, p.message, p.line, p.field) for p in err.problems]) from None
-    return parse(text, name or str(path))
+    return parse(text, name or str(path), trusted=True)
 
 
 __all__ = ["LineDict", "LineList", "Problem", "load_file", "parse", "read_text"]

@@ -12,6 +12,7 @@ import yaml
 
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.files import write_atomic
+from advisor.core.text import MAX_NAME, problem_with
 from advisor.core.yamlio import parse, plain, read_text
 from advisor.records.paths import config_dir
 
@@ -19,7 +20,6 @@ KEYS = {
     "studio.name": "the studio's name, printed at the top of every report",
     "studio.contact": "how to reach the studio (phone, email or address), printed under its name",
 }
-MAX_VALUE = 200
 
 
 def path() -> Path:
@@ -46,8 +46,9 @@ def _check_key(key: str) -> None:
 def set_value(key: str, value: str) -> Path:
     _check_key(key)
     value = value.strip()
-    if len(value) > MAX_VALUE:
-        raise AdvisorError([Problem("config", f"{key} is {len(value)} characters; at most {MAX_VALUE} allowed")])
+    trouble = problem_with(value, "setting", MAX_NAME)
+    if trouble:
+        raise AdvisorError([Problem("config", trouble, field=key)])
     settings = load()
     if value:
         settings[key] = value

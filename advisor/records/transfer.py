@@ -9,8 +9,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from advisor.core import answers as answers_mod
+from advisor.core import knowledge
+from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.files import write_atomic
+from advisor.core.text import MAX_NAME, MAX_NOTE, problem_with
 from advisor.core.yamlio import read_text
 from advisor.records.store import Consultation, Decision, Store
 
@@ -41,7 +45,7 @@ class ClientFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     format: Literal["bikefit-advisor-client"]
     version: int = Field(ge=1, le=VERSION)
-    client: str = Field(min_length=1, max_length=200)
+    client: str = Field(min_length=1, max_length=MAX_NAME)
     exported: str
     consultations: list[_Visit]
 
@@ -76,13 +80,15 @@ def export_client(store: Store, name: str, out: str) -> tuple[Path, int]:
     return target, len(visits)
 
 
-def import_client(store: Store, path: str) -> tuple[str, int, int]:
-    """Add the file's consultations to the store; returns (client, added, already there)."""
+def read_export(path: str) -> tuple[str, list[Consultation]]:
+    """The client and consultations of an export file, checked in full before anything is stored."""
     name = "<stdin>" if path == "-" else path
     try:
         raw = json.loads(read_text(path, limit=50_000_000))
     except json.JSONDecodeError as err:
         raise AdvisorError([Problem(name, f"is not valid JSON: {err.msg}", err.lineno)]) from None
+    except (ValueError, RecursionError) as err:  # a number of thousands of digits; nesting too deep
+        raise AdvisorError([Problem(name, f"cannot be read as an export: {str(err)[:80]}")]) from None
     try:
         parsed = ClientFile.model_validate(raw)
     except ValidationError as err:
@@ -92,6 +98,7 @@ def import_client(store: Store, path: str) -> tuple[str, int, int]:
         if isinstance(raw, dict) and raw.get("format") != FORMAT:
             problems = [Problem(name, f"is not a client export of bikefit-advisor (expected format '{FORMAT}')")]
         raise AdvisorError(problems) from None
+    _check_content(parsed, name)
     visits = [
         Consultation(
             id=0,
@@ -106,6 +113,57 @@ def import_client(store: Store, path: str) -> tuple[str, int, int]:
         )
         for v in parsed.consultations
     ]
-    client = store.client_name(parsed.client) or parsed.client
-    added, skipped = store.import_client(client, visits)
-    return client, added, skipped
+    return parsed.client, visits
+
+
+def import_client(store: Store, client: str, visits: list[Consultation]) -> tuple[str, int, int]:
+    """Add checked consultations to the store; returns (client as stored, added, already there)."""
+    stored = store.client_name(client) or client
+    added, skipped = store.import_client(stored, visits)
+    return stored, added, skipped
+
+
+def _check_content(parsed: ClientFile, name: str) -> None:
+    """Everything an import stores must be what the advisor itself would have stored, so that
+    history and reports can always read it back: checked in full before anything is written."""
+    problems: list[Problem] = []
+    trouble = problem_with(parsed.client, "name", MAX_NAME)
+    if trouble:
+        problems.append(Problem(name, trouble, field="client"))
+    tiers = knowledge.load().tiers
+    for i, v in enumerate(parsed.consultations):
+        at = f"consultations[{i}]"
+        doc = {"questionnaire": v.questionnaire, "date": v.date.isoformat(), "answers": v.answers}
+        try:
+            answers_mod.validate(doc, name)
+        except AdvisorError as err:
+            problems += [Problem(name, p.message, field=f"{at}.{p.field}" if p.field else at) for p in err.problems]
+        if v.urgency not in tiers:
+            problems.append(
+                Problem(name, f"'{v.urgency}' is not an urgency; allowed: {', '.join(tiers)}", field=f"{at}.urgency")
+            )
+        try:
+            result = Assessment.model_validate(v.result)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            problems.append(Problem(name, f"is not an advisor result ({where}: {first['msg']})", field=f"{at}.result"))
+        else:
+            if result.referral.urgency != v.urgency:
+                problems.append(Problem(name, "does not match the result's referral", field=f"{at}.urgency"))
+            advised = {a.id for a in result.adjustments} | {e.id for e in result.exercises}
+            for j, d in enumerate(v.decisions):
+                if d.item not in advised:
+                    problems.append(
+                        Problem(name, f"'{d.item}' is not advised in this result", field=f"{at}.decisions[{j}].item")
+                    )
+        for j, d in enumerate(v.decisions):
+            trouble = problem_with(d.note, "note", MAX_NOTE)
+            if trouble:
+                problems.append(Problem(name, trouble, field=f"{at}.decisions[{j}].note"))
+        try:
+            dt.datetime.fromisoformat(v.created)
+        except ValueError:
+            problems.append(Problem(name, f"'{v.created[:40]}' is not a date and time", field=f"{at}.created"))
+    if problems:
+        raise AdvisorError(problems[:20])

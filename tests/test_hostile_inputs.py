@@ -1,0 +1,148 @@
+"""Files and text a careless or hostile user can give: each is refused with exit 2 and a
+message naming the file, the field and what is allowed, or read as the user meant it.
+
+Nothing here may hang, eat memory or leave a traceback (issue: nothing lost, nothing injected).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from advisor.cli import app
+from advisor.core import answers as answers_mod
+from advisor.core import questionnaire as qmod
+from advisor.records import paths
+
+runner = CliRunner()
+SAFE = {q.id: False for q in qmod.load("rider").questions if q.id.startswith("rf_")}
+
+
+@pytest.fixture(autouse=True)
+def private_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(paths.ENV_DATA_DIR, str(tmp_path / "data"))
+    monkeypatch.setenv(paths.ENV_CONFIG_DIR, str(tmp_path / "config"))
+
+
+def answer_file(tmp_path: Path, body: str, name: str = "a.yaml") -> Path:
+    screen = "".join(f"  {qid}: false\n" for qid in SAFE)
+    path = tmp_path / name
+    path.write_text(body.replace("ANSWERS:\n", "answers:\n" + screen), encoding="utf-8")
+    return path
+
+
+def refused(args: list[str], *words: str) -> str:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    for word in words:
+        assert word in result.stderr, f"{word!r} not in {result.stderr}"
+    return result.stderr
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
+    for n in range(1, 9):
+        lines.append(f"a{n}: &a{n} [" + ",".join([f"*a{n - 1}"] * 9) + "]")
+    bomb = answer_file(tmp_path, "questionnaire: rider\nANSWERS:\nbomb:\n" + "".join(f"  {x}\n" for x in lines))
+    assert bomb.stat().st_size < 2000
+    refused(["assess", str(bomb)], str(bomb), "anchors and aliases")
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_a_device_is_not_read(device: str) -> None:
+    refused(["assess", device], device, "not a regular file")
+
+
+def test_a_fifo_is_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "answers.yaml"
+    os.mkfifo(fifo)
+    refused(["assess", str(fifo)], "not a regular file")
+
+
+def test_numbers_are_the_decimals_the_user_wrote(tmp_path: Path) -> None:
+    octal = answer_file(tmp_path, "questionnaire: rider\nANSWERS:\n  age: 033\n")
+    assert answers_mod.load(str(octal)).values["age"] == 33  # YAML 1.1 would say 27
+    sexagesimal = answer_file(tmp_path, "questionnaire: rider\nANSWERS:\n  age: 1:02\n", "b.yaml")
+    refused(["assess", str(sexagesimal)], "b.yaml:", "answers.age", "'1:02' is not a number", "from")
+    doc = '{"questionnaire": "rider", "answers": {"age": 035, ' + ", ".join(f'"{q}": false' for q in SAFE) + "}}"
+    (tmp_path / "c.json").write_text(doc, encoding="utf-8")
+    assert answers_mod.load(str(tmp_path / "c.json")).values["age"] == 35
+
+
+@pytest.mark.parametrize(
+    "date,words",
+    [("2026-02-30", ["'2026-02-30' is not a date", "YYYY-MM-DD"]), ("2026-13-01", ["is not a date"]),
+     ("9999-12-31", ["not a plausible date", "2000-2100"])],
+)  # fmt: skip
+def test_impossible_dates_name_the_field(tmp_path: Path, date: str, words: list[str]) -> None:
+    path = answer_file(tmp_path, f"questionnaire: rider\ndate: {date}\nANSWERS:\n")
+    refused(["assess", str(path)], "a.yaml:2:", "date:", *words)
+
+
+def test_a_five_thousand_digit_number_is_refused_briefly(tmp_path: Path) -> None:
+    path = answer_file(tmp_path, "questionnaire: rider\nANSWERS:\n  age: " + "9" * 5000 + "\n")
+    err = refused(["assess", str(path)], "answers.age", "is not a number", "from")
+    assert len(err) < 500
+
+
+def test_a_setting_with_a_newline_is_refused() -> None:
+    refused(["config", "set", "studio.name", "Velo\nStudio"], "studio.name", "control character")
+
+
+def test_ask_refuses_an_over_long_name_before_the_first_question() -> None:
+    result = runner.invoke(app, ["ask", "--client", "x" * 300], input="y\n")
+    assert result.exit_code == 2
+    assert "--client" in result.stderr and "at most 200" in result.stderr
+    assert "Safety screen" not in result.stdout  # no question was asked
+
+
+def test_consult_refuses_a_name_with_an_escape_sequence(tmp_path: Path) -> None:
+    refused(
+        ["consult", "--client", "Eve\x1b]52;c;aGk=\x07", "--answers", "x.yaml", "--db", str(tmp_path / "c.db")],
+        "--client",
+        "control character",
+    )
+
+
+def test_an_answer_file_with_an_over_long_client_name_is_refused(tmp_path: Path) -> None:
+    path = answer_file(tmp_path, f"questionnaire: rider\nclient: {'y' * 201}\nANSWERS:\n")
+    refused(["assess", str(path)], "a.yaml:2:", "client:", "at most 200")
+
+
+def _export(tmp_path: Path) -> tuple[Path, dict]:
+    db = tmp_path / "c.db"
+    example = Path(__file__).resolve().parent.parent / "examples" / "routine-low-back-tight-hamstrings.yaml"
+    ok = runner.invoke(app, ["consult", "--client", "Zoë", "--answers", str(example), "--accept-all", "--db", str(db)])
+    assert ok.exit_code == 0, ok.output
+    out = tmp_path / "zoe.json"
+    assert runner.invoke(app, ["export", "Zoë", "--out", str(out), "--db", str(db)]).exit_code == 0
+    return out, json.loads(out.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "breakage,words",
+    [
+        (lambda v: v["answers"].update(passive_slr_deg=999),
+         ["consultations[0].answers.passive_slr_deg", "out of range"]),
+        (lambda v: v["answers"].update(bogus_question=1), ["consultations[0].answers.bogus_question"]),
+        (lambda v: v.update(urgency="whenever"), ["consultations[0].urgency", "'whenever' is not an urgency"]),
+        (lambda v: v["result"].pop("referral"), ["consultations[0].result", "not an advisor result"]),
+        (lambda v: v["decisions"].append({"kind": "exercise", "item": "bogus", "accepted": True}),
+         ["'bogus' is not advised"]),
+    ],
+    ids=["answer-out-of-range", "unknown-question", "bad-urgency", "missing-referral", "unknown-decision"],
+)  # fmt: skip
+def test_an_export_with_invalid_content_is_refused_and_nothing_is_written(
+    tmp_path: Path, breakage, words: list[str]
+) -> None:
+    path, doc = _export(tmp_path)
+    breakage(doc["consultations"][0])
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    fresh = tmp_path / "other.db"
+    refused(["import", str(path), "--db", str(fresh)], str(path), *words)
+    assert not fresh.exists()  # checked in full before the database is even opened
