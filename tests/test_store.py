@@ -64,7 +64,9 @@ def test_new_file_is_owner_only_and_migrated(tmp_path: Path) -> None:
 def test_migration_from_an_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
     path.write_bytes(b"")
+    path.chmod(0o644)
     with Store(path) as store:
+        assert (path.stat().st_mode & 0o777) == 0o600
         add(store)
         assert len(store.history("zoë ødegård")) == 1
 
@@ -213,3 +215,18 @@ def test_import_rejects_other_files(tmp_path: Path) -> None:
     broken.write_text('{"format": "bikefit-advisor-client",')
     with pytest.raises(AdvisorError, match="not valid JSON"):
         transfer.read_export(str(broken))
+
+
+def test_many_first_uses_at_once_all_succeed(tmp_path: Path) -> None:
+    """Several processes opening a database that does not exist yet: all of them get it."""
+    code = "import sys\nfrom advisor.records.store import Store\nwith Store(sys.argv[1]) as s: s.clients()"
+    for round_ in range(3):
+        db = tmp_path / f"round{round_}" / "c.db"
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE, text=True)
+            for _ in range(12)
+        ]
+        errors = [err for p in procs if (err := p.communicate()[1]) and p.returncode]
+        assert errors == []
+        with Store(db) as store:
+            assert store.integrity() == "ok"

@@ -10,10 +10,13 @@ not ours, or is corrupt, is reported and never overwritten.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import random
 import sqlite3
+import time
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,11 +121,34 @@ class Store:
                 pass  # another process created it just now
             except OSError as err:
                 raise AdvisorError([Problem(self.name, f"cannot be created: {err.strerror or err}")]) from None
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return self._connect()
+            except sqlite3.OperationalError as err:
+                # Several first uses at once: switching a new file to WAL needs a moment alone,
+                # and SQLite does not wait for it; wait our turn instead of calling it corrupt.
+                if "locked" not in str(err):
+                    raise AdvisorError(
+                        [Problem(self.name, f"cannot be opened ({err}); it was left untouched")]
+                    ) from None
+                if time.monotonic() > deadline:
+                    raise AdvisorError(
+                        [Problem(self.name, f"is busy in another program ({err}); try again in a moment")]
+                    ) from None
+                time.sleep(random.uniform(0.02, 0.1))
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # One read transaction, so the header and the tables are seen at the same moment
+            # (another process may be creating the schema right now).
+            conn.execute("BEGIN")
             app_id, version = self._identify(conn)
-            if app_id != APPLICATION_ID and not self._is_empty(conn):
+            empty = self._is_empty(conn)
+            conn.execute("COMMIT")
+            if app_id != APPLICATION_ID and not empty:
                 conn.close()
                 raise AdvisorError(
                     [
@@ -142,12 +168,21 @@ class Store:
                         )
                     ]
                 )
+            if version == 0:
+                # A new database holds health data: owner-only, even when the empty file was
+                # made by someone else (touch, another program) with the usual 0644.
+                with contextlib.suppress(OSError):
+                    os.chmod(self.path, 0o600)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate(conn, version)
             return conn
+        except sqlite3.OperationalError:
+            conn.close()
+            raise
         except sqlite3.DatabaseError as err:
+            conn.close()
             raise AdvisorError(
                 [Problem(self.name, f"cannot be read as a database ({err}); it may be corrupt; it was left untouched")]
             ) from None
