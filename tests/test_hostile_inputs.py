@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -146,3 +148,54 @@ def test_an_export_with_invalid_content_is_refused_and_nothing_is_written(
     fresh = tmp_path / "other.db"
     refused(["import", str(path), "--db", str(fresh)], str(path), *words)
     assert not fresh.exists()  # checked in full before the database is even opened
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "routine-low-back-tight-hamstrings.yaml"
+
+
+def test_export_never_replaces_a_file_without_force_and_never_the_database(tmp_path: Path) -> None:
+    out, _ = _export(tmp_path)
+    db = tmp_path / "c.db"
+    before = out.read_bytes()
+    refused(["export", "Zoë", "--out", str(out), "--db", str(db)], "already exists", "--force")
+    assert out.read_bytes() == before
+    refused(["export", "Zoë", "--out", str(db), "--db", str(db), "--force"], "which this command reads")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM consultations").fetchone()[0] == 1
+    assert runner.invoke(app, ["export", "Zoë", "--out", str(out), "--db", str(db), "--force"]).exit_code == 0
+
+
+def test_a_report_never_replaces_the_answers_it_reads(tmp_path: Path) -> None:
+    answers = tmp_path / "a.json"
+    answers.write_bytes(EXAMPLE.read_bytes())
+    refused(["assess", str(answers), "--report", str(answers)], "which this command reads")
+    assert answers.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_report_paths_get_clear_messages(tmp_path: Path) -> None:
+    refused(["assess", str(EXAMPLE), "--report", str(tmp_path)], "is a directory", "report.pdf")
+    missing = tmp_path / "no-such-folder" / "r.pdf"
+    refused(["assess", str(EXAMPLE), "--report", str(missing)], "the folder", "does not exist")
+    assert not missing.parent.exists()
+
+
+def test_what_the_advisor_writes_is_owner_only(tmp_path: Path) -> None:
+    report = tmp_path / "r.pdf"
+    assert runner.invoke(app, ["assess", str(EXAMPLE), "--report", str(report)]).exit_code == 0
+    out, _ = _export(tmp_path)
+    assert runner.invoke(app, ["config", "set", "studio.name", "Velo"]).exit_code == 0
+    settings = tmp_path / "config" / "config.yaml"
+    for written in (report, out, settings, tmp_path / "c.db"):
+        assert written.stat().st_mode & 0o777 == 0o600, written
+
+
+def test_a_killed_writers_leftovers_are_cleaned_up_by_the_next_write(tmp_path: Path) -> None:
+    report = tmp_path / "r.pdf"
+    leftover = tmp_path / ".r.pdf.abc123.tmp"
+    leftover.write_bytes(b"half a report")
+    old = time.time() - 3600
+    os.utime(leftover, (old, old))
+    fresh = tmp_path / ".r.pdf.def456.tmp"  # a writer still at work: left alone
+    fresh.write_bytes(b"in progress")
+    assert runner.invoke(app, ["assess", str(EXAMPLE), "--report", str(report)]).exit_code == 0
+    assert not leftover.exists() and fresh.exists()

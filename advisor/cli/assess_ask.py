@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,7 +39,7 @@ def assess(
     Example: advisor assess examples/routine-low-back-tight-hamstrings.yaml --explain
     """
     if report:
-        formats.check_path(report)
+        formats.check_path(report, keep=() if file == "-" else (Path(file),))
     result = run_assessment(answers_mod.load(file))
     # The report is written first, so it exists even if the output below goes nowhere.
     written = formats.write(formats.report_for(result, paper.value), report) if report else None

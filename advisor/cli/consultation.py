@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -37,6 +38,7 @@ from advisor.core.text import MAX_NAME, MAX_NOTE, checked, problem_with
 from advisor.output import formats, terminal
 from advisor.records import drafts
 from advisor.records.store import Decision, Store
+from advisor.records.store import default_path as default_db_path
 
 KIND = "consult"
 # The one recommendation that can never be declined: it is the safety advice itself.
@@ -140,7 +142,8 @@ def run(
     interactive_decisions: bool,
 ) -> int:
     if report:
-        formats.check_path(report)
+        keep = tuple(Path(p) for p in (answers_file, db or str(default_db_path())) if p and p != "-")
+        formats.check_path(report, keep=keep)
     draft = drafts.load(KIND) if resume else None
     if resume and draft is None:
         raise AdvisorError(

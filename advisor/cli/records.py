@@ -20,6 +20,7 @@ from advisor.cli.common import (
     make_console,
 )
 from advisor.core.errors import Problem
+from advisor.output import formats
 from advisor.records import history as history_mod
 from advisor.records import transfer
 from advisor.records.store import Store
@@ -156,6 +157,7 @@ def report_command(
     Example: advisor report --consultation 1 --out zoe-first-visit.pdf
     """
     with Store(db) as store:
+        formats.check_path(out, keep=(store.path,))
         written = visits.write_report(store, store.consultation(consultation), out, paper.value)
     typer.echo(f"Report written to {written}")
 
@@ -166,6 +168,7 @@ def export_command(
     name: Annotated[str, typer.Argument(help="The client's name.")],
     out: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help="The JSON file to write.")],
     db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
 ) -> None:
     """Write every consultation of a client to one JSON file, to move them to another studio.
 
@@ -173,7 +176,7 @@ def export_command(
     """
 
     with Store(db) as store:
-        written, count = transfer.export_client(store, name, out)
+        written, count = transfer.export_client(store, name, out, force=force)
     typer.echo(f"Exported {count} consultation{'s' if count != 1 else ''} to {written}")
 
 

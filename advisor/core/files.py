@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from advisor.core.errors import AdvisorError, Problem
 
+# Temporary files are named after their target; one older than this was left by a writer
+# that was killed (a live writer renames its file within seconds).
+STALE_AFTER_SECONDS = 600
 
-def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None) -> None:
+
+def write_atomic(path: Path, data: bytes | str, *, mode: int = 0o600, make_folder: bool = False) -> None:
     """Write to a temporary file beside ``path``, then rename it into place.
 
-    A crash or a full disk leaves either the old file or the new one, never a mix.
+    A crash or a full disk leaves either the old file or the new one, never a mix. Files
+    are owner-only by default: what the advisor writes is health data. ``make_folder`` is
+    for the advisor's own folders; a folder a user names must exist already.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     folder = path.parent if str(path.parent) else Path(".")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if make_folder:
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not folder.is_dir():
+            raise AdvisorError([Problem(str(path), f"cannot be written: the folder {folder} does not exist")])
+        _remove_stale_temporaries(path)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as err:
         raise AdvisorError([Problem(str(path), f"cannot be written: {err.strerror or err}")]) from None
@@ -26,8 +39,7 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None) -> N
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        # mkstemp makes owner-only files; without an explicit mode, give the usual one.
-        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
@@ -37,10 +49,43 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None) -> N
         raise
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporary files a killed writer left beside ``path``, cleaned up by the next write."""
+    now = time.time()
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - leftover.stat().st_mtime > STALE_AFTER_SECONDS:
+                leftover.unlink()
+
+
+def check_target(
+    path: Path, *, option: str, keep: tuple[Path, ...] = (), overwrite: bool = True, example: str = "report.pdf"
+) -> Path:
+    """Refuse, before any work is done, a place the advisor must not write.
+
+    ``keep`` are files that must never be replaced (the input being read, the database);
+    without ``overwrite`` an existing file is only replaced with ``--force``.
+    """
+    if path.is_dir():
+        raise AdvisorError([Problem(str(path), f"is a directory; give a file name such as {example}", field=option)])
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise AdvisorError([Problem(str(path), f"cannot be written: the folder {folder} does not exist", field=option)])
+    if path.exists():
+        for other in keep:
+            if other.exists() and os.path.samefile(path, other):
+                raise AdvisorError(
+                    [
+                        Problem(
+                            str(path), f"is {other} itself, which this command reads; give another name", field=option
+                        )
+                    ]
+                )
+        if not overwrite:
+            raise AdvisorError(
+                [Problem(str(path), "already exists; give another name, or add --force to replace it", field=option)]
+            )
+    return path
 
 
 def free_path(path: Path) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 from advisor.core import followup, knowledge
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.files import write_atomic
+from advisor.core.files import check_target, write_atomic
 from advisor.output import markdown
 from advisor.output.report import Report, build
 from advisor.records import config
@@ -17,9 +17,15 @@ from advisor.records.store import Consultation, Decision
 FORMATS = (".pdf", ".html", ".md", ".json")
 
 
-def check_path(path: str) -> Path:
-    """Refuse an unknown format or an impossible path before any work is done."""
+def check_path(path: str, keep: tuple[Path, ...] = ()) -> Path:
+    """Refuse an unknown format or an impossible path before any work is done.
+
+    A report of the same name is replaced (that is what writing a report means), but never
+    one of the files in ``keep`` (the answers being read, the database).
+    """
     target = Path(path)
+    if target.is_dir():
+        raise AdvisorError([Problem(path, "is a directory; give a file name such as report.pdf", field="--report")])
     if target.suffix.lower() not in FORMATS:
         raise AdvisorError(
             [
@@ -30,9 +36,7 @@ def check_path(path: str) -> Path:
                 )
             ]
         )
-    if target.is_dir():
-        raise AdvisorError([Problem(path, "is a directory; give a file name such as report.pdf", field="--report")])
-    return target
+    return check_target(target, option="--report", keep=keep)
 
 
 def report_for(

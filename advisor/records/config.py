@@ -55,7 +55,7 @@ def set_value(key: str, value: str) -> Path:
     else:
         settings.pop(key, None)
     target = path()
-    write_atomic(target, yaml.safe_dump(settings, sort_keys=True, allow_unicode=True))
+    write_atomic(target, yaml.safe_dump(settings, sort_keys=True, allow_unicode=True), make_folder=True)
     return target
 
 

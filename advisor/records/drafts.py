@@ -29,7 +29,7 @@ def save(draft: Draft, kind: str = "ask") -> Path:
     draft.saved_at = dt.datetime.now().replace(microsecond=0)
     text = yaml.safe_dump(draft.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
     # Drafts hold health answers: readable by the owner only.
-    write_atomic(target, text, mode=0o600)
+    write_atomic(target, text, make_folder=True)
     return target
 
 

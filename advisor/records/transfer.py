@@ -13,7 +13,7 @@ from advisor.core import answers as answers_mod
 from advisor.core import knowledge
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.files import write_atomic
+from advisor.core.files import check_target, write_atomic
 from advisor.core.text import MAX_NAME, MAX_NOTE, problem_with
 from advisor.core.yamlio import read_text
 from advisor.records.store import Consultation, Decision, Store
@@ -50,7 +50,9 @@ class ClientFile(BaseModel):
     consultations: list[_Visit]
 
 
-def export_client(store: Store, name: str, out: str) -> tuple[Path, int]:
+def export_client(store: Store, name: str, out: str, *, force: bool = False) -> tuple[Path, int]:
+    """Write every consultation of a client to ``out``; an existing file only with ``force``."""
+    target = check_target(Path(out), option="--out", keep=(store.path,), overwrite=force, example="client.json")
     stored = store.client_name(name)
     if stored is None:
         raise AdvisorError([Problem(store.name, f"has no client named '{name}'; see 'advisor clients'")])
@@ -73,10 +75,7 @@ def export_client(store: Store, name: str, out: str) -> tuple[Path, int]:
             for v in visits
         ],
     }
-    target = Path(out)
-    if target.is_dir():
-        raise AdvisorError([Problem(out, "is a directory; give a file name such as client.json")])
-    write_atomic(target, json.dumps(doc, ensure_ascii=False, indent=2) + "\n", mode=0o600)
+    write_atomic(target, json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     return target, len(visits)
 
 
