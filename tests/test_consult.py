@@ -165,21 +165,47 @@ def test_interactive_consult_offers_last_visits_answers(tmp_path: Path) -> None:
     assert visit.answers["bar_drop_cm"] == 9  # kept from last time
     declined = [d for d in visit.decisions if not d.accepted]
     assert len(declined) == 1 and declined[0].note == "no time for a fit yet"
-    assert not drafts.path("consult").exists()
+    assert not drafts.path("consult", "Zoë Ødegård").exists()
 
 
 def test_interrupted_consult_resumes(tmp_path: Path) -> None:
     first = run("consult", "--client", "Sam", input="n\nn\nn\n")
     assert first.exit_code == 130
-    assert "advisor consult --resume" in first.stdout
-    assert drafts.path("consult").exists()
+    assert "advisor consult --client Sam --resume" in first.stdout
+    assert drafts.path("consult", "Sam").exists()
     rest = ["n"] * (len(SAFETY) - 3) + [""] * 60
     second = run("consult", "--resume", input="\n".join(rest) + "\n")
     assert second.exit_code == 0, second.output
     assert "Question 4 of" in second.stdout and "Question 1 of" not in second.stdout
     with Store(tmp_path / "studio.db") as store:
         assert len(store.history("Sam")) == 1
-    assert not drafts.path("consult").exists()
+    assert not drafts.path("consult", "Sam").exists()
+
+
+def test_each_client_keeps_their_own_interrupted_consultation(tmp_path: Path) -> None:
+    """Starting Bob's consultation never drops Alice's, and --resume never takes the wrong one."""
+    assert run("consult", "--client", "Alice", input="n\nn\n").exit_code == 130
+    assert run("consult", "--client", "Bob", input="n\n").exit_code == 130
+    assert drafts.path("consult", "Alice").exists() and drafts.path("consult", "Bob").exists()
+    assert drafts.load("consult", "alice ").answers  # names match whatever their case or spacing
+    which = run("consult", "--resume", input="")
+    assert which.exit_code == 2 and "'Alice'" in which.stderr and "'Bob'" in which.stderr
+    assert "--client NAME" in which.stderr
+    wrong = run("consult", "--client", "Carol", "--resume", input="")
+    assert wrong.exit_code == 2 and "no saved consultation for 'Carol'" in wrong.stderr
+    rest = ["n"] * (len(SAFETY) - 2) + [""] * 60
+    alice = run("consult", "--client", "Alice", "--resume", input="\n".join(rest) + "\n")
+    assert alice.exit_code == 0, alice.output
+    assert "Question 3 of" in alice.stdout and "Question 1 of" not in alice.stdout
+    assert not drafts.path("consult", "Alice").exists() and drafts.path("consult", "Bob").exists()
+
+
+def test_a_new_consultation_asks_before_setting_a_waiting_one_aside(tmp_path: Path) -> None:
+    assert run("consult", "--client", "Dana", input="n\nn\n").exit_code == 130
+    again = run("consult", "--client", "Dana", input="y\n")  # resume it: the draft's answers are kept
+    assert "An unfinished consultation for Dana (2 answers" in again.stdout
+    assert again.exit_code == 130
+    assert len(drafts.load("consult", "Dana").answers) == 2
 
 
 def test_a_red_flag_in_a_consultation_is_recorded_with_the_stop(tmp_path: Path) -> None:

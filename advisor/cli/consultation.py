@@ -10,6 +10,7 @@ note, the consultation is stored in one transaction, and the report shows what w
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.interview import Draft, Interview
-from advisor.core.text import MAX_NAME, MAX_NOTE, checked, problem_with
+from advisor.core.text import MAX_NAME, MAX_NOTE, checked, problem_with, visible
 from advisor.output import formats, terminal
 from advisor.records import drafts
 from advisor.records.store import Decision, Store
@@ -144,16 +145,9 @@ def run(
     if report:
         keep = tuple(Path(p) for p in (answers_file, db or str(default_db_path())) if p and p != "-")
         formats.check_path(report, keep=keep)
-    draft = drafts.load(KIND) if resume else None
-    if resume and draft is None:
-        raise AdvisorError(
-            [
-                Problem(
-                    str(drafts.path(KIND)),
-                    "there is no saved consultation to resume; run 'advisor consult --client NAME'",
-                )
-            ]
-        )
+    if client is not None:
+        client = checked(client, "name", MAX_NAME, "--client")
+    draft = _waiting_draft(console, read, client, resume) if resume or not answers_file else None
     name = (draft.client if draft else client) or ""
     if not name.strip():
         raise AdvisorError([Problem("--client", 'give the client\'s name, e.g. --client "Zoë Ødegård"')])
@@ -182,7 +176,9 @@ def run(
             except (KeyboardInterrupt, EOFError):
                 console.print("\nStopped before the decisions; nothing was recorded.")
                 if not answers_file:
-                    console.print("To continue, run:  advisor consult --resume")
+                    console.print(
+                        f"To continue, run:  advisor consult --client {shlex.quote(name)} --resume", markup=False
+                    )
                 raise Interrupted from None
         cid = store.add_consultation(
             name,
@@ -197,8 +193,43 @@ def run(
         if report:
             written = visits.write_report(store, store.consultation(cid), report, paper)
             console.print(f"Report written to {written}", markup=False)
-    drafts.clear(KIND)
+    drafts.clear(KIND, name)
     return 0
+
+
+def _waiting_draft(console: Console, read: Callable[[str], str], client: str | None, resume: bool) -> Draft | None:
+    """The interrupted consultation to go on with, if any. Each client has their own, so
+    starting one never drops another's; starting afresh over one's own is asked first."""
+    if not resume:
+        existing = drafts.load(KIND, client) if client else None
+        if existing is None or not existing.answers:
+            return None
+        try:
+            reply = read(
+                f"An unfinished consultation for {visible(existing.client or '')} ({len(existing.answers)} answers, "
+                f"saved {existing.saved_at}) is waiting. Resume it? [Y/n] "
+            )
+        except (KeyboardInterrupt, EOFError):
+            raise Interrupted from None
+        if reply.strip().lower() in ("", "y", "yes"):
+            return existing
+        console.print("Starting afresh; the unfinished consultation is discarded.")
+        return None
+    if client:
+        found = drafts.load(KIND, client)
+        if found is not None:
+            return found
+    waiting = drafts.waiting(KIND)
+    names = ", ".join(f"'{visible(d.client or '')}'" for d in waiting)
+    if client or not waiting:
+        whose = f" for '{client}'" if client else ""
+        also = f" (consultations are waiting for {names})" if waiting else ""
+        raise AdvisorError([Problem("--resume", f"there is no saved consultation{whose} to resume{also}")])
+    if len(waiting) > 1:
+        raise AdvisorError(
+            [Problem("--resume", f"consultations are waiting for {names}; add --client NAME to choose one")]
+        )
+    return waiting[0]
 
 
 def _interview(
@@ -237,6 +268,6 @@ def _interview(
     try:
         stop = ask_questions(console, read, interview, KIND)
     except (KeyboardInterrupt, EOFError):
-        save_and_stop(console, draft, KIND, "advisor consult --resume")
+        save_and_stop(console, draft, KIND, f"advisor consult --client {shlex.quote(name)} --resume")
     _, answers = draft_answers(interview)
     return answers, stop

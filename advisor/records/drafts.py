@@ -1,12 +1,14 @@
 """Unfinished interviews, kept in the user data directory so nothing is lost.
 
 The folder follows the platform's conventions (platformdirs); ``ADVISOR_DATA_DIR``
-overrides it. One draft is kept: the interview in progress.
+overrides it. A rider has one draft (the questionnaire in progress); a fitter has one
+per client, so an interrupted consultation waits while other clients are seen.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import yaml
@@ -17,15 +19,20 @@ from advisor.core.files import write_atomic
 from advisor.core.interview import Draft
 from advisor.core.yamlio import parse, plain, read_text
 from advisor.records.paths import data_dir
+from advisor.records.store import name_key
 
 
-def path(kind: str = "ask") -> Path:
-    """One draft per kind of interview: 'ask' (a rider) or 'consult' (a fitter's visit)."""
-    return data_dir() / ("draft.yaml" if kind == "ask" else f"{kind}-draft.yaml")
+def path(kind: str = "ask", client: str | None = None) -> Path:
+    """Where a draft is kept: one for a rider's questionnaire ('ask'), and one per client
+    for a fitter's consultations ('consult'), so starting one client never drops another's."""
+    if kind == "ask":
+        return data_dir() / "draft.yaml"
+    key = hashlib.sha256(name_key(client or "").encode("utf-8")).hexdigest()[:16]
+    return data_dir() / f"{kind}-drafts" / f"{key}.yaml"
 
 
 def save(draft: Draft, kind: str = "ask") -> Path:
-    target = path(kind)
+    target = path(kind, draft.client)
     draft.saved_at = dt.datetime.now().replace(microsecond=0)
     text = yaml.safe_dump(draft.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
     # Drafts hold health answers: readable by the owner only.
@@ -33,8 +40,18 @@ def save(draft: Draft, kind: str = "ask") -> Path:
     return target
 
 
-def load(kind: str = "ask") -> Draft | None:
-    target = path(kind)
+def load(kind: str = "ask", client: str | None = None) -> Draft | None:
+    return _read(path(kind, client))
+
+
+def waiting(kind: str) -> list[Draft]:
+    """Every saved draft of this kind, oldest first (consultations: one per client)."""
+    folder = data_dir() / f"{kind}-drafts"
+    found = [d for p in sorted(folder.glob("*.yaml")) if (d := _read(p)) is not None]
+    return sorted(found, key=lambda d: (d.saved_at or dt.datetime.min, d.client or ""))
+
+
+def _read(target: Path) -> Draft | None:
     if not target.exists():
         return None
     raw = plain(parse(read_text(str(target)), str(target)))
@@ -48,5 +65,5 @@ def load(kind: str = "ask") -> Draft | None:
         ) from None
 
 
-def clear(kind: str = "ask") -> None:
-    path(kind).unlink(missing_ok=True)
+def clear(kind: str = "ask", client: str | None = None) -> None:
+    path(kind, client).unlink(missing_ok=True)
