@@ -199,3 +199,23 @@ def test_a_killed_writers_leftovers_are_cleaned_up_by_the_next_write(tmp_path: P
     fresh.write_bytes(b"in progress")
     assert runner.invoke(app, ["assess", str(EXAMPLE), "--report", str(report)]).exit_code == 0
     assert not leftover.exists() and fresh.exists()
+
+
+def test_read_only_commands_create_nothing(tmp_path: Path) -> None:
+    typo = tmp_path / "typo" / "studoi.sqlite3"
+    for args in (["clients"], ["history", "Zoë"], ["export", "Zoë", "--out", str(tmp_path / "z.json")],
+                 ["report", "--consultation", "1", "--out", str(tmp_path / "r.pdf")]):  # fmt: skip
+        refused([*args, "--db", str(typo)], str(typo), "no such database")
+    assert not typo.parent.exists()
+    fresh = runner.invoke(app, ["clients"])  # the default database: nothing recorded yet
+    assert fresh.exit_code == 0 and "No clients yet" in fresh.stdout
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_database_url_is_not_taken_for_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = "postgresql://fitter:secret@db.example/studio"
+    err = refused(["clients", "--db", url], "--db", "postgresql URL", "SQLite file")
+    refused(["consult", "--client", "Zoë", "--answers", str(EXAMPLE), "--db", url], "postgresql URL")
+    assert list(tmp_path.iterdir()) == []  # no folder named after the URL, password included
+    assert "secret" not in err

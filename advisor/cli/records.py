@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Annotated
 
@@ -23,7 +24,8 @@ from advisor.core.errors import Problem
 from advisor.output import formats
 from advisor.records import history as history_mod
 from advisor.records import transfer
-from advisor.records.store import Store
+from advisor.records.store import ENV_DB, Store
+from advisor.records.store import default_path as default_db_path
 
 
 @app.command()
@@ -94,8 +96,11 @@ def clients(
     Example: advisor clients
     """
 
-    with Store(db) as store:
-        rows = store.clients()
+    if db is None and not os.environ.get(ENV_DB) and not default_db_path().exists():
+        rows = []  # nothing recorded yet, and nothing is created just to say so
+    else:
+        with Store(db, create=False) as store:
+            rows = store.clients()
     if format is OutputFormat.json:
         data = [
             {
@@ -130,7 +135,7 @@ def history(
     Example: advisor history "Zoë Ødegård" --format json
     """
 
-    with Store(db) as store:
+    with Store(db, create=False) as store:
         stored = store.client_name(name)
         if stored is None:
             raise AdvisorError([Problem(store.name, f"has no client named '{name}'; see 'advisor clients'")])
@@ -156,7 +161,7 @@ def report_command(
 
     Example: advisor report --consultation 1 --out zoe-first-visit.pdf
     """
-    with Store(db) as store:
+    with Store(db, create=False) as store:
         formats.check_path(out, keep=(store.path,))
         written = visits.write_report(store, store.consultation(consultation), out, paper.value)
     typer.echo(f"Report written to {written}")
@@ -175,7 +180,7 @@ def export_command(
     Example: advisor export "Zoë Ødegård" --out zoe.json
     """
 
-    with Store(db) as store:
+    with Store(db, create=False) as store:
         written, count = transfer.export_client(store, name, out, force=force)
     typer.echo(f"Exported {count} consultation{'s' if count != 1 else ''} to {written}")
 

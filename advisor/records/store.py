@@ -102,9 +102,30 @@ def default_path() -> Path:
 
 
 class Store:
-    def __init__(self, path: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str | None = None, *, create: bool = True) -> None:
+        """Open the consultation database; ``create`` is False for commands that only read,
+        so a mistyped path is reported instead of becoming a new, empty database."""
+        if path and "://" in str(path):
+            scheme = str(path).split("://", 1)[0]
+            raise AdvisorError(
+                [
+                    Problem(
+                        "--db",
+                        f"is a {scheme} URL; this version keeps its records in a SQLite file, so give a file path",
+                    )
+                ]
+            )
         self.path = Path(path) if path else default_path()
         self.name = str(self.path)
+        if not create and not self.path.exists():
+            raise AdvisorError(
+                [
+                    Problem(
+                        self.name,
+                        "no such database; check the path, or record a consultation first with 'advisor consult'",
+                    )
+                ]
+            )
         self._conn = self._open()
 
     # --- opening -----------------------------------------------------------------------
