@@ -219,3 +219,44 @@ def test_a_database_url_is_not_taken_for_a_file(tmp_path: Path, monkeypatch: pyt
     refused(["consult", "--client", "Zoë", "--answers", str(EXAMPLE), "--db", url], "postgresql URL")
     assert list(tmp_path.iterdir()) == []  # no folder named after the URL, password included
     assert "secret" not in err
+
+
+OSC52 = "\x1b]52;c;cm0gLXJmIH4=\x07"  # would write the clipboard
+CLEAR = "\x1b[2J"  # would clear the screen
+
+
+def _stored_with_hostile_text(tmp_path: Path) -> Path:
+    """A database written by something else (an older version, a hand edit) holding escapes."""
+    db = tmp_path / "c.db"
+    out, _ = _export(tmp_path)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE clients SET name = ?", (f"Zoë{OSC52}{CLEAR}",))
+        conn.execute("UPDATE decisions SET accepted = 0, note = ?", (f"note{CLEAR}\n# heading",))
+    return db
+
+
+def test_escape_sequences_in_stored_text_never_reach_the_terminal(tmp_path: Path) -> None:
+    db = _stored_with_hostile_text(tmp_path)
+    outputs = [
+        runner.invoke(app, ["clients", "--db", str(db)]).output,
+        runner.invoke(app, ["history", "Zoë" + OSC52 + CLEAR, "--db", str(db)]).output,
+        runner.invoke(app, ["history", "nobody" + OSC52, "--db", str(db)]).output,  # an error quoting the name
+    ]
+    settings = tmp_path / "config" / "config.yaml"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text('studio.name: "Velo\\e[2J"\n', encoding="utf-8")  # edited by hand: YAML's \\e is ESC
+    outputs.append(runner.invoke(app, ["config", "get", "studio.name"]).output)
+    outputs.append(runner.invoke(app, ["config", "list"]).output)
+    for text in outputs:
+        assert "\x1b" not in text and "\x07" not in text, text
+    assert "Zoë\\x1b]52" in outputs[0] and "\\x1b[2J" in outputs[3]
+
+
+def test_a_newline_in_stored_text_makes_no_markdown_heading(tmp_path: Path) -> None:
+    db = _stored_with_hostile_text(tmp_path)
+    out = tmp_path / "r.md"
+    result = runner.invoke(app, ["report", "--consultation", "1", "--out", str(out), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    md = out.read_text(encoding="utf-8")
+    assert "\x1b" not in md
+    assert not any(line.startswith("# heading") for line in md.splitlines())

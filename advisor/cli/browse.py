@@ -16,6 +16,7 @@ from advisor.cli.common import (
     make_console,
     questionnaires_app,
     rules_app,
+    say,
 )
 from advisor.core import knowledge, lint, resources
 from advisor.core import questionnaire as qmod
@@ -38,7 +39,7 @@ def config_set(
     """
 
     saved = config.set_value(key, value)
-    typer.echo(f"{key} saved in {saved}")
+    say(f"{key} saved in {saved}")
 
 
 @config_app.command("get")
@@ -51,7 +52,7 @@ def config_get(key: Annotated[str, typer.Argument(help="studio.name or studio.co
 
     value = config.get(key)
     if value is not None:
-        typer.echo(value)
+        say(value)
 
 
 @config_app.command("list")
@@ -64,7 +65,7 @@ def config_list() -> None:
 
     values = config.load()
     for key, meaning in config.KEYS.items():
-        typer.echo(f"{key} = {values.get(key, '')}    # {meaning}")
+        say(f"{key} = {values.get(key, '')}    # {meaning}")
     typer.echo(f"(stored in {config.path()})")
 
 

@@ -14,6 +14,7 @@ import typer
 
 from advisor import __version__
 from advisor.core.errors import EXIT_INTERNAL, AdvisorError
+from advisor.core.text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -32,7 +33,7 @@ def handled(func: F) -> F:
             if _state["debug"]:
                 raise
             for problem in err.problems:
-                typer.echo(f"error: {problem}", err=True)
+                say(f"error: {problem}", err=True)
             raise typer.Exit(err.exit_code) from None
         except (typer.Exit, typer.Abort):
             raise
@@ -53,6 +54,13 @@ def handled(func: F) -> F:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def say(text: str, err: bool = False) -> None:
+    """Print one line that may hold text a person typed: control characters are shown, never
+    sent to the terminal (an escape sequence in a client's name must not clear the screen or
+    write the clipboard)."""
+    typer.echo(visible(text), err=err)
 
 
 def _is_cli_exception(ex: Exception) -> bool:

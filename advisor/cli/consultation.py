@@ -189,7 +189,7 @@ def run(
             result.to_json_dict(),
             decisions,
         )
-        console.print(f"\nConsultation {cid} saved for {name} in {store.name}", markup=False)
+        console.print(f"\nConsultation {cid} saved for {visible(name)} in {visible(store.name)}", markup=False)
         if report:
             written = visits.write_report(store, store.consultation(cid), report, paper)
             console.print(f"Report written to {written}", markup=False)
@@ -262,7 +262,7 @@ def _interview(
                 markup=False,
             )
         else:
-            console.print(f"First consultation for {name}.", markup=False)
+            console.print(f"First consultation for {visible(name)}.", markup=False)
     interview = Interview(form, knowledge.load(), draft)
     interview.continue_after_history()  # every question is walked through, defaults or not
     try:

@@ -19,6 +19,7 @@ from advisor.cli.common import (
     app,
     handled,
     make_console,
+    say,
 )
 from advisor.core.errors import Problem
 from advisor.output import formats
@@ -120,7 +121,7 @@ def clients(
     typer.echo(f"{'Client':{width}} {'Visits':>6}  {'Last visit':10}  Urgency")
     for r in rows:
         last = r.last_date.isoformat() if r.last_date else "-"
-        typer.echo(f"{r.name:{width}} {r.visits:>6}  {last:10}  {r.last_urgency or '-'}")
+        say(f"{r.name:{width}} {r.visits:>6}  {last:10}  {r.last_urgency or '-'}")
 
 
 @app.command()
@@ -144,7 +145,7 @@ def history(
         sys.stdout.write(json.dumps(history_mod.to_json(visits), ensure_ascii=False, indent=2) + "\n")
     else:
         for line in history_mod.to_lines(stored, visits):
-            typer.echo(line)
+            say(line)
 
 
 @app.command("report")
@@ -164,7 +165,7 @@ def report_command(
     with Store(db, create=False) as store:
         formats.check_path(out, keep=(store.path,))
         written = visits.write_report(store, store.consultation(consultation), out, paper.value)
-    typer.echo(f"Report written to {written}")
+    say(f"Report written to {written}")
 
 
 @app.command("export")
@@ -182,7 +183,7 @@ def export_command(
 
     with Store(db, create=False) as store:
         written, count = transfer.export_client(store, name, out, force=force)
-    typer.echo(f"Exported {count} consultation{'s' if count != 1 else ''} to {written}")
+    say(f"Exported {count} consultation{'s' if count != 1 else ''} to {written}")
 
 
 @app.command("import")
@@ -200,4 +201,4 @@ def import_command(
     with Store(db) as store:
         client, added, skipped = transfer.import_client(store, name, visits)
     extra = f" ({skipped} already there)" if skipped else ""
-    typer.echo(f"Imported {added} consultation{'s' if added != 1 else ''} for {client}{extra}")
+    say(f"Imported {added} consultation{'s' if added != 1 else ''} for {client}{extra}")

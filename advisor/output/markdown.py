@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from advisor.core.text import visible
 from advisor.output.report import FOR_THE_CLINICIAN, Report
 
 # Characters that could format text, start a link or open raw HTML; every other one is left
@@ -13,7 +14,7 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>])")
 
 def esc(text: str) -> str:
     """Text as itself: no Markdown formatting, link or raw HTML can come from data."""
-    return _SPECIAL.sub(r"\\\1", text)
+    return _SPECIAL.sub(r"\\\1", visible(text))  # a newline in a name must not start a heading
 
 
 def render(report: Report) -> str:

@@ -12,6 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from advisor.core.text import visible
 from advisor.output.report import Report
 
 URGENCY_STYLE = {
@@ -72,7 +73,7 @@ def render(report: Report, console: Console, *, explain: bool = False) -> None:
 
     ref = report.referral
     style = URGENCY_STYLE.get(ref.urgency, "bold")
-    who = f" for {report.client}" if report.client else ""
+    who = f" for {visible(report.client)}" if report.client else ""
     console.print(
         Text(f"Bike-fit and exercise advice{who} ({report.date.isoformat()}, {report.questionnaire})", style="bold")
     )
