@@ -228,7 +228,7 @@ CLEAR = "\x1b[2J"  # would clear the screen
 def _stored_with_hostile_text(tmp_path: Path) -> Path:
     """A database written by something else (an older version, a hand edit) holding escapes."""
     db = tmp_path / "c.db"
-    out, _ = _export(tmp_path)
+    _export(tmp_path)
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE clients SET name = ?", (f"Zoë{OSC52}{CLEAR}",))
         conn.execute("UPDATE decisions SET accepted = 0, note = ?", (f"note{CLEAR}\n# heading",))
