@@ -260,3 +260,19 @@ def test_a_newline_in_stored_text_makes_no_markdown_heading(tmp_path: Path) -> N
     md = out.read_text(encoding="utf-8")
     assert "\x1b" not in md
     assert not any(line.startswith("# heading") for line in md.splitlines())
+
+
+def test_the_longest_name_and_note_allowed_print_in_every_format(tmp_path: Path) -> None:
+    """200 characters of name and 2,000 of note without a space: wrapped, never lost."""
+    db, name, note = tmp_path / "c.db", "N" * 200, "x" * 2000
+    args = ["consult", "--client", name, "--answers", str(EXAMPLE), "--db", str(db)]
+    result = runner.invoke(app, [*args, "--decline", "strap-stretch", "--note", note])
+    assert result.exit_code == 0, result.output
+    refused([*args, "--decline", "strap-stretch", "--note", note + "x"], "--note", "at most 2,000")
+    for suffix in (".pdf", ".html", ".md"):
+        out = tmp_path / f"r{suffix}"
+        assert runner.invoke(app, ["report", "--consultation", "1", "--out", str(out), "--db", str(db)]).exit_code == 0
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(tmp_path / "r.pdf").pages)
+    assert text.replace("\n", "").count("x") >= 2000

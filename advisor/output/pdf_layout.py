@@ -75,8 +75,11 @@ def wrap(pdf: Any, text: str, width: float) -> list[str]:
     cw = pdf.current_font.cw
     scale = pdf.font_size_pt * 0.001 / pdf.k
 
+    def char_width(c: str) -> float:
+        return (cw[ord(c)] if ord(c) < len(cw) else 600) * scale
+
     def width_of(s: str) -> float:
-        return sum(cw[ord(c)] if ord(c) < len(cw) else 600 for c in s) * scale
+        return sum(char_width(c) for c in s)
 
     space = width_of(" ")
     lines: list[str] = []
@@ -87,10 +90,12 @@ def wrap(pdf: Any, text: str, width: float) -> list[str]:
             if line and used + space + w > width:
                 lines.append(line)
                 line, used = "", 0.0
-            while w > width:  # a word longer than the line: break it
-                cut = len(word)
-                while cut > 1 and width_of(word[:cut]) > width:
-                    cut -= 1
+            while w > width:  # a word longer than the line: break it where it fills the line
+                cut, filled = 0, 0.0
+                while cut < len(word) and filled + char_width(word[cut]) <= width:
+                    filled += char_width(word[cut])
+                    cut += 1
+                cut = max(cut, 1)
                 lines.append(word[:cut])
                 word = word[cut:]
                 w = width_of(word)
