@@ -276,3 +276,19 @@ def test_the_longest_name_and_note_allowed_print_in_every_format(tmp_path: Path)
 
     text = "".join(page.extract_text() for page in PdfReader(tmp_path / "r.pdf").pages)
     assert text.replace("\n", "").count("x") >= 2000
+
+
+def test_a_report_format_given_to_format_says_where_reports_come_from() -> None:
+    result = runner.invoke(app, ["assess", str(EXAMPLE), "--format", "pdf"])
+    assert result.exit_code == 2 and "--report report.pdf" in result.output
+    result = runner.invoke(app, ["clients", "--format", "xml"])
+    assert result.exit_code == 2 and "allowed: text, json" in result.output
+
+
+def test_ask_checks_where_it_will_write_before_the_first_question(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "a.yaml"
+    result = runner.invoke(app, ["ask", "--out", str(missing)], input="y\n")
+    assert result.exit_code == 2 and "does not exist" in result.stderr and "Safety screen" not in result.stdout
+    same = tmp_path / "a.md"
+    result = runner.invoke(app, ["ask", "--out", str(same), "--report", str(same)], input="y\n")
+    assert result.exit_code == 2 and "also the --out answers file" in result.stderr

@@ -11,11 +11,11 @@ import typer
 
 from advisor.cli.common import (
     REPORT_HELP,
-    OutputFormat,
     Paper,
     app,
     handled,
     make_console,
+    output_format,
     terminal_output,
 )
 from advisor.core import answers as answers_mod
@@ -28,8 +28,11 @@ from advisor.output import formats
 def assess(
     file: Annotated[str, typer.Argument(help="Answer file (YAML or JSON); - reads standard input.")],
     format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="text for people, json for scripts.")
-    ] = OutputFormat.text,
+        str,
+        typer.Option(
+            "--format", "-f", metavar="text|json", callback=output_format, help="text for people, json for scripts."
+        ),
+    ] = "text",
     explain: Annotated[bool, typer.Option("--explain", help="Add the rule trace: rule, source, answers used.")] = False,
     report: Annotated[str | None, typer.Option("--report", metavar="PATH", help=REPORT_HELP)] = None,
     paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
@@ -43,13 +46,13 @@ def assess(
     result = run_assessment(answers_mod.load(file))
     # The report is written first, so it exists even if the output below goes nowhere.
     written = formats.write(formats.report_for(result, paper.value), report) if report else None
-    if format is OutputFormat.json:
+    if format == "json":
         data = result.to_json_dict()
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
         terminal_output().render(formats.report_for(result, paper.value), make_console(), explain=explain)
     if written:
-        typer.echo(f"Report written to {written}", err=format is OutputFormat.json)
+        typer.echo(f"Report written to {written}", err=format == "json")
 
 
 @app.command()

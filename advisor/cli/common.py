@@ -86,9 +86,14 @@ app.add_typer(exercises_app, name="exercises")
 _state = {"debug": False}
 
 
-class OutputFormat(str, Enum):
-    text = "text"
-    json = "json"
+def output_format(value: str) -> str:
+    """--format: text or json. "--format pdf" is a natural guess: say where a PDF comes from."""
+    chosen = value.strip().lower()
+    if chosen in ("text", "json"):
+        return chosen
+    if chosen.lstrip(".") in ("pdf", "html", "md", "markdown"):
+        raise typer.BadParameter(f"'{value}' is a report format; write one with --report report.{chosen.lstrip('.')}")
+    raise typer.BadParameter(f"'{value}' is not a format; allowed: text, json")
 
 
 class Paper(str, Enum):

@@ -20,7 +20,7 @@ from advisor.core import answers as answers_mod
 from advisor.core import knowledge
 from advisor.core import questionnaire as qmod
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.files import free_path, write_atomic
+from advisor.core.files import check_target, free_path, write_atomic
 from advisor.core.interview import Draft, Interview
 from advisor.core.knowledge import Tier
 from advisor.core.pipeline import assess
@@ -48,8 +48,14 @@ def run(
     resume: bool,
     paper: str = "a4",
 ) -> int:
+    # Where the answers and the report go is checked before the first question, so a finished
+    # questionnaire never ends in "cannot be written".
+    if out:
+        check_target(Path(out), option="--out", example="answers.yaml")
     if report:
         formats.check_path(report)
+        if out and Path(out).resolve() == Path(report).resolve():
+            raise AdvisorError([Problem(report, "is also the --out answers file; give the report another name")])
     draft = _start(console, read, questionnaire=questionnaire, client=client, resume=resume)
     # Options given now win over those saved with a draft.
     if out:

@@ -14,11 +14,11 @@ from advisor.cli.common import (
     DB_HELP,
     REPORT_HELP,
     AdvisorError,
-    OutputFormat,
     Paper,
     app,
     handled,
     make_console,
+    output_format,
     say,
 )
 from advisor.core.errors import Problem
@@ -90,7 +90,9 @@ def consult(
 @handled
 def clients(
     db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
-    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="text or json.")] = OutputFormat.text,
+    format: Annotated[
+        str, typer.Option("--format", "-f", metavar="text|json", callback=output_format, help="text or json.")
+    ] = "text",
 ) -> None:
     """List the clients with their number of visits, last visit date and urgency.
 
@@ -102,7 +104,7 @@ def clients(
     else:
         with Store(db, create=False) as store:
             rows = store.clients()
-    if format is OutputFormat.json:
+    if format == "json":
         data = [
             {
                 "name": r.name,
@@ -129,7 +131,9 @@ def clients(
 def history(
     name: Annotated[str, typer.Argument(help="The client's name.")],
     db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
-    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="text or json.")] = OutputFormat.text,
+    format: Annotated[
+        str, typer.Option("--format", "-f", metavar="text|json", callback=output_format, help="text or json.")
+    ] = "text",
 ) -> None:
     """A client's consultations: date, urgency, key measures and what changed since the visit before.
 
@@ -141,7 +145,7 @@ def history(
         if stored is None:
             raise AdvisorError([Problem(store.name, f"has no client named '{name}'; see 'advisor clients'")])
         visits = store.history(stored)
-    if format is OutputFormat.json:
+    if format == "json":
         sys.stdout.write(json.dumps(history_mod.to_json(visits), ensure_ascii=False, indent=2) + "\n")
     else:
         for line in history_mod.to_lines(stored, visits):
