@@ -292,3 +292,14 @@ def test_ask_checks_where_it_will_write_before_the_first_question(tmp_path: Path
     same = tmp_path / "a.md"
     result = runner.invoke(app, ["ask", "--out", str(same), "--report", str(same)], input="y\n")
     assert result.exit_code == 2 and "also the --out answers file" in result.stderr
+
+
+def test_drafts_and_saved_answers_are_owner_only(tmp_path: Path) -> None:
+    stopped = runner.invoke(app, ["ask"], input="n\n")  # end of input after one answer: a draft
+    assert stopped.exit_code == 130
+    draft = tmp_path / "data" / "draft.yaml"
+    assert draft.stat().st_mode & 0o777 == 0o600
+    out = tmp_path / "a.yaml"
+    done = runner.invoke(app, ["ask", "--resume", "--out", str(out)], input="y\n")  # a red flag: advice at once
+    assert done.exit_code == 0, done.output
+    assert out.stat().st_mode & 0o777 == 0o600
