@@ -191,11 +191,11 @@ def test_what_the_advisor_writes_is_owner_only(tmp_path: Path) -> None:
 
 def test_a_killed_writers_leftovers_are_cleaned_up_by_the_next_write(tmp_path: Path) -> None:
     report = tmp_path / "r.pdf"
-    leftover = tmp_path / ".r.pdf.abc123.tmp"
+    leftover = tmp_path / ".r.pdf.abc12345.tmp"
     leftover.write_bytes(b"half a report")
     old = time.time() - 3600
     os.utime(leftover, (old, old))
-    fresh = tmp_path / ".r.pdf.def456.tmp"  # a writer still at work: left alone
+    fresh = tmp_path / ".r.pdf.def45678.tmp"  # a writer still at work: left alone
     fresh.write_bytes(b"in progress")
     assert runner.invoke(app, ["assess", str(EXAMPLE), "--report", str(report)]).exit_code == 0
     assert not leftover.exists() and fresh.exists()
@@ -303,3 +303,16 @@ def test_drafts_and_saved_answers_are_owner_only(tmp_path: Path) -> None:
     done = runner.invoke(app, ["ask", "--resume", "--out", str(out)], input="y\n")  # a red flag: advice at once
     assert done.exit_code == 0, done.output
     assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_killed_draft_writers_leftovers_in_the_data_folder_are_cleaned_up(tmp_path: Path) -> None:
+    drafts_folder = tmp_path / "data" / "consult-drafts"
+    drafts_folder.mkdir(parents=True)
+    leftover = drafts_folder / ".0123456789abcdef.yaml.k1ll3d_x.tmp"
+    leftover.write_bytes(b"half a draft")
+    old = time.time() - 3600
+    os.utime(leftover, (old, old))
+    assert (
+        runner.invoke(app, ["consult", "--client", "Eve", "--db", str(tmp_path / "c.db")], input="n\n").exit_code == 130
+    )
+    assert not leftover.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int = 0o600, make_folde
             folder.mkdir(parents=True, exist_ok=True)
         elif not folder.is_dir():
             raise AdvisorError([Problem(str(path), f"cannot be written: the folder {folder} does not exist")])
-        _remove_stale_temporaries(path)
+        _remove_stale_temporaries(path, whole_folder=make_folder)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as err:
         raise AdvisorError([Problem(str(path), f"cannot be written: {err.strerror or err}")]) from None
@@ -49,10 +50,17 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int = 0o600, make_folde
         raise
 
 
-def _remove_stale_temporaries(path: Path) -> None:
-    """Temporary files a killed writer left beside ``path``, cleaned up by the next write."""
+_OURS = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # ".<name>.<mkstemp's 8 characters>.tmp"
+
+
+def _remove_stale_temporaries(path: Path, *, whole_folder: bool) -> None:
+    """Temporary files a killed writer left, cleaned up by the next write: beside ``path``, or
+    anywhere in the folder when it is the advisor's own (drafts, settings)."""
     now = time.time()
-    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+    pattern = ".*.tmp" if whole_folder else f".{glob.escape(path.name)}.*.tmp"
+    for leftover in path.parent.glob(pattern):
+        if not _OURS.match(leftover.name):
+            continue
         with contextlib.suppress(OSError):
             if now - leftover.stat().st_mtime > STALE_AFTER_SECONDS:
                 leftover.unlink()
