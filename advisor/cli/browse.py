@@ -21,6 +21,9 @@ from advisor.cli.common import (
 from advisor.core import knowledge, lint, resources
 from advisor.core import questionnaire as qmod
 from advisor.core.errors import Problem, did_you_mean
+from advisor.core.files import check_target, write_atomic
+from advisor.output.diagram import to_svg
+from advisor.output.pictures import exercise_picture
 from advisor.records import config
 
 config_app = typer.Typer(help="Settings such as the studio's name on reports.", no_args_is_help=True)
@@ -167,15 +170,27 @@ def exercises_list() -> None:
 
 @exercises_app.command("show")
 @handled
-def exercises_show(exercise_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+def exercises_show(
+    exercise_id: Annotated[str, typer.Argument(metavar="ID")],
+    picture: Annotated[
+        str | None,
+        typer.Option("--picture", metavar="PATH", help="Also write the exercise's picture as an SVG file."),
+    ] = None,
+) -> None:
     """Show one exercise: steps, dose, progression, regression, equipment, cautions, sources.
 
     Example: advisor exercises show deadbug
-    """
-    browse = catalog_output()
 
+    Example: advisor exercises show bird-dog --picture bird-dog.svg
+    """
     kb = knowledge.load()
-    browse.exercise(kb, _lookup(kb.exercises, exercise_id, "exercise"), make_console())
+    exercise = _lookup(kb.exercises, exercise_id, "exercise")
+    target = check_target(Path(picture), option="--picture", example="picture.svg") if picture else None
+    catalog_output().exercise(kb, exercise, make_console())
+    if target is not None:
+        svg = to_svg(exercise_picture(exercise.picture), f"{exercise.name}: the key positions")
+        write_atomic(target, svg, mode=0o644)  # a drawing from the catalog, not health data
+        say(f"Picture written to {target}")
 
 
 def _lookup(items: dict[str, Any], key: str, kind: str) -> Any:

@@ -19,6 +19,7 @@ from advisor.core.actions import ACTIONS, POSITIONS, Position
 from advisor.core.conditions import ConditionParser
 from advisor.core.datafile import validate
 from advisor.core.errors import AdvisorError, Problem
+from advisor.core.figures import Picture
 from advisor.core.yamlio import LineDict, LineList, load_file
 
 ID = r"^[a-z][a-z0-9-]*$"
@@ -158,6 +159,7 @@ class Exercise(_Entry):
     equipment: list[Equipment] = []
     cautions: list[str] = Field(min_length=1)
     replaces: list[str] = []  # easier exercises this one takes the place of when both are advised
+    picture: Picture  # its key positions as a line figure (figures.py)
     priority: int
     source: list[str] = Field(min_length=1)
 

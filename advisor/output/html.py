@@ -27,6 +27,17 @@ def render(report: Report) -> str:
     svg = to_svg(report.diagram) if report.diagram else ""
     chart = report.follow_up.chart if report.follow_up else None
     chart_svg = to_svg(chart, "Flexibility tests over all visits") if chart else ""
+    pictures = {
+        e.id: to_svg(report.pictures[e.id], f"{e.name}: the key positions")
+        for e in report.exercises
+        if e.id in report.pictures
+    }
     return str(
-        _template().render(report=report, diagram_svg=svg, chart_svg=chart_svg, for_the_clinician=FOR_THE_CLINICIAN)
+        _template().render(
+            report=report,
+            diagram_svg=svg,
+            chart_svg=chart_svg,
+            pictures=pictures,
+            for_the_clinician=FOR_THE_CLINICIAN,
+        )
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from advisor.output.diagram import Diagram
 from advisor.output.pdf_layout import (
     ACCENT,
     FONT,
@@ -18,11 +19,14 @@ from advisor.output.pdf_layout import (
     SafeText,
     block,
     draw_diagram,
+    draw_shapes,
     keep,
     new_pdf,
     table_row,
 )
 from advisor.output.report import FOR_THE_CLINICIAN, Report
+
+PICTURE_H = 24.0  # mm: an exercise's picture in its card (at most; wide pictures are scaled to fit)
 
 TIER_RGB = {
     "emergency": ((185, 28, 28), (254, 242, 242)),
@@ -206,30 +210,41 @@ def _adjustments(pdf: Any, report: Report, t: SafeText) -> None:
 def _exercises(pdf: Any, report: Report, t: SafeText) -> None:
     width = pdf.w - pdf.l_margin - pdf.r_margin
     cards = [_card_lines(i, e) for i, e in enumerate(report.exercises, 1)]
+    pictures = [report.pictures.get(e.id) for e in report.exercises]
     pad = 2.6
     inner = width - 2 * pad
 
-    def height(lines: list[tuple[str, float, bool, tuple[int, int, int]]]) -> float:
-        return 2 * pad + sum(
+    def height(lines: list[tuple[str, float, bool, tuple[int, int, int]]], picture: Diagram | None) -> float:
+        text_h = sum(
             block(pdf, t(text), size, bold=bold, width=inner, draw=False) + 0.6 for text, size, bold, _ in lines
         )
+        return 2 * pad + text_h + (_picture_h(picture, inner) + 2 if picture else 0)
 
-    heights = [height(lines) for lines in cards]
+    heights = [height(lines, picture) for lines, picture in zip(cards, pictures, strict=True)]
     _heading(pdf, "Exercise plan", room=12 + (heights[0] if heights else 0))
     if not cards:
         _para(pdf, "No exercises are suggested from your answers.")
         return
-    for lines, card_h in zip(cards, heights, strict=True):
+    for lines, card_h, picture in zip(cards, heights, pictures, strict=True):
         keep(pdf, card_h + 3)  # a card never splits across pages
         y = pdf.get_y()
         pdf.set_draw_color(*LINE)
         pdf.set_line_width(0.3)
         pdf.rect(pdf.l_margin, y, width, card_h, round_corners=True, corner_radius=1.8)
         pdf.set_y(y + pad)
-        for text, size, bold, colour in lines:
+        for n, (text, size, bold, colour) in enumerate(lines):
             block(pdf, t(text), size, bold=bold, colour=colour, x=pdf.l_margin + pad, width=inner)
             pdf.ln(0.6)
+            if n == 0 and picture is not None:  # the picture under the exercise's name
+                box_w = min(PICTURE_H * picture.width / picture.height, inner)
+                top = pdf.get_y()
+                draw_shapes(pdf, picture, t, pdf.l_margin + (width - box_w) / 2, top, box_w)
+                pdf.set_y(top + box_w * picture.height / picture.width + 2)
         pdf.set_y(y + card_h + 3)
+
+
+def _picture_h(picture: Diagram, inner: float) -> float:
+    return min(PICTURE_H * picture.width / picture.height, inner) * picture.height / picture.width
 
 
 def _card_lines(i: int, e: Any) -> list[tuple[str, float, bool, tuple[int, int, int]]]:

@@ -173,6 +173,14 @@ def draw_diagram(pdf: Any, diagram: Diagram, t: SafeText, box_w: float = 86.0) -
     keep(pdf, box_h + legend_h + 6)
     x0 = (pdf.w - box_w) / 2
     y0 = pdf.get_y() + 2
+    draw_shapes(pdf, diagram, t, x0, y0, box_w)
+    pdf.set_y(y0 + box_h + 2)
+    block(pdf, t("     ".join(diagram.legend_text())), 8.5, align="C", line_h=4.5)
+
+
+def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, box_w: float) -> None:
+    """The diagram's shapes only, ``box_w`` mm wide with its top left corner at (x0, y0)."""
+    scale = box_w / diagram.width
 
     def pt(x: float, y: float) -> tuple[float, float]:
         return x0 + x * scale, y0 + y * scale
@@ -215,8 +223,6 @@ def draw_diagram(pdf: Any, diagram: Diagram, t: SafeText, box_w: float = 86.0) -
             pdf.set_xy(cx - 2.6, cy - 2.2)
             pdf.cell(5.2, 4.4, s.text, align="C")
     pdf.set_dash_pattern()
-    pdf.set_y(y0 + box_h + 2)
-    block(pdf, t("     ".join(diagram.legend_text())), 8.5, align="C", line_h=4.5)
 
 
 def arrowhead(pdf: Any, ax: float, ay: float, bx: float, by: float) -> None:

@@ -12,6 +12,7 @@ from advisor.core.knowledge import KnowledgeBase, Tier
 from advisor.core.questionnaire import Questionnaire
 from advisor.output.chart import flexibility_chart
 from advisor.output.diagram import Diagram, bike_diagram
+from advisor.output.pictures import exercise_picture
 from advisor.records import history
 from advisor.records.history import Change
 from advisor.records.store import Consultation, Decision
@@ -94,6 +95,7 @@ class Report:
     phases: list[tuple[int, str, list[tuple[int, Adjustment]]]]  # (step, heading, numbered adjustments)
     stop_line: str  # an emergency or urgent report's last word; empty otherwise
     held_back: list[Withheld]  # held back by a safety rule (the tier's own holds are in its advice)
+    pictures: dict[str, Diagram]  # each exercise's picture, by exercise id
     diagram: Diagram | None
     reassess_advice: str
     reassess_date: dt.date | None
@@ -169,6 +171,7 @@ def build(
         phases=_phases(adjustments, kb.tiers[result.referral.urgency]),
         stop_line=kb.tiers[result.referral.urgency].stop_line if stop else "",
         held_back=[w for w in result.withheld if w.rule is not None],
+        pictures={e.id: exercise_picture(kb.exercises[e.id].picture) for e in exercises if e.id in kb.exercises},
         diagram=None
         if stop
         else bike_diagram(
