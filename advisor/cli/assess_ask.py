@@ -43,9 +43,10 @@ def assess(
     """
     if report:
         formats.check_path(report, keep=() if file == "-" else (Path(file),))
-    result = run_assessment(answers_mod.load(file))
+    answers = answers_mod.load(file)
+    result = run_assessment(answers)
     # The report is written first, so it exists even if the output below goes nowhere.
-    written = formats.write(formats.report_for(result, paper.value), report) if report else None
+    written = formats.write(formats.report_for(result, paper.value, fit=answers.fit), report) if report else None
     if format == "json":
         data = result.to_json_dict()
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

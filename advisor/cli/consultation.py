@@ -28,12 +28,13 @@ from advisor.cli.interactive import (
     stop_panel,
 )
 from advisor.core import answers as answers_mod
-from advisor.core import knowledge
+from advisor.core import fitrecord, knowledge
 from advisor.core import questionnaire as qmod
 from advisor.core.actions import STOP_RIDING
 from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
+from advisor.core.fitrecord import FitRecord
 from advisor.core.interview import Draft, Interview
 from advisor.core.text import MAX_NAME, MAX_NOTE, checked, problem_with, visible
 from advisor.output import formats, terminal
@@ -108,6 +109,58 @@ def ask_decisions(console: Console, read: Callable[[str], str], result: Assessme
     return decisions
 
 
+def _ask_fit_record(console: Console, read: Callable[[str], str], last_fit: dict[str, Any], name: str) -> FitRecord:
+    """The bike's settings before and after today's changes, if the fitter wants to record them.
+
+    Before defaults to last visit's after, and after to before, so only what changed is typed.
+    """
+    try:
+        reply = read("Record the bike's settings before and after today's changes? [y/N] ")
+    except (KeyboardInterrupt, EOFError):
+        return FitRecord()
+    if reply.strip().lower() not in ("y", "yes"):
+        return FitRecord()
+    form = fitrecord.form()
+    console.print(form.intro + " Enter keeps the value shown; '-' means not measured.", markup=False)
+    try:
+        before = _ask_settings(console, read, "Before", last_fit.get("after") or {})
+        after = _ask_settings(console, read, "After", before)
+    except (KeyboardInterrupt, EOFError):
+        console.print("\nStopped in the fit record; nothing was recorded.")
+        console.print(f"To continue, run:  advisor consult --client {shlex.quote(name)} --resume", markup=False)
+        raise Interrupted from None
+    return FitRecord(before=before, after=after)
+
+
+def _ask_settings(
+    console: Console, read: Callable[[str], str], when: str, defaults: dict[str, Any]
+) -> dict[str, float | str]:
+    out: dict[str, float | str] = {}
+    for setting in fitrecord.form().settings:
+        default = defaults.get(setting.id)
+        hint = f" [{fitrecord.shown(setting, default)}]" if default is not None else ""
+        while True:
+            line = read(f"{when}: {setting.label} ({fitrecord.allowed(setting)}){hint}: ").strip()
+            if not line or line == "-":
+                value = default if not line else None
+                break
+            typed: Any = line
+            if setting.type == "number":
+                try:
+                    typed = float(line.replace(",", "."))
+                except ValueError:
+                    typed = line
+            problems: list[Problem] = []
+            checked_value = fitrecord.check({"before": {setting.id: typed}}, "<typed>", problems).before
+            if not problems:
+                value = checked_value.get(setting.id)
+                break
+            console.print(f"{problems[0].message}; please type it again.", markup=False)
+        if value is not None:
+            out[setting.id] = value
+    return out
+
+
 def _ask_note(console: Console, read: Callable[[str], str], name: str) -> str:
     while True:
         note = read(f"Note for declining '{name}' (Enter for none): ").strip()
@@ -180,6 +233,10 @@ def run(
                         f"To continue, run:  advisor consult --client {shlex.quote(name)} --resume", markup=False
                     )
                 raise Interrupted from None
+            if not answers_file:
+                last = store.previous(name)
+                fit = _ask_fit_record(console, read, last.fit if last else {}, name)
+                answers = answers.model_copy(update={"fit": fit})
         cid = store.add_consultation(
             name,
             answers.date,
@@ -188,6 +245,7 @@ def run(
             dict(answers.values),
             result.to_json_dict(),
             decisions,
+            fit=answers.fit.model_dump(),
         )
         console.print(f"\nConsultation {cid} saved for {visible(name)} in {visible(store.name)}", markup=False)
         if report:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-import yaml
 from rich.console import Console
 from rich.text import Text
 
@@ -26,6 +25,7 @@ from advisor.core.knowledge import Tier
 from advisor.core.pipeline import assess
 from advisor.core.questionnaire import Question
 from advisor.core.text import MAX_NAME, checked
+from advisor.core.yamlio import dump
 from advisor.output import formats, terminal
 from advisor.records import drafts
 
@@ -248,9 +248,7 @@ def stop_panel(console: Console, tier: Tier) -> None:
 
 
 def _save_answers(console: Console, read: Callable[[str], str], doc: dict[str, Any], out: str | None) -> Path:
-    text = "# Answers from 'advisor ask'. Check them with: advisor assess <this file>\n" + yaml.safe_dump(
-        doc, sort_keys=False, allow_unicode=True
-    )
+    text = "# Answers from 'advisor ask'. Check them with: advisor assess <this file>\n" + dump(doc)
     if out:
         target = Path(out)
         if target.exists():

@@ -8,14 +8,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from advisor.core import knowledge, triage
+from advisor.core import fitrecord, knowledge, triage
 from advisor.core import questionnaire as qmod
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
+from advisor.core.fitrecord import FitRecord
 from advisor.core.questionnaire import Question, Questionnaire
 from advisor.core.text import MAX_NAME, problem_with
 from advisor.core.yamlio import LineDict, parse, read_text
 
-TOP_LEVEL_KEYS = ("questionnaire", "client", "date", "answers")
+TOP_LEVEL_KEYS = ("questionnaire", "client", "date", "answers", "fit")
 
 
 class Answers(BaseModel):
@@ -27,6 +28,7 @@ class Answers(BaseModel):
     client: str | None = None
     date: dt.date
     values: dict[str, Any]
+    fit: FitRecord = FitRecord()  # the bike's settings before and after, when a fitter measured them
     source: str = "<answers>"
 
 
@@ -151,6 +153,7 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
         problems.append(Problem(name, "must be a mapping of answer ids to values", line("answers"), "answers"))
         answers_raw = LineDict()
     values = _check_answers(answers_raw, form, name, problems)
+    fit = fitrecord.check(raw.get("fit"), name, problems)
 
     missing = [q.id for q in form.questions if q.required and q.id not in values]
     already_reported = {p.field for p in problems}
@@ -169,7 +172,7 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
     if problems:
         raise AdvisorError(problems)
     ordered = {qid_: values[qid_] for qid_ in form.ids() if qid_ in values}
-    return Answers(questionnaire=form.id, client=client, date=date, values=ordered, source=name)
+    return Answers(questionnaire=form.id, client=client, date=date, values=ordered, fit=fit, source=name)
 
 
 def _stopped_at_red_flag(values: dict[str, Any], missing: list[str]) -> bool:

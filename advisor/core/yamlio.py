@@ -215,6 +215,18 @@ def _too_big(name: str, size: int, limit: int) -> AdvisorError:
     return AdvisorError([Problem(name, f"is too large ({size:,} bytes); answer files may be at most {limit:,} bytes")])
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes every value out: a file the advisor writes never holds the aliases it refuses to read."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump(data: Any, *, sort_keys: bool = False) -> str:
+    """YAML for a file a person may read and edit (UTF-8 text, no anchors or aliases)."""
+    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=sort_keys, allow_unicode=True)
+
+
 def plain(value: Any) -> Any:
     """The same data with LineDict/LineList turned back into dict/list (for dumping)."""
     if isinstance(value, dict):

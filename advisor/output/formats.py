@@ -9,6 +9,7 @@ from advisor.core import followup, knowledge
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.files import check_target, write_atomic
+from advisor.core.fitrecord import FitRecord
 from advisor.output import markdown
 from advisor.output.report import Report, build
 from advisor.records import config
@@ -44,6 +45,7 @@ def report_for(
     paper: str = "a4",
     decisions: list[Decision] | None = None,
     earlier_visits: list[Consultation] | None = None,
+    fit: FitRecord | None = None,
 ) -> Report:
     """The report model of one assessment, with the studio's settings and the words of the
     questionnaire and the knowledge base; ``decisions`` and ``earlier_visits`` come from a
@@ -56,6 +58,7 @@ def report_for(
         paper,
         decisions=decisions,
         earlier_visits=earlier_visits,
+        fit=fit,
     )
 
 

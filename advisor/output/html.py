@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from advisor.output.diagram import to_svg
-from advisor.output.report import FOR_THE_CLINICIAN, Report
+from advisor.output.report import FOR_THE_CLINICIAN, STATUS_WORDS, Report
 
 
 @cache
@@ -38,6 +38,7 @@ def render(report: Report) -> str:
             diagram_svg=svg,
             chart_svg=chart_svg,
             pictures=pictures,
+            status_words=STATUS_WORDS,
             for_the_clinician=FOR_THE_CLINICIAN,
         )
     )

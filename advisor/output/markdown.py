@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from advisor.core.text import visible
-from advisor.output.report import FOR_THE_CLINICIAN, Report
+from advisor.output.report import FOR_THE_CLINICIAN, STATUS_WORDS, Report
 
 # Characters that could format text, start a link or open raw HTML; every other one is left
 # alone so the file stays pleasant to read as plain text.
@@ -94,6 +94,19 @@ def render(report: Report) -> str:
         marks = "; ".join(esc(text) for text in report.diagram.legend_text())
         add(f"Marked on the bike diagram (HTML and PDF reports): {marks}.")
         add("")
+    if report.fit:
+        add("## Fit record: the bike before and after")
+        add("")
+        add("| Setting | Before | After | |")
+        add("|---|---|---|---|")
+        for fit_row in report.fit.rows:
+            changed = "changed" if fit_row.changed else ""
+            add(f"| {esc(fit_row.label)} | {esc(fit_row.before)} | {esc(fit_row.after)} | {changed} |")
+        add("")
+        for status in report.fit.statuses:
+            add(f"- {esc(status.adjustment)}: {STATUS_WORDS[status.status]}")
+        if report.fit.statuses:
+            add("")
 
     if not report.stop:
         add("## Exercise plan")

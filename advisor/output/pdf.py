@@ -24,7 +24,7 @@ from advisor.output.pdf_layout import (
     new_pdf,
     table_row,
 )
-from advisor.output.report import FOR_THE_CLINICIAN, Report
+from advisor.output.report import FOR_THE_CLINICIAN, STATUS_WORDS, Report
 
 PICTURE_H = 24.0  # mm: an exercise's picture in its card (at most; wide pictures are scaled to fit)
 
@@ -51,6 +51,8 @@ def render(report: Report) -> bytes:
     _adjustments(pdf, report, t)
     if report.diagram:
         draw_diagram(pdf, report.diagram, t)
+    if report.fit:
+        _fit_record(pdf, report, t)
     if not report.stop:
         _exercises(pdf, report, t)
     else:
@@ -159,6 +161,20 @@ def _agreement(pdf: Any, report: Report, t: SafeText) -> None:
     if any(not a.accepted for a in report.agreement):
         pdf.ln(1)
         _para(pdf, "Declined items are left out of the plan below.", 8.5, MUTED)
+
+
+def _fit_record(pdf: Any, report: Report, t: SafeText) -> None:
+    fit = report.fit
+    assert fit is not None
+    _heading(pdf, "Fit record: the bike before and after", room=30)
+    widths = (80.0, 45.0, 45.0)
+    table_row(pdf, widths, [("Setting", 8.5, True, MUTED), ("Before", 8.5, True, MUTED), ("After", 8.5, True, MUTED)])
+    for row in fit.rows:
+        after = (row.after, 9, True, ACCENT) if row.changed else (row.after, 9, False, INK)
+        table_row(pdf, widths, [(row.label, 9, False, INK), (row.before, 9, False, MUTED), after], t)
+    for s in fit.statuses:
+        colour = (154, 52, 18) if s.status == "open" else INK
+        _para(pdf, f"{s.adjustment}: {STATUS_WORDS[s.status]}", 9, colour)
 
 
 def _follow_up(pdf: Any, report: Report, t: SafeText) -> None:

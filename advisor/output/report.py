@@ -6,8 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from advisor.core import fitrecord
 from advisor.core.actions import ACTIONS
 from advisor.core.assessment import Adjustment, Assessment, Exercise, Finding, Referral, Withheld
+from advisor.core.fitrecord import FitRecord
 from advisor.core.knowledge import KnowledgeBase, Tier
 from advisor.core.questionnaire import Questionnaire
 from advisor.output.chart import flexibility_chart
@@ -70,6 +72,36 @@ class Agreement:
 
 
 @dataclass(frozen=True)
+class FitRow:
+    label: str
+    before: str
+    after: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class FitStatus:
+    """A recommended change to the bike, and whether the measured settings show it made."""
+
+    adjustment: str
+    status: str  # "made", "open" or "not measured"
+
+
+# How each status of a recommended change reads in a report.
+STATUS_WORDS = {
+    "made": "made (the settings above changed)",
+    "open": "still open (the settings above did not change)",
+    "not measured": "not shown in the settings measured",
+}
+
+
+@dataclass(frozen=True)
+class FitTable:
+    rows: list[FitRow]
+    statuses: list[FitStatus]
+
+
+@dataclass(frozen=True)
 class FollowUp:
     previous_date: dt.date
     rows: list[Change]
@@ -104,6 +136,7 @@ class Report:
     why: list[WhyLine]
     sources: list[SourceRef]  # every source the rules above cite, in order of first use
     agreement: list[Agreement] = field(default_factory=list)
+    fit: FitTable | None = None  # the bike's settings before and after, when measured
     follow_up: FollowUp | None = None
     disclaimer: str = DISCLAIMER
 
@@ -120,6 +153,7 @@ def build(
     paper: str = "a4",
     decisions: list[Decision] | None = None,
     earlier_visits: list[Consultation] | None = None,
+    fit: FitRecord | None = None,
 ) -> Report:
     """The report for one assessment; ``decisions`` and ``earlier_visits`` come from a consultation."""
     stop = result.referral.stop_riding
@@ -189,6 +223,7 @@ def build(
         sources=list({s.id: s for w in why for s in w.sources}.values()),
         agreement=agreement,
         follow_up=_follow_up(result, form, earlier_visits) if earlier_visits else None,
+        fit=_fit_table(fit, adjustments, kb) if fit is not None and not fit.is_empty() else None,
     )
 
 
@@ -209,6 +244,30 @@ def _phases(adjustments: list[Adjustment], tier: Tier) -> list[tuple[int, str, l
             title = "Start now:"  # no change to the bike in this step, only habits and appointments
         titled.append((step, title, items))
     return titled
+
+
+def _fit_table(fit: FitRecord, adjustments: list[Adjustment], kb: KnowledgeBase) -> FitTable:
+    form = fitrecord.form()
+    rows = [
+        FitRow(
+            s.label,
+            fitrecord.shown(s, fit.before.get(s.id)),
+            fitrecord.shown(s, fit.after.get(s.id)),
+            s.id in fit.changed(),
+        )
+        for s in form.settings
+        if s.id in fit.before or s.id in fit.after
+    ]
+    statuses = []
+    for a in adjustments:
+        entry = kb.adjustments.get(a.id)
+        if entry is None or entry.kind != "bike":
+            continue
+        both = set(fit.before) & set(fit.after)
+        measured = [s.id for s in form.settings if s.shows == entry.setting and s.id in both]
+        made = any(sid in fit.changed() for sid in measured)
+        statuses.append(FitStatus(a.name, "not measured" if not measured else "made" if made else "open"))
+    return FitTable(rows, statuses)
 
 
 def _agreement(result: Assessment, decisions: list[Decision]) -> list[Agreement]:

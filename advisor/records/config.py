@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.files import write_atomic
 from advisor.core.text import MAX_NAME, problem_with
-from advisor.core.yamlio import parse, plain, read_text
+from advisor.core.yamlio import dump, parse, plain, read_text
 from advisor.records.paths import config_dir
 
 KEYS = {
@@ -55,7 +53,7 @@ def set_value(key: str, value: str) -> Path:
     else:
         settings.pop(key, None)
     target = path()
-    write_atomic(target, yaml.safe_dump(settings, sort_keys=True, allow_unicode=True), make_folder=True)
+    write_atomic(target, dump(settings, sort_keys=True), make_folder=True)
     return target
 
 

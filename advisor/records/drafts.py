@@ -11,13 +11,12 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.files import write_atomic
 from advisor.core.interview import Draft
-from advisor.core.yamlio import parse, plain, read_text
+from advisor.core.yamlio import dump, parse, plain, read_text
 from advisor.records.paths import data_dir
 from advisor.records.store import name_key
 
@@ -34,7 +33,7 @@ def path(kind: str = "ask", client: str | None = None) -> Path:
 def save(draft: Draft, kind: str = "ask") -> Path:
     target = path(kind, draft.client)
     draft.saved_at = dt.datetime.now().replace(microsecond=0)
-    text = yaml.safe_dump(draft.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    text = dump(draft.model_dump(mode="json"))
     # Drafts hold health answers: readable by the owner only.
     write_atomic(target, text, make_folder=True)
     return target

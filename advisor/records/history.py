@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from advisor.core import fitrecord
 from advisor.core import questionnaire as qmod
+from advisor.core.fitrecord import FitRecord
 from advisor.records.store import Consultation, Decision
 
 # The measures a fitter follows from visit to visit, in the order they are shown.
@@ -124,6 +126,7 @@ def to_json(visits: list[Consultation]) -> list[dict[str, Any]]:
                 "adjustments": [_item(decided, "adjustment", a) for a in v.result["adjustments"]],
                 "exercises": [_item(decided, "exercise", e) for e in v.result["exercises"]],
                 "changes": {c.id: {"before": c.before, "after": c.after} for c in diffs},
+                "fit": {**v.fit, "changed": FitRecord.model_validate(v.fit).changed()} if v.fit else None,
             }
         )
     return data
@@ -132,6 +135,21 @@ def to_json(visits: list[Consultation]) -> list[dict[str, Any]]:
 def _item(decided: dict[tuple[str, str], Decision], kind: str, item: dict[str, Any]) -> dict[str, Any]:
     d = decided.get((kind, item["id"]))
     return {"id": item["id"], "name": item["name"], "accepted": d.accepted if d else True, "note": d.note if d else ""}
+
+
+def bike_changes(fit: dict[str, Any]) -> str | None:
+    """What the fit record shows was changed on the bike at this visit, in a line."""
+    record = FitRecord.model_validate(fit) if fit else FitRecord()
+    if record.is_empty():
+        return None
+    form = fitrecord.form()
+    parts = []
+    for sid in record.changed():
+        setting = form.setting(sid)
+        if setting is not None:
+            before, after = fitrecord.shown(setting, record.before[sid]), fitrecord.shown(setting, record.after[sid])
+            parts.append(f"{setting.label.lower()} {before} -> {after}")
+    return "; ".join(parts) if parts else "measured; nothing changed"
 
 
 def to_lines(client: str, visits: list[Consultation]) -> list[str]:
@@ -146,6 +164,9 @@ def to_lines(client: str, visits: list[Consultation]) -> list[str]:
             lines.append("  changed since the visit before: " + "; ".join(c.short() for c in diffs))
         else:
             lines.append("  no change in the key measures since the visit before")
+        bike = bike_changes(v.fit)
+        if bike is not None:
+            lines.append("  bike: " + bike)
         declined = [d for d in v.decisions if not d.accepted]
         if declined:
             lines.append("  declined: " + "; ".join(d.item + (f" ({d.note})" if d.note else "") for d in declined))

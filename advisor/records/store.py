@@ -20,7 +20,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (consultation_id, kind, item)
     );
     """,
+    # 2: the fit record, the bike's settings before and after the changes ({"before": {...}, "after": {...}}).
+    """
+    ALTER TABLE consultations ADD COLUMN fit TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -84,6 +88,7 @@ class Consultation:
     result: dict[str, Any]
     decisions: list[Decision]
     created: str
+    fit: dict[str, Any] = field(default_factory=dict)  # {"before": {...}, "after": {...}}
 
 
 @dataclass(frozen=True)
@@ -262,13 +267,14 @@ class Store:
         result: dict[str, Any],
         decisions: list[Decision],
         created: str | None = None,
+        fit: dict[str, Any] | None = None,
     ) -> int:
         """Store one consultation and its decisions in a single transaction; returns its id."""
         stamp = created or dt.datetime.now().replace(microsecond=0).isoformat()
         try:
             with self._transaction(self._conn) as conn:
                 client_id = self._client_id(conn, client, stamp)
-                visit = (date, questionnaire, urgency, _dump(answers), _dump(result), stamp)
+                visit = (date, questionnaire, urgency, _dump(answers), _dump(result), stamp, _dump(fit or {}))
                 return self._insert(conn, client_id, visit, decisions)
         except sqlite3.OperationalError as err:
             raise AdvisorError([Problem(self.name, f"could not be written ({err}); nothing was saved")]) from None
@@ -293,7 +299,7 @@ class Store:
                     if exists:
                         skipped += 1
                         continue
-                    visit = (v.date, v.questionnaire, v.urgency, answers, _dump(v.result), v.created)
+                    visit = (v.date, v.questionnaire, v.urgency, answers, _dump(v.result), v.created, _dump(v.fit))
                     self._insert(conn, client_id, visit, v.decisions)
                     added += 1
         except sqlite3.OperationalError as err:
@@ -304,15 +310,15 @@ class Store:
     def _insert(
         conn: sqlite3.Connection,
         client_id: int,
-        visit: tuple[dt.date, str, str, str, str, str],
+        visit: tuple[dt.date, str, str, str, str, str, str],
         decisions: list[Decision],
     ) -> int:
         """The one place a consultation row and its decisions are written; returns its id."""
-        date, questionnaire, urgency, answers, result, created = visit
+        date, questionnaire, urgency, answers, result, created, fit = visit
         cur = conn.execute(
-            "INSERT INTO consultations (client_id, date, questionnaire, urgency, answers, result, created)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (client_id, date.isoformat(), questionnaire, urgency, answers, result, created),
+            "INSERT INTO consultations (client_id, date, questionnaire, urgency, answers, result, created, fit)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (client_id, date.isoformat(), questionnaire, urgency, answers, result, created, fit),
         )
         cid = int(cur.lastrowid or 0)
         conn.executemany(
@@ -359,7 +365,7 @@ class Store:
 
     def _select(self, where: str, args: tuple[Any, ...]) -> list[Consultation]:
         rows = self._conn.execute(
-            "SELECT k.id, c.name, k.date, k.questionnaire, k.urgency, k.answers, k.result, k.created"
+            "SELECT k.id, c.name, k.date, k.questionnaire, k.urgency, k.answers, k.result, k.created, k.fit"
             f" FROM consultations k JOIN clients c ON c.id = k.client_id WHERE {where} ORDER BY k.date, k.id",
             args,
         ).fetchall()
@@ -383,6 +389,7 @@ class Store:
                 result=json.loads(r[6]),
                 decisions=decisions[int(r[0])],
                 created=r[7],
+                fit=json.loads(r[8]),
             )
             for r in rows
         ]

@@ -39,6 +39,7 @@ class _Visit(BaseModel):
     result: dict[str, Any]
     decisions: list[_Decision] = []
     created: str
+    fit: dict[str, Any] = {}
 
 
 class ClientFile(BaseModel):
@@ -71,6 +72,7 @@ def export_client(store: Store, name: str, out: str, *, force: bool = False) -> 
                 "result": v.result,
                 "decisions": [d.__dict__ for d in v.decisions],
                 "created": v.created,
+                "fit": v.fit,
             }
             for v in visits
         ],
@@ -109,6 +111,7 @@ def read_export(path: str) -> tuple[str, list[Consultation]]:
             result=v.result,
             decisions=[Decision(d.kind, d.item, d.accepted, d.note) for d in v.decisions],
             created=v.created,
+            fit=v.fit,
         )
         for v in parsed.consultations
     ]
@@ -132,7 +135,7 @@ def _check_content(parsed: ClientFile, name: str) -> None:
     tiers = knowledge.load().tiers
     for i, v in enumerate(parsed.consultations):
         at = f"consultations[{i}]"
-        doc = {"questionnaire": v.questionnaire, "date": v.date.isoformat(), "answers": v.answers}
+        doc = {"questionnaire": v.questionnaire, "date": v.date.isoformat(), "answers": v.answers, "fit": v.fit}
         try:
             answers_mod.validate(doc, name)
         except AdvisorError as err:
