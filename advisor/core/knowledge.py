@@ -107,6 +107,7 @@ class Adjustment(_Entry):
     check: str
     setting: str
     direction: str
+    mark: str = ""  # a bike change's direction and step in a few words, beside its mark on the bike diagram
     # bike: a change to the bike, at most a few per step; habit: how to ride;
     # session: an appointment or a later review. Only bike changes are paced in steps.
     kind: Literal["bike", "habit", "session"] = "bike"

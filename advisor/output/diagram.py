@@ -1,4 +1,8 @@
-"""A side view of a road bike with a numbered mark for each recommended adjustment.
+"""A side view of the rider's bike with a numbered mark for each recommended adjustment.
+
+The front end follows the riding: drop bars (road, gravel, indoor), a flat bar on a more
+upright front (commuting, mountain bike, e-bike), or aero bars with arm pads (triathlon or
+time trial).
 
 The diagram is a list of simple shapes in a 600 x 340 space (y grows downward, the bike
 faces right), so the HTML report can draw it as SVG and the PDF report with its own
@@ -49,7 +53,19 @@ BARS = (476.0, 136.0, 500.0, 134.0, 510.0, 146.0, 508.0, 166.0, 494.0, 174.0)
 PEDAL = (306.0, 326.0)
 
 
-def _frame() -> list[Shape]:
+Style = Literal["drop", "flat", "aero"]
+STYLE_OF_DISCIPLINE: dict[str, Style] = {
+    "road": "drop",
+    "gravel": "drop",
+    "indoor": "drop",
+    "commuting": "flat",
+    "mountain": "flat",
+    "e_bike": "flat",
+    "triathlon": "aero",
+}
+
+
+def _frame(style: Style = "drop") -> list[Shape]:
     shapes = [
         Shape("circle", (*REAR, WHEEL_R), "wheel"),
         Shape("circle", (*FRONT, WHEEL_R), "wheel"),
@@ -63,11 +79,28 @@ def _frame() -> list[Shape]:
         Shape("line", (*HEAD_BOTTOM, *FRONT), "frame"),
         Shape("line", (*SEAT_CLUSTER, *SADDLE_CLAMP), "part"),
         Shape("line", SADDLE, "part"),
-        Shape("line", (*HEAD_TOP, *STEM_END), "part"),
-        Shape("polyline", BARS, "part"),
         Shape("line", (*BB, *PEDAL), "part"),
         Shape("line", (PEDAL[0] - 12, PEDAL[1], PEDAL[0] + 12, PEDAL[1]), "part"),
     ]
+    if style == "flat":
+        # A riser stem and a flat bar seen from the side: a grip sticking back toward the rider.
+        shapes += [
+            Shape("line", (*HEAD_TOP, 468.0, 122.0), "part"),
+            Shape("line", (468.0, 122.0, 452.0, 118.0), "part"),
+            Shape("circle", (468.0, 122.0, 5.0), "part"),
+        ]
+        # Knobbly tyres read as a second, inner circle.
+        shapes += [Shape("circle", (*REAR, WHEEL_R - 7), "wheel"), Shape("circle", (*FRONT, WHEEL_R - 7), "wheel")]
+    elif style == "aero":
+        shapes += [
+            Shape("line", (*HEAD_TOP, *STEM_END), "part"),
+            Shape("polyline", (476.0, 136.0, 500.0, 140.0, 508.0, 150.0), "part"),  # the base bar
+            Shape("line", (486.0, 126.0, 548.0, 124.0), "part"),  # the extensions
+            Shape("line", (476.0, 136.0, 486.0, 126.0), "part"),  # the pad stack
+            Shape("line", (474.0, 124.0, 494.0, 124.0), "part"),  # an arm pad
+        ]
+    else:
+        shapes += [Shape("line", (*HEAD_TOP, *STEM_END), "part"), Shape("polyline", BARS, "part")]
     return shapes
 
 
@@ -93,17 +126,19 @@ _MARKS: dict[tuple[str, str], tuple[list[Shape], tuple[float, float]]] = {
         (530.0, 196.0),
     ),
     ("cleats", "align"): ([Shape("circle", (*PEDAL, 16.0), "guide", dashed=True)], (332.0, 322.0)),
+    ("aero-position", "ease"): ([Shape("arrow", (494.0, 118.0, 480.0, 90.0), "mark")], (472.0, 76.0)),
     # Along the crank arm, pointing from the pedal towards the bottom bracket.
     ("crank-length", "shorter"): ([Shape("arrow", (282.0, 336.0, 270.0, 306.0), "mark")], (252.0, 322.0)),
 }
 
 
-def bike_diagram(adjustments: list[tuple[str, str, str]]) -> Diagram | None:
-    """The diagram for these adjustments, each (setting, direction, name), numbered in this order.
+def bike_diagram(adjustments: list[tuple[str, str, str]], discipline: str | None = None) -> Diagram | None:
+    """The diagram for these adjustments, each (setting, direction, label), numbered in this order,
+    on the bike the discipline rides (drop bars when it is not known).
 
     None when none of them is a change with a place on the bike.
     """
-    shapes = _frame()
+    shapes = _frame(STYLE_OF_DISCIPLINE.get(discipline or "", "drop"))
     legend = []
     for number, (setting, direction, name) in enumerate(adjustments, 1):
         marked = _MARKS.get((setting, direction))

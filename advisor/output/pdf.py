@@ -26,6 +26,7 @@ from advisor.output.pdf_layout import (
 )
 from advisor.output.report import FOR_THE_CLINICIAN, STATUS_WORDS, Report
 
+DIAGRAM_W = 125.0  # mm: the bike, wide enough to read its marks
 PICTURE_H = 24.0  # mm: an exercise's picture in its card (at most; wide pictures are scaled to fit)
 
 TIER_RGB = {
@@ -49,8 +50,6 @@ def render(report: Report) -> bytes:
     if report.follow_up:
         _follow_up(pdf, report, t)
     _adjustments(pdf, report, t)
-    if report.diagram:
-        draw_diagram(pdf, report.diagram, t)
     if report.fit:
         _fit_record(pdf, report, t)
     if not report.stop:
@@ -196,10 +195,15 @@ def _follow_up(pdf: Any, report: Report, t: SafeText) -> None:
 
 
 def _adjustments(pdf: Any, report: Report, t: SafeText) -> None:
-    _heading(pdf, "Riding and the bike: what to do now" if report.stop else "Bike-fit adjustments")
+    diagram = report.diagram
+    # The bike comes first, large, on the same page as the heading and the start of the list.
+    room = DIAGRAM_W * diagram.height / diagram.width + 6 * ((len(diagram.legend) + 1) // 2) + 30 if diagram else 24
+    _heading(pdf, "Riding and the bike: what to do now" if report.stop else "Bike-fit adjustments", room=room)
     if not report.adjustments:
         _para(pdf, "No bike changes are needed from your answers.")
         return
+    if diagram:
+        draw_diagram(pdf, diagram, t, box_w=DIAGRAM_W)
     pdf.ln(1)
     widths = (7.0, 85.0, 44.0, 44.0)
     heads = ("#", "What to change, and why", "Step", "Check afterwards")

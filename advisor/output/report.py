@@ -206,15 +206,7 @@ def build(
         stop_line=kb.tiers[result.referral.urgency].stop_line if stop else "",
         held_back=[w for w in result.withheld if w.rule is not None],
         pictures={e.id: exercise_picture(kb.exercises[e.id].picture) for e in exercises if e.id in kb.exercises},
-        diagram=None
-        if stop
-        else bike_diagram(
-            [
-                (kb.adjustments[a.id].setting, kb.adjustments[a.id].direction, a.name)
-                for a in adjustments
-                if a.id in kb.adjustments
-            ]
-        ),
+        diagram=None if stop else _bike(adjustments, kb, result.answers.get("discipline")),
         reassess_advice=result.reassess.advice,
         reassess_date=result.reassess.date,
         answers=groups,
@@ -225,6 +217,17 @@ def build(
         follow_up=_follow_up(result, form, earlier_visits) if earlier_visits else None,
         fit=_fit_table(fit, adjustments, kb) if fit is not None and not fit.is_empty() else None,
     )
+
+
+def _bike(adjustments: list[Adjustment], kb: KnowledgeBase, discipline: Any) -> Diagram | None:
+    """The rider's bike with each change marked; the legend gives its direction and step."""
+    marked = []
+    for a in adjustments:
+        entry = kb.adjustments.get(a.id)
+        if entry is not None:
+            label = f"{a.name}: {entry.mark}" if entry.mark else a.name
+            marked.append((entry.setting, entry.direction, label))
+    return bike_diagram(marked, discipline if isinstance(discipline, str) else None)
 
 
 def _phases(adjustments: list[Adjustment], tier: Tier) -> list[tuple[int, str, list[tuple[int, Adjustment]]]]:
