@@ -192,6 +192,21 @@ class RuleDef(_Entry):
         return action.stage if action else "triage"
 
 
+class Chart(_Entry):
+    """A measured test charted over visits: its cut-off (by sex where the source gives one) and
+    which way is better."""
+
+    id: str = Field(pattern=ID)
+    answer: str
+    better: Literal["higher", "lower"]
+    cutoff: float
+    cutoff_by_sex: dict[str, float] = {}
+    source: list[str] = Field(min_length=1)
+
+    def cutoff_for(self, sex: Any) -> float:
+        return self.cutoff_by_sex.get(sex, self.cutoff) if isinstance(sex, str) else self.cutoff
+
+
 class Area(_Entry):
     id: str = Field(pattern=ID)
     name: str
@@ -207,6 +222,7 @@ SECTIONS: dict[str, type[_Entry]] = {
     "exercises": Exercise,
     "rules": RuleDef,
     "areas": Area,
+    "charts": Chart,
 }
 
 
@@ -219,6 +235,7 @@ class KnowledgeBase:
     exercises: dict[str, Exercise] = field(default_factory=dict)
     rules: dict[str, RuleDef] = field(default_factory=dict)
     areas: dict[str, Area] = field(default_factory=dict)
+    charts: dict[str, Chart] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def section(self, name: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from advisor.core import questionnaire as qmod
 from advisor.core.actions import ACTIONS, PROFESSIONAL_FIT, STAGE_ORDER, STOP_RIDING
 from advisor.core.conditions import AnswerTest, Condition, Group, HasFinding, Missing, holds, walk
 from advisor.core.errors import Problem, did_you_mean
-from advisor.core.knowledge import KnowledgeBase, RuleDef, Source
+from advisor.core.knowledge import Chart, KnowledgeBase, RuleDef, Source
 from advisor.core.questionnaire import Question, Questionnaire
 
 # Catalog entries the engine adds itself, so no rule has to name them.
@@ -51,6 +51,8 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
         for name in needs:
             if not getattr(tier, name):
                 problems.append(Problem(tier.file, f"needs '{name}' (fit: {tier.fit})", tier.line, tier.id))
+    for chart in kb.charts.values():
+        problems += _check_chart(kb, chart, questions)
     for area in kb.areas.values():
         problems += _check_condition(area.condition, area.file, area.id, questions, kb, produced)
 
@@ -148,6 +150,20 @@ def _check_thresholds_stated(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:
                         f"{rule.id}.when",
                     )
                 )
+    return out
+
+
+def _check_chart(kb: KnowledgeBase, chart: Chart, questions: dict[str, Question]) -> list[Problem]:
+    """A chart draws a numeric answer, and its cut-offs are stated by the sources it cites."""
+    out = []
+    q = questions.get(chart.answer)
+    if q is None or q.type not in ("int", "number"):
+        out.append(Problem(chart.file, f"'{chart.answer}' is not a numeric question", chart.line, f"{chart.id}.answer"))
+    stated = {float(n) for sid in chart.source if sid in kb.sources for n in _NUMBER.findall(kb.sources[sid].states)}
+    for value in (chart.cutoff, *chart.cutoff_by_sex.values()):
+        if abs(value) not in stated:
+            message = f"the cut-off {value:g} is not stated by any source this chart cites ({', '.join(chart.source)})"
+            out.append(Problem(chart.file, message, chart.line, f"{chart.id}.cutoff"))
     return out
 
 

@@ -1,51 +1,81 @@
-"""A small line chart of the flexibility tests over all visits, as diagram shapes.
+"""The flexibility tests over all visits: one small panel per test, as diagram shapes.
 
-It is drawn with the same shapes as the bike diagram (diagram.py), so the HTML report
-shows it as SVG and the PDF with its own lines, from one definition.
+Each panel has its own axis and unit, the cut-off the findings use as a dashed line, and the
+better side shaded and labelled, so two tests whose "better" runs opposite ways (a higher
+straight-leg raise, a lower knee-extension deficit) never share an axis. Drawn with the same
+shapes as the bike diagram, so the HTML report shows it as SVG and the PDF with its own lines.
 """
 
 from __future__ import annotations
 
-from advisor.output.diagram import Diagram, Role, Shape
+from dataclasses import dataclass
 
-WIDTH, HEIGHT = 600, 220
-LEFT, RIGHT, TOP, BOTTOM = 70.0, 530.0, 20.0, 180.0
-ROLES: tuple[tuple[Role, str], ...] = (("mark", "orange"), ("guide", "blue"))  # one colour per series
+from advisor.output.diagram import Diagram, Shape
+
+PANEL_W, PANEL_H, GAP = 290.0, 200.0, 20.0
+LEFT, RIGHT, TOP, BOTTOM = 46.0, 270.0, 34.0, 160.0  # the plot inside a panel
 
 
-def flexibility_chart(series: list[tuple[str, str, list[tuple[str, float]]]]) -> Diagram | None:
-    """``series``: (label, unit, [(date, value)]) per measure; None when there is nothing to draw."""
-    series = [s for s in series if len(s[2]) >= 2]
-    if not series:
+@dataclass(frozen=True)
+class Panel:
+    label: str
+    unit: str
+    points: list[tuple[str, float]]  # (date, value), oldest first
+    cutoff: float
+    better: str  # "higher" or "lower"
+
+
+def flexibility_chart(panels: list[Panel]) -> Diagram | None:
+    """None when no test was measured at two visits or more."""
+    panels = [p for p in panels if len(p.points) >= 2]
+    if not panels:
         return None
-    dates = sorted({d for _, _, points in series for d, _ in points})
-    values = [v for _, _, points in series for _, v in points]
-    low, high = min(values), max(values)
-    pad = max(5.0, (high - low) * 0.15)
-    low, high = max(0.0, low - pad), high + pad
+    shapes: list[Shape] = []
+    for i, panel in enumerate(panels):
+        shapes += _panel(panel, i * (PANEL_W + GAP))
+    width = len(panels) * PANEL_W + (len(panels) - 1) * GAP
+    legend = [
+        (i + 1, f"{p.label}: {p.better} is better; dashed line: cut-off {_v(p.cutoff, p.unit)}")
+        for i, p in enumerate(panels)
+    ]
+    return Diagram(int(width), int(PANEL_H), shapes, legend, numbered=False)
 
-    def x(date: str) -> float:
-        return LEFT + (RIGHT - LEFT) * (dates.index(date) / (len(dates) - 1) if len(dates) > 1 else 0.5)
+
+def _panel(panel: Panel, x0: float) -> list[Shape]:
+    values = [v for _, v in panel.points] + [panel.cutoff]
+    pad = max(5.0, (max(values) - min(values)) * 0.2)
+    low, high = min(values) - pad, max(values) + pad
+    dates = [d for d, _ in panel.points]
+
+    def x(n: int) -> float:
+        return x0 + LEFT + (RIGHT - LEFT) * (n / (len(dates) - 1))
 
     def y(value: float) -> float:
         return BOTTOM - (BOTTOM - TOP) * (value - low) / (high - low)
 
+    cut = y(panel.cutoff)
+    zone_top, zone_bottom = (TOP, cut) if panel.better == "higher" else (cut, BOTTOM)
     shapes = [
-        Shape("line", (LEFT, BOTTOM, RIGHT, BOTTOM), "wheel"),
-        Shape("line", (LEFT, TOP, LEFT, BOTTOM), "wheel"),
-        Shape("text", (LEFT - 26, y(high) + 4), "frame", f"{high:.0f}°"),
-        Shape("text", (LEFT - 26, y(low) + 4), "frame", f"{low:.0f}°"),
+        Shape("rect", (x0 + LEFT, zone_top, RIGHT - LEFT, zone_bottom - zone_top), "zone"),
+        Shape("text", (x0 + RIGHT - 28, (zone_top + zone_bottom) / 2 + 4), "frame", "better"),
+        Shape("text", (x0 + PANEL_W / 2, 18), "part", f"{panel.label} ({panel.unit})"),
+        Shape("line", (x0 + LEFT, BOTTOM, x0 + RIGHT, BOTTOM), "wheel"),
+        Shape("line", (x0 + LEFT, TOP, x0 + LEFT, BOTTOM), "wheel"),
+        Shape("text", (x0 + LEFT - 20, TOP + 4), "frame", _v(high, panel.unit)),
+        Shape("text", (x0 + LEFT - 20, BOTTOM + 4), "frame", _v(low, panel.unit)),
+        Shape("line", (x0 + LEFT, cut, x0 + RIGHT, cut), "guide", dashed=True),
+        Shape("text", (x0 + LEFT + 36, cut - 5), "guide", f"cut-off {_v(panel.cutoff, panel.unit)}"),
     ]
-    for date in dates:
-        shapes.append(Shape("text", (x(date), BOTTOM + 18), "frame", date))
-    legend = []
-    for i, (label, unit, points) in enumerate(series):
-        role, colour = ROLES[i % len(ROLES)]
-        coords: list[float] = []
-        for date, value in points:
-            coords += [x(date), y(value)]
-            shapes.append(Shape("circle", (x(date), y(value), 4.0), role))
-            shapes.append(Shape("text", (x(date), y(value) - 9), role, f"{value:g}{unit}"))
-        shapes.append(Shape("polyline", tuple(coords), role))
-        legend.append((i + 1, f"{colour}: {label}"))
-    return Diagram(WIDTH, HEIGHT, shapes, legend, numbered=False)
+    coords: list[float] = []
+    for n, (date, value) in enumerate(panel.points):
+        coords += [x(n), y(value)]
+        shapes.append(Shape("circle", (x(n), y(value), 4.5), "mark"))
+        shapes.append(Shape("text", (x(n), y(value) - 10), "mark", _v(value, panel.unit)))
+        shapes.append(Shape("text", (x(n), BOTTOM + 20), "frame", date))
+    shapes.append(Shape("polyline", tuple(coords), "mark"))
+    return shapes
+
+
+def _v(value: float, unit: str) -> str:
+    number = f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+    return f"{number}{unit}" if unit == "°" else f"{number} {unit}".rstrip()

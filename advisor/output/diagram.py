@@ -16,8 +16,9 @@ from typing import Literal
 
 WIDTH, HEIGHT = 600, 340
 
-Kind = Literal["line", "circle", "arrow", "text", "badge", "polyline"]  # text is centred on its point
-Role = Literal["frame", "wheel", "part", "mark", "guide"]
+# text is centred on its point; rect is x, y, width, height
+Kind = Literal["line", "circle", "arrow", "text", "badge", "polyline", "rect"]
+Role = Literal["frame", "wheel", "part", "mark", "guide", "zone"]  # zone: a light shaded area
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,15 @@ def bike_diagram(adjustments: list[tuple[str, str, str]], discipline: str | None
 
 def to_svg(diagram: Diagram, title: str = "Side view of the bike with the recommended adjustments") -> str:
     """Inline SVG for the HTML report (no external resources)."""
-    colours = {"frame": "#334155", "wheel": "#94a3b8", "part": "#0f172a", "mark": "#c2410c", "guide": "#2563eb"}
-    widths = {"frame": 5, "wheel": 3, "part": 5, "mark": 4, "guide": 2.5}
+    colours = {
+        "frame": "#334155",
+        "wheel": "#94a3b8",
+        "part": "#0f172a",
+        "mark": "#c2410c",
+        "guide": "#2563eb",
+        "zone": "#dcfce7",
+    }
+    widths = {"frame": 5, "wheel": 3, "part": 5, "mark": 4, "guide": 2.5, "zone": 0}
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {diagram.width} {diagram.height}" '
         f'role="img" aria-label="{_esc(title)}" class="bike">',
@@ -169,7 +177,9 @@ def to_svg(diagram: Diagram, title: str = "Side view of the bike with the recomm
         dash = ' stroke-dasharray="6 4"' if s.dashed else ""
         common = f'stroke="{stroke}" stroke-width="{widths[s.role]}" stroke-linecap="round"{dash}'
         p = s.points
-        if s.kind == "line":
+        if s.kind == "rect":
+            out.append(f'<rect x="{p[0]}" y="{p[1]}" width="{p[2]}" height="{p[3]}" fill="{stroke}"/>')
+        elif s.kind == "line":
             out.append(f'<line x1="{p[0]}" y1="{p[1]}" x2="{p[2]}" y2="{p[3]}" {common}/>')
         elif s.kind == "polyline":
             pts = " ".join(f"{p[i]},{p[i + 1]}" for i in range(0, len(p), 2))

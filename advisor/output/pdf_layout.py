@@ -185,8 +185,15 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
     def pt(x: float, y: float) -> tuple[float, float]:
         return x0 + x * scale, y0 + y * scale
 
-    colours = {"frame": (51, 65, 85), "wheel": (148, 163, 184), "part": INK, "mark": ACCENT, "guide": GUIDE}
-    widths = {"frame": 1.3, "wheel": 0.8, "part": 1.3, "mark": 1.0, "guide": 0.6}
+    colours = {
+        "frame": (51, 65, 85),
+        "wheel": (148, 163, 184),
+        "part": INK,
+        "mark": ACCENT,
+        "guide": GUIDE,
+        "zone": (220, 252, 231),
+    }
+    widths = {"frame": 1.3, "wheel": 0.8, "part": 1.3, "mark": 1.0, "guide": 0.6, "zone": 0.1}
     for s in diagram.shapes:
         colour = colours[s.role]
         pdf.set_draw_color(*colour)
@@ -197,7 +204,10 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
         else:
             pdf.set_dash_pattern()
         p = s.points
-        if s.kind in ("line", "arrow"):
+        if s.kind == "rect":
+            ax, ay = pt(p[0], p[1])
+            pdf.rect(ax, ay, p[2] * scale, p[3] * scale, style="F")
+        elif s.kind in ("line", "arrow"):
             (ax, ay), (bx, by) = pt(p[0], p[1]), pt(p[2], p[3])
             pdf.line(ax, ay, bx, by)
             if s.kind == "arrow":

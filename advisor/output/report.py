@@ -12,7 +12,7 @@ from advisor.core.assessment import Adjustment, Assessment, Exercise, Finding, R
 from advisor.core.fitrecord import FitRecord
 from advisor.core.knowledge import KnowledgeBase, Tier
 from advisor.core.questionnaire import Questionnaire
-from advisor.output.chart import flexibility_chart
+from advisor.output.chart import Panel, flexibility_chart
 from advisor.output.diagram import Diagram, bike_diagram
 from advisor.output.pictures import exercise_picture
 from advisor.records import history
@@ -214,7 +214,7 @@ def build(
         why=why,
         sources=list({s.id: s for w in why for s in w.sources}.values()),
         agreement=agreement,
-        follow_up=_follow_up(result, form, earlier_visits) if earlier_visits else None,
+        follow_up=_follow_up(result, form, earlier_visits, kb) if earlier_visits else None,
         fit=_fit_table(fit, adjustments, kb) if fit is not None and not fit.is_empty() else None,
     )
 
@@ -283,16 +283,21 @@ def _agreement(result: Assessment, decisions: list[Decision]) -> list[Agreement]
     return out
 
 
-def _follow_up(result: Assessment, form: Questionnaire, earlier: list[Consultation]) -> FollowUp:
+def _follow_up(result: Assessment, form: Questionnaire, earlier: list[Consultation], kb: KnowledgeBase) -> FollowUp:
     last = earlier[-1]
-    points: dict[str, list[tuple[str, float]]] = {qid: list(p) for qid, p in history.series(earlier).items()}
-    for qid in history.CHARTED:
-        value = result.answers.get(qid)
-        if isinstance(value, (int, float)):
-            points.setdefault(qid, []).append((result.date.isoformat(), float(value)))
-    labelled = [(form.get(qid), p) for qid, p in points.items()]
-    series = [(q.label, q.unit, p) for q, p in labelled if q is not None]
-    return FollowUp(last.date, history.since_last(last.answers, result.answers), flexibility_chart(series))
+    charts = list(kb.charts.values())
+    points = history.series(earlier, [c.answer for c in charts])
+    panels = []
+    for chart in charts:
+        series = list(points.get(chart.answer, []))
+        value = result.answers.get(chart.answer)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            series.append((result.date.isoformat(), float(value)))
+        q = form.get(chart.answer)
+        if q is not None:
+            cutoff = chart.cutoff_for(result.answers.get("sex"))
+            panels.append(Panel(q.label, q.unit, series, cutoff, chart.better))
+    return FollowUp(last.date, history.since_last(last.answers, result.answers), flexibility_chart(panels))
 
 
 def _effect_words(effect: str, kb: KnowledgeBase) -> str:

@@ -24,8 +24,6 @@ KEY_MEASURES = (
     "hand_numbness",
     "perineal_numbness",
 )
-# Numeric flexibility tests drawn in the report's chart.
-CHARTED = ("passive_slr_deg", "active_knee_extension_deg")
 
 
 @dataclass(frozen=True)
@@ -89,10 +87,10 @@ def key_values(answers: dict[str, Any]) -> str:
     return ", ".join(f"{qid} {_raw(answers[qid])}" for qid in KEY_MEASURES if qid in answers)
 
 
-def series(visits: list[Consultation]) -> dict[str, list[tuple[str, float]]]:
-    """The charted measures over all visits: id -> [(date, value)]."""
+def series(visits: list[Consultation], answer_ids: list[str]) -> dict[str, list[tuple[str, float]]]:
+    """These numeric answers over all visits: id -> [(date, value)]."""
     out: dict[str, list[tuple[str, float]]] = {}
-    for qid in CHARTED:
+    for qid in answer_ids:
         points = [
             (v.date.isoformat(), float(v.answers[qid])) for v in visits if isinstance(v.answers.get(qid), (int, float))
         ]
