@@ -151,7 +151,33 @@ def bike_diagram(adjustments: list[tuple[str, str, str]], discipline: str | None
         legend.append((number, name))
     if not legend:
         return None
-    return Diagram(WIDTH, HEIGHT, shapes, legend)
+    return cropped(Diagram(WIDTH, HEIGHT, shapes, legend))
+
+
+def cropped(diagram: Diagram, margin: float = 10.0) -> Diagram:
+    """The diagram without the empty band above its topmost shape."""
+    top = max(0.0, min(_top_of(s) for s in diagram.shapes if s.kind != "text") - margin)
+    shapes = [_shifted(s, top) for s in diagram.shapes]
+    return Diagram(diagram.width, int(diagram.height - top), shapes, diagram.legend, diagram.numbered)
+
+
+def _top_of(shape: Shape) -> float:
+    p = shape.points
+    if shape.kind == "circle":
+        return p[1] - p[2]
+    if shape.kind == "badge":
+        return p[1] - 11
+    if shape.kind == "rect":
+        return p[1]
+    return min(p[1::2])
+
+
+def _shifted(shape: Shape, dy: float) -> Shape:
+    p = list(shape.points)
+    ys = [1] if shape.kind in ("circle", "text", "badge", "rect") else range(1, len(p), 2)
+    for i in ys:
+        p[i] -= dy
+    return Shape(shape.kind, tuple(p), shape.role, shape.text, shape.dashed)
 
 
 def to_svg(diagram: Diagram, title: str = "Side view of the bike with the recommended adjustments") -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from advisor.core.figures import FLOOR_Y, FRAME_W, HEAD_R, Picture, Pose
-from advisor.output.diagram import Diagram, Shape
+from advisor.output.diagram import Diagram, Shape, cropped
 
 GAP = 12.0
 LABEL_H = 16.0
@@ -23,24 +23,7 @@ def exercise_picture(picture: Picture) -> Diagram:
         shapes += _frame(pose, x0, n + 1 if len(picture.frames) > 1 else None)
     width = len(picture.frames) * FRAME_W + (len(picture.frames) - 1) * GAP
     # Lying positions use only the lower part of a frame: crop the empty sky above them.
-    top = max(0.0, min(_top_of(s) for s in shapes if s.kind != "text") - 6)
-    shapes = [_shifted(s, top) for s in shapes]
-    return Diagram(int(width), int(FLOOR_Y + LABEL_H - top), shapes, [], numbered=False)
-
-
-def _top_of(shape: Shape) -> float:
-    p = shape.points
-    if shape.kind == "circle":
-        return p[1] - p[2]
-    return min(p[1::2])
-
-
-def _shifted(shape: Shape, dy: float) -> Shape:
-    p = list(shape.points)
-    ys = [1] if shape.kind in ("circle", "text", "badge") else range(1, len(p), 2)
-    for i in ys:
-        p[i] -= dy
-    return Shape(shape.kind, tuple(p), shape.role, shape.text, shape.dashed)
+    return cropped(Diagram(int(width), int(FLOOR_Y + LABEL_H), shapes, [], numbered=False), margin=6)
 
 
 def _frame(pose: Pose, x0: float, number: int | None) -> list[Shape]:
