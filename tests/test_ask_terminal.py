@@ -49,3 +49,24 @@ def test_ctrl_c_then_resume_in_a_terminal(tmp_path: Path) -> None:
     saved = (tmp_path / "answers.yaml").read_text(encoding="utf-8")
     assert "rf_bladder_bowel_change: false" in saved and "rf_sexual_dysfunction_new: true" in saved
     assert not (tmp_path / "data" / "draft.yaml").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+@pytest.mark.parametrize("extra,paged", [([], True), (["--no-pager"], False)])
+def test_long_advice_goes_through_a_pager_on_a_terminal(tmp_path: Path, extra: list[str], paged: bool) -> None:
+    """As git does: a pager on a terminal ($PAGER), none with --no-pager; the text is the same."""
+    pager = tmp_path / "pager.sh"
+    pager.write_text(f"#!/bin/sh\ncat > {tmp_path / 'paged.txt'}\n", encoding="utf-8")
+    pager.chmod(0o755)
+    env = {**os.environ, "PAGER": str(pager), "COLUMNS": "80", "LINES": "24", "NO_COLOR": "1"}
+    example = Path(__file__).resolve().parent.parent / "examples" / "routine-low-back-tight-hamstrings.yaml"
+    child = pexpect.spawn(installed_script(), ["assess", str(example), *extra], env=env, encoding="utf-8", timeout=30)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    if paged:
+        text = (tmp_path / "paged.txt").read_text(encoding="utf-8")
+        assert "Bike-fit adjustments" in text and "Exercise plan" in text
+    else:
+        assert not (tmp_path / "paged.txt").exists()
+        assert "Exercise plan" in (child.before or "")

@@ -10,12 +10,14 @@ from typing import Annotated
 import typer
 
 from advisor.cli.common import (
+    PAGER_HELP,
     REPORT_HELP,
     Paper,
     app,
     handled,
     make_console,
     output_format,
+    paged,
     terminal_output,
 )
 from advisor.core import answers as answers_mod
@@ -26,7 +28,7 @@ from advisor.output import formats
 @app.command()
 @handled
 def assess(
-    file: Annotated[str, typer.Argument(help="Answer file (YAML or JSON); - reads standard input.")],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Answer file (YAML or JSON); - reads standard input.")],
     format: Annotated[
         str,
         typer.Option(
@@ -36,6 +38,7 @@ def assess(
     explain: Annotated[bool, typer.Option("--explain", help="Add the rule trace: rule, source, answers used.")] = False,
     report: Annotated[str | None, typer.Option("--report", metavar="PATH", help=REPORT_HELP)] = None,
     paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
+    no_pager: Annotated[bool, typer.Option("--no-pager", help=PAGER_HELP)] = False,
 ) -> None:
     """Assess an answer file: referral, fit adjustments, exercises and what was not assessed.
 
@@ -51,7 +54,8 @@ def assess(
         data = result.to_json_dict()
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
-        terminal_output().render(formats.report_for(result, paper.value), make_console(), explain=explain)
+        shown = formats.report_for(result, paper.value)
+        paged(make_console(), lambda c: terminal_output().render(shown, c, explain=explain), not no_pager)
     if written:
         typer.echo(f"Report written to {written}", err=format == "json")
 
@@ -77,6 +81,10 @@ def ask(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the questionnaire saved when you stopped.")
     ] = False,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", metavar="YYYY-MM-DD", help="The date of the answers (default: today)."),
+    ] = None,
 ) -> None:
     """Answer the questionnaire in the terminal, then see the advice.
 
@@ -97,6 +105,7 @@ def ask(
             report=report,
             paper=paper.value,
             resume=resume,
+            date=date,
         )
     except ask_mod.Interrupted:
         raise typer.Exit(ask_mod.EXIT_INTERRUPTED) from None

@@ -73,7 +73,7 @@ app = typer.Typer(
     help="Bike-fit and exercise advice for cyclists with back pain, with a graded physical-therapist referral.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion for bash, zsh, fish and PowerShell
     rich_markup_mode=None,
 )
 questionnaires_app = typer.Typer(help="Browse the questionnaires.", no_args_is_help=True)
@@ -116,6 +116,26 @@ def catalog_output() -> ModuleType:
     from advisor.output import catalog  # noqa: PLC0415  lazy: rich again, only for browsing commands
 
     return catalog
+
+
+def paged(console: Console, draw: Callable[[Console], None], use_pager: bool) -> None:
+    """Draw on the console, through a pager ($PAGER, else less) when the output is longer than a
+    terminal it is going to, as git does; never when the output goes to a file or a pipe."""
+    if not (use_pager and console.is_terminal and sys.stdout.isatty()):
+        draw(console)
+        return
+    with console.capture() as capture:
+        draw(console)
+    text = capture.get()
+    if text.count("\n") < console.size.height:
+        console.out(text, end="", highlight=False)
+        return
+    os.environ.setdefault("LESS", "FRX")  # keep colours, quit at once if it fits, leave it on screen
+    with console.pager(styles=True):
+        console.out(text, end="", highlight=False)
+
+
+PAGER_HELP = "Do not page long output on a terminal."
 
 
 def make_console(stderr: bool = False) -> Console:

@@ -47,6 +47,7 @@ def run(
     report: str | None,
     resume: bool,
     paper: str = "a4",
+    date: str | None = None,
 ) -> int:
     # Where the answers and the report go is checked before the first question, so a finished
     # questionnaire never ends in "cannot be written".
@@ -56,7 +57,10 @@ def run(
         formats.check_path(report)
         if out and Path(out).resolve() == Path(report).resolve():
             raise AdvisorError([Problem(report, "is also the --out answers file; give the report another name")])
+    day = _date_option(date)
     draft = _start(console, read, questionnaire=questionnaire, client=client, resume=resume)
+    if day is not None:
+        draft.date = day
     # Options given now win over those saved with a draft.
     if out:
         draft.out = out
@@ -118,6 +122,17 @@ def _start(
     return Draft(questionnaire=qid, client=_client_name(client), date=dt.date.today())
 
 
+def _date_option(text: str | None) -> dt.date | None:
+    """--date, checked before the first question like the rest of the options."""
+    if text is None:
+        return None
+    problems: list[Problem] = []
+    day = answers_mod.checked_date(text, "--date", problems)
+    if problems:
+        raise AdvisorError(problems)
+    return day
+
+
 def _client_name(client: str | None) -> str | None:
     """Checked before the first question, so nothing can stand between a red flag and its advice."""
     return checked(client, "name", MAX_NAME, "--client") or None if client is not None else None
@@ -129,7 +144,7 @@ def intro(console: Console, form: qmod.Questionnaire) -> None:
     console.print(form.intro)
     console.print(
         Text(
-            "Type ? for help with a question, 'back' to go back, Enter to skip an optional question, "
+            "Type ? for help with a question, '<' or 'back' to go back, Enter to skip an optional question, "
             "'quit' to stop and continue later.",
             style="dim",
         )

@@ -12,6 +12,7 @@ import typer
 from advisor.cli import visits
 from advisor.cli.common import (
     DB_HELP,
+    PAGER_HELP,
     REPORT_HELP,
     AdvisorError,
     Paper,
@@ -19,9 +20,11 @@ from advisor.cli.common import (
     handled,
     make_console,
     output_format,
+    paged,
     say,
 )
 from advisor.core.errors import Problem
+from advisor.core.text import visible
 from advisor.output import formats
 from advisor.records import history as history_mod
 from advisor.records import transfer
@@ -134,6 +137,7 @@ def history(
     format: Annotated[
         str, typer.Option("--format", "-f", metavar="text|json", callback=output_format, help="text or json.")
     ] = "text",
+    no_pager: Annotated[bool, typer.Option("--no-pager", help=PAGER_HELP)] = False,
 ) -> None:
     """A client's consultations: date, urgency, key measures and what changed since the visit before.
 
@@ -148,8 +152,8 @@ def history(
     if format == "json":
         sys.stdout.write(json.dumps(history_mod.to_json(visits), ensure_ascii=False, indent=2) + "\n")
     else:
-        for line in history_mod.to_lines(stored, visits):
-            say(line)
+        lines = [visible(line) for line in history_mod.to_lines(stored, visits)]
+        paged(make_console(), lambda console: console.out("\n".join(lines), highlight=False), not no_pager)
 
 
 @app.command("report")

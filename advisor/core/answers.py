@@ -193,6 +193,11 @@ def _kind(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
+def checked_date(text: str, where: str, problems: list[Problem]) -> dt.date:
+    """A date typed as an option: the same checks as an answer file's date."""
+    return _date(text, where, None, problems)
+
+
 # Dates outside these years are typing mistakes (and 9999 would overflow the re-assessment date).
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 

@@ -162,7 +162,8 @@ class Interview:
         word = raw.lower()
         if word == "?":
             return Reply(help=True)
-        if word == "back":
+        # "<" always goes back; "back" too, unless it is an answer here (knee pain at the back).
+        if word == "<" or (word == "back" and not _is_choice(q, word)):
             return Reply(back=True)
         if word in ("quit", "exit"):
             return Reply(quit=True)
@@ -216,15 +217,23 @@ def _number(raw: str, unit: str) -> int | float | None:
     return float(text) if "." in text else int(text)
 
 
+def _is_choice(q: Question, word: str) -> bool:
+    return q.type in ("choice", "multi") and any(word in (c.value.lower(), c.label.lower()) for c in q.choices)
+
+
 def _choice(q: Question, raw: str) -> str | None:
+    """A choice by its number, its value or label, or the start of one that no other shares."""
     word = raw.strip().lower()
+    if not word:
+        return None
     if word.isdigit():
         n = int(word)
         return q.choices[n - 1].value if 1 <= n <= len(q.choices) else None
     for c in q.choices:
         if word in (c.value.lower(), c.label.lower(), c.value.replace("_", " ")):
             return c.value
-    return None
+    starting = {c.value for c in q.choices if c.value.lower().startswith(word) or c.label.lower().startswith(word)}
+    return starting.pop() if len(starting) == 1 else None
 
 
 def _choices(q: Question, raw: str) -> list[str] | None:
