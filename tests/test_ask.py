@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -153,7 +154,7 @@ def test_cancer_history_waits_for_the_pain_questions() -> None:
 def test_bad_answers_are_asked_again_without_losing_anything() -> None:
     # Eleven warning-sign answers, the optional screen questions skipped, then age and sex.
     optional_screen = sum(1 for q in qmod.load("rider").sections[0].questions if not q.required and not q.ask_when)
-    lines = ["maybe", "n", *["n"] * 10, *[""] * optional_screen, "200", "44", "?", "fem", "female"]
+    lines = ["maybe", "n", *["n"] * 10, *[""] * optional_screen, "200", "44", "?", "xy", "f"]
     result = ask("--out", "a.yaml", lines=lines)  # ends early: end of input saves a draft
     out = result.stdout
     assert "Please answer y (yes) or n (no)." in out
@@ -163,6 +164,18 @@ def test_bad_answers_are_asked_again_without_losing_anything() -> None:
     assert result.exit_code == 130
     draft = drafts.load()
     assert draft is not None and draft.answers["age"] == 44 and draft.answers["sex"] == "female"
+
+
+def test_a_choice_by_a_unique_start_and_back_as_an_answer() -> None:
+    """'m' is male (no other choice starts so); 'back' is an answer where it is a choice."""
+    form = qmod.load("rider")
+    interview = Interview(form, knowledge.load(), Draft(questionnaire="rider", date=dt.date(2026, 11, 30)))
+    sex, knee = form.question("sex"), form.question("knee_pain")
+    assert interview.parse(sex, "m").value == "male"
+    assert interview.parse(sex, "back").back
+    assert interview.parse(knee, "back").value == ["back"]
+    assert interview.parse(knee, "front, back").value == ["front", "back"]
+    assert interview.parse(knee, "<").back
 
 
 def test_back_returns_to_the_previous_question() -> None:
