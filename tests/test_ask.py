@@ -85,7 +85,7 @@ def test_a_complete_rider_questionnaire(tmp_path: Path) -> None:
     out = result.stdout
     first_prompt = out.index("Question 1 of")
     assert out.index("numbness or tingling in your genitals") > first_prompt
-    assert "Referral: ROUTINE" in out and "Exercise plan" in out
+    assert "Referral: Routine (no warning signs)" in out and "Exercise plan" in out
     saved = yaml.safe_load((tmp_path / "zoe.yaml").read_text(encoding="utf-8"))
     assert saved["client"] == "Zoë Ødegård"
     answers = saved["answers"]

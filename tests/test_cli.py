@@ -28,7 +28,7 @@ def test_assess_text_shows_sections_in_order() -> None:
     result = run("assess", str(MAIN_EXAMPLE))
     assert result.exit_code == 0, result.output
     out = result.stdout
-    order = ["Referral: ROUTINE", "Bike-fit adjustments", "Exercise plan", "Not assessed"]
+    order = ["Referral: Routine (no warning signs)", "Bike-fit adjustments", "Exercise plan", "Not assessed"]
     positions = [out.index(title) for title in order]
     assert positions == sorted(positions)
     assert "Zoë Ødegård" in out

@@ -100,7 +100,7 @@ def test_follow_up_rules_use_the_previous_visit(tmp_path: Path) -> None:
     worse = second_visit(tmp_path, back_pain_intensity=7, passive_slr_deg=60, active_knee_extension_deg=31)
     result = run("consult", "--client", "Zoë", "--answers", str(worse), "--report", "v2.html")
     assert result.exit_code == 0, result.output
-    assert "Referral: SEE A PHYSICAL THERAPIST SOON" in result.stdout
+    assert "Referral: See a physical therapist soon" in result.stdout
     flat = " ".join(result.stdout.replace("│", " ").split())
     assert "2 or more points higher than at your last visit" in flat
     html = Path("v2.html").read_text(encoding="utf-8")

@@ -100,7 +100,7 @@ def render(report: Report, console: Console, *, explain: bool = False) -> None:
     console.print(
         Panel(
             body,
-            title=f"Referral: {ref.title.upper()}",
+            title=f"Referral: {ref.title}",
             border_style=BORDER_STYLE.get(ref.urgency, "white"),
             padding=(1, 2),
         )
