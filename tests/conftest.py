@@ -15,3 +15,7 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("dev", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# Reports default to the locale's paper; tests that do not choose one expect A4 on any machine.
+os.environ["LC_ALL"] = "C.UTF-8"
+os.environ.pop("LC_PAPER", None)

@@ -249,3 +249,18 @@ def test_a_first_step_without_bike_changes_does_not_promise_any() -> None:
     assert {a.kind for a in result.adjustments} == {"habit"}
     md = rendered(result, ".md").decode("utf-8")
     assert "Start now:" in md and "changes to the bike" not in md
+
+
+@pytest.mark.parametrize("locale_name,size", [("en_US.UTF-8", (612, 792)), ("de_DE.UTF-8", (595, 842))])
+def test_the_paper_follows_the_locale_unless_chosen(tmp_path: Path, locale_name: str, size: tuple[int, int]) -> None:
+    out = tmp_path / "r.pdf"
+    result = CliRunner().invoke(app, ["assess", str(MAIN), "--report", str(out)], env={"LC_ALL": locale_name})
+    assert result.exit_code == 0, result.output
+    box = PdfReader(out).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == size
+    chosen = CliRunner().invoke(
+        app, ["assess", str(MAIN), "--report", str(out), "--paper", "a4"], env={"LC_ALL": locale_name}
+    )
+    assert chosen.exit_code == 0
+    box = PdfReader(out).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)

@@ -11,6 +11,7 @@ import typer
 
 from advisor.cli.common import (
     PAGER_HELP,
+    PAPER_HELP,
     REPORT_HELP,
     Paper,
     app,
@@ -18,6 +19,7 @@ from advisor.cli.common import (
     make_console,
     output_format,
     paged,
+    paper_size,
     terminal_output,
 )
 from advisor.core import answers as answers_mod
@@ -37,7 +39,7 @@ def assess(
     ] = "text",
     explain: Annotated[bool, typer.Option("--explain", help="Add the rule trace: rule, source, answers used.")] = False,
     report: Annotated[str | None, typer.Option("--report", metavar="PATH", help=REPORT_HELP)] = None,
-    paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
+    paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
     no_pager: Annotated[bool, typer.Option("--no-pager", help=PAGER_HELP)] = False,
 ) -> None:
     """Assess an answer file: referral, fit adjustments, exercises and what was not assessed.
@@ -49,12 +51,12 @@ def assess(
     answers = answers_mod.load(file)
     result = run_assessment(answers)
     # The report is written first, so it exists even if the output below goes nowhere.
-    written = formats.write(formats.report_for(result, paper.value, fit=answers.fit), report) if report else None
+    written = formats.write(formats.report_for(result, paper_size(paper), fit=answers.fit), report) if report else None
     if format == "json":
         data = result.to_json_dict()
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
-        shown = formats.report_for(result, paper.value)
+        shown = formats.report_for(result, paper_size(paper))
         paged(make_console(), lambda c: terminal_output().render(shown, c, explain=explain), not no_pager)
     if written:
         typer.echo(f"Report written to {written}", err=format == "json")
@@ -77,7 +79,7 @@ def ask(
         str | None,
         typer.Option("--report", metavar="PATH", help=REPORT_HELP),
     ] = None,
-    paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
+    paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the questionnaire saved when you stopped.")
     ] = False,
@@ -103,7 +105,7 @@ def ask(
             client=client,
             out=out,
             report=report,
-            paper=paper.value,
+            paper=paper_size(paper),
             resume=resume,
             date=date,
         )

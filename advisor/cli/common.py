@@ -101,6 +101,23 @@ class Paper(str, Enum):
     letter = "letter"
 
 
+# Where US Letter is the usual paper; everywhere else A4 (ISO 216).
+LETTER_TERRITORIES = {"US", "CA", "MX", "PH", "CL", "CO", "VE", "CR", "GT", "PA", "DO", "PR", "SV", "NI", "HN", "BO"}
+PAPER_HELP = "Paper size of a PDF or printed HTML report (default: from the locale, A4 or US Letter)."
+
+
+def paper_size(chosen: Paper | None) -> str:
+    """--paper, else the paper of the locale (LC_ALL, LC_PAPER, LANG: en_US.UTF-8 means Letter)."""
+    if chosen is not None:
+        return chosen.value
+    for name in ("LC_ALL", "LC_PAPER", "LANG"):
+        value = os.environ.get(name, "")
+        if value and value not in ("C", "POSIX") and not value.startswith("C."):
+            territory = value.split(".")[0].partition("_")[2].upper()
+            return "letter" if territory in LETTER_TERRITORIES else "a4"
+    return "a4"
+
+
 REPORT_HELP = "Also write a report: .pdf, .html, .md or .json, by the file's extension."
 
 

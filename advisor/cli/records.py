@@ -13,6 +13,7 @@ from advisor.cli import visits
 from advisor.cli.common import (
     DB_HELP,
     PAGER_HELP,
+    PAPER_HELP,
     REPORT_HELP,
     AdvisorError,
     Paper,
@@ -21,6 +22,7 @@ from advisor.cli.common import (
     make_console,
     output_format,
     paged,
+    paper_size,
     say,
 )
 from advisor.core.errors import Problem
@@ -41,7 +43,7 @@ def consult(
         typer.Option("--answers", metavar="FILE", help="Record this answer file instead of asking the questions."),
     ] = None,
     report: Annotated[str | None, typer.Option("--report", metavar="PATH", help=REPORT_HELP)] = None,
-    paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
+    paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
     db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
     decline: Annotated[
         list[str] | None,
@@ -77,7 +79,7 @@ def consult(
             client=client,
             answers_file=answers,
             report=report,
-            paper=paper.value,
+            paper=paper_size(paper),
             db=db,
             declines=decline or [],
             notes=note or [],
@@ -164,7 +166,7 @@ def report_command(
     ],
     out: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help=REPORT_HELP)],
     db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
-    paper: Annotated[Paper, typer.Option("--paper", help="Paper size of a PDF or printed HTML report.")] = Paper.a4,
+    paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
 ) -> None:
     """Write the report of a stored consultation again.
 
@@ -172,7 +174,7 @@ def report_command(
     """
     with Store(db, create=False) as store:
         formats.check_path(out, keep=(store.path,))
-        written = visits.write_report(store, store.consultation(consultation), out, paper.value)
+        written = visits.write_report(store, store.consultation(consultation), out, paper_size(paper))
     say(f"Report written to {written}")
 
 
