@@ -22,6 +22,7 @@ from advisor.output.pdf_layout import (
     draw_shapes,
     keep,
     new_pdf,
+    table_height,
     table_row,
 )
 from advisor.output.report import FOR_THE_CLINICIAN, STATUS_WORDS, Report
@@ -148,15 +149,25 @@ def _referral(pdf: Any, report: Report, t: SafeText) -> None:
     pdf.set_y(y + height + 2)
 
 
+def _table(
+    pdf: Any, title: str, widths: tuple[float, ...], heads: tuple[str, ...], rows: list[list[Any]], t: SafeText
+) -> None:
+    """A heading and a table, kept whole on one page when it fits on a page at all."""
+    header = [(h, 8.5, True, MUTED) for h in heads]
+    height = table_height(pdf, widths, [header, *rows], t)
+    usable = pdf.h - pdf.t_margin - pdf.b_margin - 20
+    _heading(pdf, title, room=height + 12 if height < usable else 40)
+    table_row(pdf, widths, header)
+    for cells in rows:
+        table_row(pdf, widths, cells, t)
+
+
 def _agreement(pdf: Any, report: Report, t: SafeText) -> None:
-    _heading(pdf, "Agreed in this consultation")
-    widths = (90.0, 25.0, 65.0)
-    table_row(
-        pdf, widths, [("Recommendation", 8.5, True, MUTED), ("Decision", 8.5, True, MUTED), ("Note", 8.5, True, MUTED)]
-    )
+    rows = []
     for a in report.agreement:
         decision = ("Agreed", 9, True, (21, 128, 61)) if a.accepted else ("Declined", 9, True, (154, 52, 18))
-        table_row(pdf, widths, [(f"{a.name} ({a.kind})", 9, False, INK), decision, (a.note or "-", 9, False, INK)], t)
+        rows.append([(f"{a.name} ({a.kind})", 9, False, INK), decision, (a.note or "-", 9, False, INK)])
+    _table(pdf, "Agreed in this consultation", (90.0, 25.0, 65.0), ("Recommendation", "Decision", "Note"), rows, t)
     if any(not a.accepted for a in report.agreement):
         pdf.ln(1)
         _para(pdf, "Declined items are left out of the plan below.", 8.5, MUTED)
@@ -165,12 +176,12 @@ def _agreement(pdf: Any, report: Report, t: SafeText) -> None:
 def _fit_record(pdf: Any, report: Report, t: SafeText) -> None:
     fit = report.fit
     assert fit is not None
-    _heading(pdf, "Fit record: the bike before and after", room=30)
-    widths = (80.0, 45.0, 45.0)
-    table_row(pdf, widths, [("Setting", 8.5, True, MUTED), ("Before", 8.5, True, MUTED), ("After", 8.5, True, MUTED)])
+    rows = []
     for row in fit.rows:
         after = (row.after, 9, True, ACCENT) if row.changed else (row.after, 9, False, INK)
-        table_row(pdf, widths, [(row.label, 9, False, INK), (row.before, 9, False, MUTED), after], t)
+        rows.append([(row.label, 9, False, INK), (row.before, 9, False, MUTED), after])
+    title = "Fit record: the bike before and after"
+    _table(pdf, title, (80.0, 45.0, 45.0), ("Setting", "Before", "After"), rows, t)
     for s in fit.statuses:
         colour = (154, 52, 18) if s.status == "open" else INK
         _para(pdf, f"{s.adjustment}: {STATUS_WORDS[s.status]}", 9, colour)
@@ -179,16 +190,12 @@ def _fit_record(pdf: Any, report: Report, t: SafeText) -> None:
 def _follow_up(pdf: Any, report: Report, t: SafeText) -> None:
     fu = report.follow_up
     assert fu is not None
-    _heading(pdf, f"Since the last visit ({fu.previous_date.isoformat()})")
-    widths = (80.0, 50.0, 50.0)
-    table_row(pdf, widths, [("Measure", 8.5, True, MUTED), ("Last visit", 8.5, True, MUTED), ("Now", 8.5, True, MUTED)])
-    for row in fu.rows:
-        table_row(
-            pdf,
-            widths,
-            [(row.label, 9, False, INK), (row.before_text, 9, False, MUTED), (row.after_text, 9, True, INK)],
-            t,
-        )
+    rows = [
+        [(row.label, 9, False, INK), (row.before_text, 9, False, MUTED), (row.after_text, 9, True, INK)]
+        for row in fu.rows
+    ]
+    title = f"Since the last visit ({fu.previous_date.isoformat()})"
+    _table(pdf, title, (80.0, 50.0, 50.0), ("Measure", "Last visit", "Now"), rows, t)
     if fu.chart:
         pdf.ln(2)
         draw_diagram(pdf, fu.chart, t, box_w=120.0)

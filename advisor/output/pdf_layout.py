@@ -140,7 +140,12 @@ def keep(pdf: Any, height: float) -> None:
 Cell = Any  # (text, size, bold, colour) or a list of them stacked in one cell
 
 
-def table_row(pdf: Any, widths: tuple[float, ...], cells: list[Cell], t: Any = str) -> None:
+def table_height(pdf: Any, widths: tuple[float, ...], rows: list[list[Cell]], t: Any = str) -> float:
+    """How tall these rows will be, so a short table can be kept whole on one page."""
+    return sum(table_row(pdf, widths, cells, t, draw=False) for cells in rows)
+
+
+def table_row(pdf: Any, widths: tuple[float, ...], cells: list[Cell], t: Any = str, *, draw: bool = True) -> float:
     """One table row that never splits: cells wrap, the row is as tall as its tallest cell."""
     pad = 1.2
 
@@ -151,6 +156,8 @@ def table_row(pdf: Any, widths: tuple[float, ...], cells: list[Cell], t: Any = s
         return sum(block(pdf, t(p[0]), p[1], bold=p[2], width=w - 2 * pad, draw=False) for p in parts(cell))
 
     row_h = max(height(c, w) for c, w in zip(cells, widths, strict=True)) + 2 * pad
+    if not draw:
+        return row_h
     keep(pdf, row_h)
     y = pdf.get_y()
     x = pdf.l_margin
@@ -163,6 +170,7 @@ def table_row(pdf: Any, widths: tuple[float, ...], cells: list[Cell], t: Any = s
     pdf.set_line_width(0.2)
     pdf.line(pdf.l_margin, y + row_h, pdf.l_margin + sum(widths), y + row_h)
     pdf.set_xy(pdf.l_margin, y + row_h)
+    return row_h
 
 
 def draw_diagram(pdf: Any, diagram: Diagram, t: SafeText, box_w: float = 86.0) -> None:
