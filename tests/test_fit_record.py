@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from advisor.cli import app
@@ -81,6 +82,10 @@ def test_two_visits_record_the_bike_and_show_what_changed_and_what_is_open(tmp_p
     assert '<li class="made">Trial a slightly nose-down saddle: made' in html
     assert '<li class="open">Raise the handlebar: still open' in html
     assert run("report", "--consultation", "2", "--out", "two.pdf").exit_code == 0
+    pages = [page.extract_text() for page in PdfReader(tmp_path / "two.pdf").pages]
+    for first, last in (("Fit record", "Saddle tilt"), ("Agreed in this consultation", "Bird dog (exercise)")):
+        # A table is never split across pages: its heading and its last row share a page.
+        assert any(first in page and last in page for page in pages), (first, last)
 
 
 def test_a_bad_fit_record_names_the_setting_and_what_is_allowed(tmp_path: Path) -> None:

@@ -264,3 +264,27 @@ def test_the_paper_follows_the_locale_unless_chosen(tmp_path: Path, locale_name:
     assert chosen.exit_code == 0
     box = PdfReader(out).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+
+
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a5f1e1"
+    "bd0000000049454e44ae426082"
+)
+
+
+def test_the_studio_logo_prints_in_pdf_and_html(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADVISOR_CONFIG_DIR", str(tmp_path / "config"))
+    runner = CliRunner()
+    (tmp_path / "not-an-image.png").write_text("hello", encoding="utf-8")
+    refused = runner.invoke(app, ["config", "set", "studio.logo", str(tmp_path / "not-an-image.png")])
+    assert refused.exit_code == 2 and "not a PNG or JPEG" in refused.stderr
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(PNG_1X1)
+    assert runner.invoke(app, ["config", "set", "studio.logo", str(logo)]).exit_code == 0
+    logo.unlink()  # the report keeps its copy
+    for suffix in (".pdf", ".html"):
+        out = tmp_path / f"r{suffix}"
+        assert runner.invoke(app, ["assess", str(MAIN), "--report", str(out)]).exit_code == 0
+    assert list(PdfReader(tmp_path / "r.pdf").pages[0].images)
+    assert 'src="data:image/png;base64,' in (tmp_path / "r.html").read_text(encoding="utf-8")

@@ -56,6 +56,7 @@ def report_for(
         knowledge.load(),
         config.load(),
         paper,
+        config.logo(),
         decisions=decisions,
         earlier_visits=earlier_visits,
         fit=fit,

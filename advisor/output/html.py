@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from functools import cache
 from typing import Any
 
@@ -23,6 +24,11 @@ def _template() -> Any:
     return env.get_template("report.html.j2")
 
 
+def _data_uri(logo: tuple[bytes, str] | None) -> str:
+    """The logo inside the file itself: the HTML report stays one file with nothing fetched."""
+    return f"data:{logo[1]};base64,{base64.b64encode(logo[0]).decode('ascii')}" if logo else ""
+
+
 def render(report: Report) -> str:
     svg = to_svg(report.diagram) if report.diagram else ""
     chart = report.follow_up.chart if report.follow_up else None
@@ -39,6 +45,7 @@ def render(report: Report) -> str:
             chart_svg=chart_svg,
             pictures=pictures,
             status_words=STATUS_WORDS,
+            logo_uri=_data_uri(report.studio_logo),
             for_the_clinician=FOR_THE_CLINICIAN,
         )
     )

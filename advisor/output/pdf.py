@@ -7,6 +7,8 @@ printing empty boxes. Exercise cards and table rows never split across pages.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from typing import Any
 
 from advisor.output.diagram import Diagram
@@ -27,6 +29,7 @@ from advisor.output.pdf_layout import (
 )
 from advisor.output.report import FOR_THE_CLINICIAN, STATUS_WORDS, Report
 
+LOGO_W = 40.0  # mm: the studio's logo at most this wide, 14 mm high
 DIAGRAM_W = 125.0  # mm: the bike, wide enough to read its marks
 PICTURE_H = 24.0  # mm: an exercise's picture in its card (at most; wide pictures are scaled to fit)
 
@@ -88,17 +91,31 @@ def _heading(pdf: Any, text: str, room: float = 24) -> None:
     pdf.ln(2)
 
 
-def _para(pdf: Any, text: str, size: float = 10, colour: tuple[int, int, int] = INK, bold: bool = False) -> None:
-    block(pdf, text, size, bold=bold, colour=colour, line_h=size * 0.5)
+def _para(
+    pdf: Any,
+    text: str,
+    size: float = 10,
+    colour: tuple[int, int, int] = INK,
+    bold: bool = False,
+    width: float | None = None,
+) -> None:
+    block(pdf, text, size, bold=bold, colour=colour, line_h=size * 0.5, width=width)
 
 
 def _header(pdf: Any, report: Report, t: SafeText) -> None:
+    width = None
+    if report.studio_logo:
+        # At the top right, beside the studio's name; the header's text keeps clear of it.
+        with contextlib.suppress(Exception):  # a logo fpdf2 cannot read must never cost the report
+            x = pdf.w - pdf.r_margin - LOGO_W
+            pdf.image(io.BytesIO(report.studio_logo[0]), x=x, y=pdf.t_margin, w=LOGO_W, h=14, keep_aspect_ratio=True)
+            width = pdf.w - pdf.l_margin - pdf.r_margin - LOGO_W - 4
     if report.studio_name:
-        _para(pdf, t(report.studio_name), 11, bold=True)
+        _para(pdf, t(report.studio_name), 11, bold=True, width=width)
     if report.studio_contact:
-        _para(pdf, t(report.studio_contact), 9, MUTED)
-    _para(pdf, t(report.title), 17, bold=True)
-    _para(pdf, t(f"{report.date.isoformat()} · {report.questionnaire}"), 9.5, MUTED)
+        _para(pdf, t(report.studio_contact), 9, MUTED, width=width)
+    _para(pdf, t(report.title), 17, bold=True, width=width)
+    _para(pdf, t(f"{report.date.isoformat()} · {report.questionnaire}"), 9.5, MUTED, width=width)
     pdf.ln(2)
 
 

@@ -118,6 +118,7 @@ class Report:
     questionnaire: str
     studio_name: str | None
     studio_contact: str | None
+    studio_logo: tuple[bytes, str] | None  # (image, MIME type) for the header
     paper: str
     referral: Referral
     stop: bool
@@ -151,6 +152,7 @@ def build(
     kb: KnowledgeBase,
     settings: dict[str, str],
     paper: str = "a4",
+    logo: tuple[bytes, str] | None = None,
     decisions: list[Decision] | None = None,
     earlier_visits: list[Consultation] | None = None,
     fit: FitRecord | None = None,
@@ -196,6 +198,7 @@ def build(
         questionnaire=form.title,
         studio_name=settings.get("studio.name"),
         studio_contact=settings.get("studio.contact"),
+        studio_logo=logo,
         paper=paper,
         referral=result.referral,
         stop=stop,

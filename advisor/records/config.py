@@ -17,6 +17,7 @@ from advisor.records.paths import config_dir
 KEYS = {
     "studio.name": "the studio's name, printed at the top of every report",
     "studio.contact": "how to reach the studio (phone, email or address), printed under its name",
+    "studio.logo": "a PNG or JPEG logo printed at the top of every report (copied into the settings folder)",
 }
 
 
@@ -48,6 +49,8 @@ def set_value(key: str, value: str) -> Path:
     if trouble:
         raise AdvisorError([Problem("config", trouble, field=key)])
     settings = load()
+    if key == "studio.logo" and value:
+        value = _keep_logo(Path(value).expanduser())
     if value:
         settings[key] = value
     else:
@@ -55,6 +58,43 @@ def set_value(key: str, value: str) -> Path:
     target = path()
     write_atomic(target, dump(settings, sort_keys=True), make_folder=True)
     return target
+
+
+MAX_LOGO_BYTES = 1_000_000
+_IMAGE_KINDS = {b"\x89PNG\r\n\x1a\n": ("png", "image/png"), b"\xff\xd8\xff": ("jpg", "image/jpeg")}
+
+
+def _image_kind(data: bytes) -> tuple[str, str] | None:
+    return next((kind for magic, kind in _IMAGE_KINDS.items() if data.startswith(magic)), None)
+
+
+def _keep_logo(source: Path) -> str:
+    """Copy a logo into the settings folder (so moving the original never breaks a report)."""
+    name = str(source)
+    if not source.is_file():
+        raise AdvisorError([Problem(name, "is not a file; give the path of a PNG or JPEG logo", field="studio.logo")])
+    data = source.read_bytes()[: MAX_LOGO_BYTES + 1]
+    if len(data) > MAX_LOGO_BYTES:
+        raise AdvisorError([Problem(name, "is larger than 1 MB; give a smaller logo", field="studio.logo")])
+    kind = _image_kind(data)
+    if kind is None:
+        raise AdvisorError([Problem(name, "is not a PNG or JPEG image", field="studio.logo")])
+    target = config_dir() / f"logo.{kind[0]}"
+    write_atomic(target, data, make_folder=True, mode=0o644)
+    return str(target)
+
+
+def logo() -> tuple[bytes, str] | None:
+    """The studio's logo as (image bytes, MIME type), if one is set and still readable."""
+    where = load().get("studio.logo")
+    if not where:
+        return None
+    try:
+        data = Path(where).read_bytes()[: MAX_LOGO_BYTES + 1]
+    except OSError:
+        return None
+    kind = _image_kind(data)
+    return (data, kind[1]) if kind and len(data) <= MAX_LOGO_BYTES else None
 
 
 def get(key: str) -> str | None:
