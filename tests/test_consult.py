@@ -64,6 +64,8 @@ def test_record_from_a_file_with_declines_and_a_report(tmp_path: Path) -> None:
     text = "\n".join(p.extract_text() for p in PdfReader("v1.pdf").pages)
     assert "Agreed in this consultation" in text and "Declined" in text and "hip feels pinched" in text
     assert "1. Strap stretch" not in text  # declined items leave the plan
+    # ... and the reasons: no rule that advised the strap stretch is listed among the rules behind it.
+    assert "exercise: Strap stretch" not in text.replace("\n", " ")
 
 
 def test_bad_declines_are_refused_and_nothing_is_stored(tmp_path: Path) -> None:

@@ -173,7 +173,12 @@ def build(
         if lines:
             groups.append(AnswerGroup(section.title, lines))
     why = []
+    # What the client declined is not in the plan, so the rules that advised it are no reason
+    # for anything the report shows; the agreement table says what was declined.
+    declined_effects = {f"{'adjust' if kind == 'adjustment' else 'exercise'}: {item}" for kind, item in declined}
     for t in result.trace:
+        if t.effect in declined_effects:
+            continue
         rule = kb.rules.get(t.rule)
         sources = [
             SourceRef(s, kb.sources[s].citation(), kb.sources[s].link(), kb.sources[s].locator)
