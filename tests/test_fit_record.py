@@ -7,32 +7,18 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
 import yaml
 from pypdf import PdfReader
-from typer.testing import CliRunner
 
-from advisor.cli import app
 from advisor.core import fitrecord
 from advisor.core import questionnaire as qmod
 from advisor.core.conditions import holds
 from advisor.records.store import MIGRATIONS, Store
 from tests.spec_ids import SAFETY
+from tests.test_consult import folders, run  # noqa: F401  (the studio's folders, autouse)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST = ROOT / "examples" / "routine-low-back-tight-hamstrings.yaml"
-
-
-@pytest.fixture(autouse=True)
-def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ADVISOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("ADVISOR_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ADVISOR_DB", str(tmp_path / "studio.db"))
-    monkeypatch.chdir(tmp_path)
-
-
-def run(*args: str, input: str | None = None):
-    return CliRunner().invoke(app, list(args), input=input, env={"NO_COLOR": "1"})
 
 
 def visit(tmp_path: Path, name: str, date: str, fit: dict) -> Path:

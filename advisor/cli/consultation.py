@@ -24,6 +24,7 @@ from advisor.cli.interactive import (
     draft_answers,
     intro,
     line_reader,  # noqa: F401  (the consult command reads lines with it)
+    offer_resume,
     save_and_stop,
     stop_panel,
 )
@@ -262,14 +263,7 @@ def _waiting_draft(console: Console, read: Callable[[str], str], client: str | N
         existing = drafts.load(KIND, client) if client else None
         if existing is None or not existing.answers:
             return None
-        try:
-            reply = read(
-                f"An unfinished consultation for {visible(existing.client or '')} ({len(existing.answers)} answers, "
-                f"saved {existing.saved_at}) is waiting. Resume it? [Y/n] "
-            )
-        except (KeyboardInterrupt, EOFError):
-            raise Interrupted from None
-        if reply.strip().lower() in ("", "y", "yes"):
+        if offer_resume(read, existing, f"consultation for {visible(existing.client or '')}"):
             return existing
         console.print("Starting afresh; the unfinished consultation is discarded.")
         return None

@@ -107,14 +107,7 @@ def _start(
         )
         return existing
     if existing is not None and existing.answers:
-        try:
-            reply = read(
-                f"An unfinished {existing.questionnaire} questionnaire ({len(existing.answers)} answers, saved "
-                f"{existing.saved_at}) is waiting. Resume it? [Y/n] "
-            )
-        except (KeyboardInterrupt, EOFError):
-            raise Interrupted from None
-        if reply.strip().lower() in ("", "y", "yes"):
+        if offer_resume(read, existing, f"{existing.questionnaire} questionnaire"):
             return existing
         console.print("Starting a new questionnaire; the old draft will be replaced.")
     qid = questionnaire or "rider"
@@ -131,6 +124,17 @@ def _date_option(text: str | None) -> dt.date | None:
     if problems:
         raise AdvisorError(problems)
     return day
+
+
+def offer_resume(read: Callable[[str], str], draft: Draft, what: str) -> bool:
+    """Ask whether to go on with a waiting draft; Enter means yes (nothing is dropped by default)."""
+    try:
+        reply = read(
+            f"An unfinished {what} ({len(draft.answers)} answers, saved {draft.saved_at}) is waiting. Resume it? [Y/n] "
+        )
+    except (KeyboardInterrupt, EOFError):
+        raise Interrupted from None
+    return reply.strip().lower() in ("", "y", "yes")
 
 
 def _client_name(client: str | None) -> str | None:
