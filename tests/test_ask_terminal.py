@@ -27,6 +27,7 @@ def test_ctrl_c_then_resume_in_a_terminal(tmp_path: Path) -> None:
     child.expect(r"\[y/n\] > ")
     child.sendline("n")
     child.expect(r"Question 3 of \d+")
+    child.expect(r"\[y/n\] > ")  # Ctrl-C while the question waits for its answer
     child.sendintr()
     child.expect("resume")
     child.expect(pexpect.EOF)
