@@ -1,0 +1,68 @@
+"""`advisor serve`: the fitter's studio in a browser, served by this computer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from advisor.cli.common import DB_HELP, AdvisorError, app, handled
+from advisor.core.errors import Problem
+from advisor.core.yamlio import read_text
+
+ENV_PASSWORD = "ADVISOR_PASSWORD"
+HOST_HELP = "Address to listen on; anything but 127.0.0.1 needs a password."
+PASSWORD_HELP = f"A file holding the studio's password (or set {ENV_PASSWORD})."
+
+
+@app.command()
+@handled
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; anything but 127.0.0.1 needs a password.")
+    ] = ("127.0.0.1"),
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
+    password_file: Annotated[
+        str | None,
+        typer.Option(
+            "--password-file", metavar="FILE", help=f"A file holding the studio's password (or set {ENV_PASSWORD})."
+        ),
+    ] = None,
+) -> None:
+    """Serve the studio: clients, consultations with live advice, reports. Ctrl-C stops it.
+
+    Example: advisor serve --help
+    """
+    from advisor.web.security import is_loopback  # noqa: PLC0415  lazy: Starlette loads only to serve
+
+    password = _password(password_file)
+    if password is None and not is_loopback(host):
+        raise AdvisorError(
+            [
+                Problem(
+                    "--host",
+                    f"serving on {host} lets other computers reach the records, so a password is needed: "
+                    f"set {ENV_PASSWORD} or give --password-file FILE",
+                )
+            ]
+        )
+    import uvicorn  # noqa: PLC0415  lazy: the web server loads only to serve
+
+    from advisor.web.app import create_app  # noqa: PLC0415  lazy: as above
+
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"The studio is at http://{shown}:{port}/  (Ctrl-C stops it)")
+    # Access logs name paths only; the password travels in a POST body and is never printed.
+    uvicorn.run(create_app(db, password), host=host, port=port, log_level="warning", server_header=False)
+
+
+def _password(password_file: str | None) -> str | None:
+    if password_file is not None:
+        text = read_text(str(Path(password_file).expanduser()), limit=10_000).strip()
+        if not text:
+            raise AdvisorError([Problem(password_file, "is empty; put the studio's password in it")])
+        return text
+    return os.environ.get(ENV_PASSWORD) or None

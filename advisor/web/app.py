@@ -1,0 +1,355 @@
+"""The studio's pages: clients, a consultation on one page with live advice, visits and reports.
+
+The pages call the same `assess` as the CLI and render the same report model; the record is the
+same store `advisor history` reads. Every page works without JavaScript (forms post and the
+server answers with a page); with it, the advice beside the form updates as answers change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.applications import Starlette
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from advisor.core import knowledge
+from advisor.core import questionnaire as qmod
+from advisor.core.actions import STOP_RIDING
+from advisor.core.assessment import Assessment
+from advisor.core.errors import AdvisorError
+from advisor.core.pipeline import assess
+from advisor.core.text import MAX_NAME, MAX_NOTE, problem_with
+from advisor.output import formats
+from advisor.output.chart import Panel, flexibility_chart
+from advisor.output.diagram import to_svg
+from advisor.records import history
+from advisor.records.store import Consultation, Decision, Store
+from advisor.web import forms
+from advisor.web.security import (
+    REPORT_CSP,
+    SecurityHeaders,
+    Throttle,
+    csrf_ok,
+    csrf_token,
+    password_matches,
+)
+
+HERE = Path(__file__).resolve().parent
+FORM = "fitter"
+
+
+def create_app(db: str | None = None, password: str | None = None) -> Starlette:
+    """The studio, reading and writing the consultation store at ``db`` (the CLI's default if None)."""
+    studio = _Studio(db, password)
+    routes = [
+        Route("/", studio.clients),
+        Route("/login", studio.login, methods=["GET", "POST"]),
+        Route("/logout", studio.logout, methods=["POST"]),
+        Route("/clients/{name:path}", studio.client),
+        Route("/consult", studio.consult_form),
+        Route("/consult/advice", studio.live_advice, methods=["POST"]),
+        Route("/consult/review", studio.review, methods=["POST"]),
+        Route("/consult/save", studio.save, methods=["POST"]),
+        Route("/visits/{cid:int}", studio.visit),
+        Route("/visits/{cid:int}/report.{kind:str}", studio.report),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders),
+        # A fresh secret each start: sessions end when the server does. HttpOnly, SameSite=Lax.
+        Middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32), same_site="lax", https_only=False),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.studio = studio
+    return app
+
+
+class _Studio:
+    def __init__(self, db: str | None, password: str | None) -> None:
+        self.db = db
+        self.password = password
+        self.throttle = Throttle()
+        self.kb = knowledge.load()
+        self.form = qmod.load(FORM)
+        self.templates = Environment(
+            loader=PackageLoader("advisor.web", "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.templates.filters["num"] = _num
+
+    # --- pages -------------------------------------------------------------------------
+    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = self.templates.get_template(name).render(
+            csrf=csrf_token(request), login=self.password is not None, **context
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def guard(self, request: Request) -> Response | None:
+        """A login page instead, when a password is set and this browser has not given it."""
+        if self.password is None or request.session.get("user"):
+            return None
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    async def posted(self, request: Request) -> FormData:
+        """A form that changes something (or asks for advice): refused without its CSRF token."""
+        data = await request.form()
+        token = data.get("csrf")
+        if not csrf_ok(request, token if isinstance(token, str) else None):
+            raise HTTPException(403, "This form has expired or did not come from the studio; reload the page.")
+        return data
+
+    async def login(self, request: Request) -> Response:
+        if self.password is None:
+            return RedirectResponse("/", status_code=303)
+        target = request.query_params.get("next", "/")
+        target = target if target.startswith("/") and not target.startswith("//") else "/"
+        if request.method == "GET":
+            return self.page(request, "login.html.j2", error="", next=target)
+        data = await self.posted(request)
+        address = request.client.host if request.client else "?"
+        given = data.get("password")
+        if isinstance(given, str) and password_matches(given, self.password):
+            self.throttle.right(address)
+            request.session["user"] = True
+            return RedirectResponse(target, status_code=303)
+        await self.throttle.wrong(address)
+        return self.page(request, "login.html.j2", status=401, error="That password is not right.", next=target)
+
+    async def logout(self, request: Request) -> Response:
+        await self.posted(request)
+        request.session.clear()
+        return RedirectResponse("/login" if self.password else "/", status_code=303)
+
+    async def clients(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        query = request.query_params.get("q", "").strip()
+        with Store(self.db) as store:
+            rows = store.clients()
+        if query:
+            rows = [r for r in rows if query.casefold() in r.name.casefold()]
+        return self.page(request, "clients.html.j2", rows=rows, query=query)
+
+    async def client(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        name = request.path_params["name"]
+        with Store(self.db) as store:
+            stored = store.client_name(name)
+            if stored is None:
+                raise HTTPException(404, "No client of that name.")
+            visits = store.history(stored)
+        timeline = history.timeline(visits)
+        chart = self.chart(visits)
+        return self.page(
+            request,
+            "client.html.j2",
+            client=stored,
+            timeline=list(reversed(timeline)),
+            bike={v.id: history.bike_changes(v.fit) for v in visits},
+            chart_svg=to_svg(chart, "Flexibility tests over all visits") if chart else "",
+            chart=chart,
+        )
+
+    def chart(self, visits: list[Consultation]) -> Any:
+        charts = list(self.kb.charts.values())
+        points = history.series(visits, [c.answer for c in charts])
+        sex = next((v.answers.get("sex") for v in reversed(visits) if v.answers.get("sex")), None)
+        panels = []
+        for c in charts:
+            q = self.form.get(c.answer)
+            if q is not None:
+                panels.append(Panel(q.label, q.unit, points.get(c.answer, []), c.cutoff_for(sex), c.better))
+        return flexibility_chart(panels)
+
+    async def consult_form(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        client = request.query_params.get("client", "").strip()
+        values: dict[str, Any] = {}
+        last = None
+        if client:
+            with Store(self.db) as store:
+                stored = store.client_name(client)
+                last = store.previous(stored) if stored else None
+            client = stored or client
+            # As `advisor consult` does: last visit's answers, the safety screen asked afresh.
+            values = self.form.carried_over(last.answers) if last else {}
+        parsed = forms.Parsed(None, values, {})
+        return self.consult_page(request, client, dt.date.today(), parsed, last)
+
+    def consult_page(
+        self, request: Request, client: str, date: dt.date, parsed: forms.Parsed, last: Any = None, status: int = 200
+    ) -> HTMLResponse:
+        advice = self.advice(parsed)
+        return self.page(
+            request,
+            "consult.html.j2",
+            status=status,
+            form=self.form,
+            client=client,
+            date=date.isoformat(),
+            values=parsed.values,
+            errors=parsed.errors if status != 200 else {},
+            last=last,
+            advice=advice,
+        )
+
+    def advice(self, parsed: forms.Parsed) -> dict[str, Any]:
+        """What the advice panel shows for these answers: the report, or why there is none yet."""
+        if parsed.answers is None:
+            return {"report": None, "missing": _missing_screen(parsed)}
+        result = assess(parsed.answers)
+        return {"report": formats.report_for(result), "missing": ""}
+
+    async def live_advice(self, request: Request) -> Response:
+        if self.guard(request) is not None:
+            return Response(status_code=401)
+        data = await self.posted(request)
+        parsed = self.parse(data)
+        html = self.templates.get_template("advice.html.j2").render(advice=self.advice(parsed))
+        return HTMLResponse(html)
+
+    def parse(self, data: FormData) -> forms.Parsed:
+        fields = {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
+        client = str(data.get("client") or "").strip()
+        date, date_error = _date(str(data.get("date") or ""))
+        parsed = forms.parse(fields, self.form, client, date)
+        if date_error:
+            parsed.errors["date"] = date_error
+        return parsed
+
+    async def review(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        data = await self.posted(request)
+        parsed = self.parse(data)
+        client = str(data.get("client") or "").strip()
+        trouble = problem_with(client, "name", MAX_NAME) if client else "give the client's name"
+        if trouble:
+            parsed.errors["client"] = trouble
+        date = _date(str(data.get("date") or ""))[0]
+        if parsed.answers is None or parsed.errors:
+            return self.consult_page(request, client, date, parsed, status=422)
+        result = assess(parsed.answers, self.previous_answers(client, date))
+        return self.page(
+            request,
+            "review.html.j2",
+            client=client,
+            date=date.isoformat(),
+            report=formats.report_for(result),
+            hidden=forms.fields_of(parsed.values),
+            not_declinable={STOP_RIDING},
+        )
+
+    def previous_answers(self, client: str, date: dt.date) -> dict[str, Any] | None:
+        with Store(self.db) as store:
+            stored = store.client_name(client)
+            last = store.previous(stored, date) if stored else None
+        return last.answers if last else None
+
+    async def save(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        data = await self.posted(request)
+        parsed = self.parse(data)
+        client = str(data.get("client") or "").strip()
+        date = _date(str(data.get("date") or ""))[0]
+        trouble = problem_with(client, "name", MAX_NAME) if client else "give the client's name"
+        if parsed.answers is None or parsed.errors or trouble:
+            return self.consult_page(request, client, date, parsed, status=422)
+        answers = parsed.answers.model_copy(update={"client": client})
+        result = assess(answers, self.previous_answers(client, date))
+        decisions = self.decisions(data, result)
+        with Store(self.db) as store:
+            name = store.client_name(client) or client
+            cid = store.add_consultation(
+                name,
+                answers.date,
+                answers.questionnaire,
+                result.referral.urgency,
+                dict(answers.values),
+                result.to_json_dict(),
+                decisions,
+                fit=answers.fit.model_dump(),
+            )
+        return RedirectResponse(f"/visits/{cid}", status_code=303)
+
+    def decisions(self, data: FormData, result: Assessment) -> list[Decision]:
+        declined = set(data.getlist("decline"))
+        out = []
+        for kind, items in (("adjustment", result.adjustments), ("exercise", result.exercises)):
+            for item in items:
+                refused = item.id in declined and item.id != STOP_RIDING
+                note = str(data.get(f"note-{item.id}") or "").strip() if refused else ""
+                if problem_with(note, "note", MAX_NOTE):
+                    note = note[:MAX_NOTE]
+                out.append(Decision(kind, item.id, not refused, note))
+        return out
+
+    async def visit(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        with Store(self.db) as store:
+            try:
+                visit = store.consultation(request.path_params["cid"])
+            except AdvisorError:
+                raise HTTPException(404, "No such consultation.") from None
+        report = formats.report_for(Assessment.model_validate(visit.result), decisions=visit.decisions)
+        return self.page(request, "visit.html.j2", visit=visit, report=report)
+
+    async def report(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        kind = request.path_params["kind"]
+        if kind not in ("pdf", "html"):
+            raise HTTPException(404, "Reports are PDF or HTML.")
+        with Store(self.db) as store:
+            try:
+                visit = store.consultation(request.path_params["cid"])
+            except AdvisorError:
+                raise HTTPException(404, "No such consultation.") from None
+            before = [c for c in store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
+        result = Assessment.model_validate(visit.result)
+        report = formats.report_for(result, decisions=visit.decisions, earlier_visits=before or None)
+        body = formats.render(report, f".{kind}")
+        if kind == "pdf":
+            filename = f"report-{visit.date.isoformat()}-{visit.id}.pdf"
+            headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+            return Response(body, media_type="application/pdf", headers=headers)
+        return Response(body, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": REPORT_CSP})
+
+
+def _num(value: float) -> str:
+    """130 rather than 130.0 in a form's min and max."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _date(text: str) -> tuple[dt.date, str]:
+    if not text.strip():
+        return dt.date.today(), ""
+    try:
+        return dt.date.fromisoformat(text.strip()), ""
+    except ValueError:
+        return dt.date.today(), f"'{text[:20]}' is not a date; use the form YYYY-MM-DD"
+
+
+def _missing_screen(parsed: forms.Parsed) -> str:
+    message = parsed.errors.get("answers") or next(iter(parsed.errors.values()), "")
+    if "safety screen is incomplete" in message:
+        return "Answer every question of the safety screen to see the advice."
+    return f"The advice appears when the answers can be read: {message}" if message else ""

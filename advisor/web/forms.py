@@ -1,0 +1,78 @@
+"""An HTML form of the fitter questionnaire, and its submitted fields back to an answer file.
+
+Every input's name is the question id and its values are those of answer files: true/false
+for yes/no, choice ids, checkboxes sharing the name for a multi-choice, numbers. A field left
+empty (or a multi-choice with nothing ticked) is not answered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from advisor.core import answers as answers_mod
+from advisor.core.answers import Answers
+from advisor.core.errors import AdvisorError
+from advisor.core.questionnaire import Question, Questionnaire
+
+FORM_NAME = "<form>"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    answers: Answers | None  # None when the form cannot be assessed yet
+    values: dict[str, Any]  # what was typed, to fill the form again
+    errors: dict[str, str]  # question id (or "client", "date", "answers") -> message
+
+
+def values_from(fields: Mapping[str, Sequence[str]], form: Questionnaire) -> dict[str, Any]:
+    """The submitted fields as answer values (not yet checked)."""
+    values: dict[str, Any] = {}
+    for q in form.questions:
+        given = [v.strip() for v in fields.get(q.id, []) if v.strip()]
+        if not given:
+            continue
+        values[q.id] = given if q.type == "multi" else _scalar(q, given[0])
+    return values
+
+
+def _scalar(q: Question, text: str) -> Any:
+    if q.type == "bool":
+        return {"true": True, "false": False}.get(text.lower(), text)
+    if q.type in ("int", "number"):
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            return text  # refused with a message by the answers check
+        return int(number) if number.is_integer() else number  # 400, not 400.0, when shown again
+    return text
+
+
+def parse(fields: Mapping[str, Sequence[str]], form: Questionnaire, client: str, date: dt.date) -> Parsed:
+    values = values_from(fields, form)
+    doc = {"questionnaire": form.id, "client": client or None, "date": date.isoformat(), "answers": values}
+    try:
+        return Parsed(answers_mod.validate(doc, FORM_NAME), values, {})
+    except AdvisorError as err:
+        errors: dict[str, str] = {}
+        for p in err.problems:
+            key = (p.field or "answers").removeprefix("answers.")
+            errors.setdefault(key, p.message)
+        return Parsed(None, values, errors)
+
+
+def fields_of(answers: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Answer values as form fields (to carry them through a page as hidden inputs)."""
+    out: dict[str, list[str]] = {}
+    for qid, value in answers.items():
+        if isinstance(value, list):
+            out[qid] = [str(v) for v in value]
+        elif isinstance(value, bool):
+            out[qid] = ["true" if value else "false"]
+        elif isinstance(value, float) and value.is_integer():
+            out[qid] = [str(int(value))]
+        else:
+            out[qid] = [str(value)]
+    return out

@@ -1,0 +1,192 @@
+"""The studio over HTTP: headers, login, CSRF, escaping, the form's names, saves under load."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from advisor.cli import app as cli
+from advisor.core import questionnaire as qmod
+from advisor.web import security
+from advisor.web.app import create_app
+from tests.web_server import running
+
+FORM = qmod.load("fitter")
+SAFE = {q.id: "false" for q in FORM.questions if q.id.startswith("rf_")}
+
+
+def csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def answers(**extra: str) -> dict[str, str]:
+    return {**SAFE, "passive_slr_deg": "62", "low_back_pain": "long_rides", "back_pain_intensity": "3", **extra}
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> TestClient:
+    return TestClient(create_app(str(tmp_path / "studio.db")))
+
+
+def test_every_page_sends_the_security_headers(studio: TestClient) -> None:
+    for path in ("/", "/consult", "/login"):
+        r = studio.get(path)
+        assert r.status_code == 200, path
+        assert "default-src 'self'" in r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["cache-control"] == "no-store"
+    static = studio.get("/static/studio.js")
+    assert static.status_code == 200 and "no-store" not in static.headers.get("cache-control", "")
+
+
+def test_the_form_speaks_the_answer_files_language(studio: TestClient) -> None:
+    page = studio.get("/consult").text
+    assert '<input id="client" name="client"' in page
+    for q in FORM.questions:
+        assert f'name="{q.id}"' in page, q.id
+    assert 'name="rf_chest_pain" value="true"' in page and 'name="rf_chest_pain" value="false"' in page
+    assert 'name="passive_slr_deg" type="number" inputmode="decimal" min="0" max="130"' in page
+    assert page.count('type="checkbox" name="knee_pain"') == 4
+    # The safety screen comes first.
+    assert page.index('id="section-safety"') < page.index('id="section-rider"')
+    assert 'id="advice"' in page and 'aria-live="polite"' in page
+
+
+def test_live_advice_follows_the_answers_and_a_red_flag_at_once(studio: TestClient) -> None:
+    token = csrf(studio.get("/consult").text)
+    quiet = studio.post("/consult/advice", data={"csrf": token, "client": "Ana", **answers()})
+    assert (
+        quiet.status_code == 200 and "No warning signs" in quiet.text and 'data-exercise="strap-stretch"' in quiet.text
+    )
+    red = studio.post("/consult/advice", data={"csrf": token, "client": "Ana", **answers(rf_chest_pain="true")})
+    assert "EMERGENCY" in red.text and "data-exercise" not in red.text
+    partial = studio.post("/consult/advice", data={"csrf": token, "rf_chest_pain": "false"})
+    assert "safety screen" in partial.text
+
+
+def test_without_javascript_the_form_posts_and_the_advice_page_saves(studio: TestClient, tmp_path: Path) -> None:
+    token = csrf(studio.get("/consult").text)
+    review = studio.post("/consult/review", data={"csrf": token, "client": "Ana", **answers()})
+    assert review.status_code == 200 and "Save the consultation" in review.text
+    saved = studio.post(
+        "/consult/save",
+        data={
+            "csrf": csrf(review.text),
+            "client": "Ana",
+            "date": "2026-11-30",
+            **answers(),
+            "decline": ["strap-stretch"],
+            "note-strap-stretch": "hip pinches",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    visit = studio.get(saved.headers["location"])
+    assert "report.pdf" in visit.text
+    pdf = studio.get(saved.headers["location"] + "/report.pdf")
+    assert pdf.content.startswith(b"%PDF") and pdf.headers["cache-control"] == "no-store"
+    # The same record the CLI reads.
+    history = CliRunner().invoke(cli, ["history", "Ana", "--db", str(tmp_path / "studio.db"), "--format", "json"])
+    assert '"declined"' not in history.stdout and '"strap-stretch"' in history.stdout
+    assert '"accepted": false' in history.stdout
+
+
+def test_a_bad_answer_comes_back_with_its_message(studio: TestClient) -> None:
+    token = csrf(studio.get("/consult").text)
+    r = studio.post("/consult/review", data={"csrf": token, "client": "Ana", **answers(passive_slr_deg="400")})
+    assert r.status_code == 422 and "out of range" in r.text and 'value="400"' in r.text
+
+
+def test_a_missing_or_wrong_csrf_token_changes_nothing(studio: TestClient, tmp_path: Path) -> None:
+    studio.get("/consult")
+    for token in (None, "forged"):
+        data = {"client": "Mallory", "date": "2026-11-30", **answers()}
+        if token:
+            data["csrf"] = token
+        assert studio.post("/consult/save", data=data).status_code == 403
+    assert not (tmp_path / "studio.db").exists() or _count(tmp_path / "studio.db") == 0
+
+
+def _count(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM consultations").fetchone()[0])
+
+
+def test_hostile_client_names_are_escaped_everywhere(studio: TestClient) -> None:
+    name = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    token = csrf(studio.get("/consult").text)
+    saved = studio.post(
+        "/consult/save", data={"csrf": token, "client": name, "date": "2026-11-30", **answers()}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    for page in (
+        studio.get("/").text,
+        studio.get(saved.headers["location"]).text,
+        studio.get("/consult?client=" + name).text,
+    ):
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;" in page
+
+
+def test_a_password_means_a_login_slow_wrong_guesses_and_a_safe_cookie(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(security.asyncio, "sleep", sleep)
+    studio = TestClient(create_app(str(tmp_path / "studio.db"), password="correct horse"))
+    assert studio.get("/", follow_redirects=False).status_code == 303
+    assert studio.get("/consult", follow_redirects=False).headers["location"].startswith("/login")
+    token = csrf(studio.get("/login").text)
+    for _ in range(3):
+        assert studio.post("/login", data={"csrf": token, "password": "wrong"}).status_code == 401
+    assert waits == sorted(waits) and waits[-1] > waits[0]  # each wrong guess waits longer
+    assert studio.post("/login", data={"password": "correct horse"}).status_code == 403  # no token
+    ok = studio.post("/login", data={"csrf": token, "password": "correct horse"}, follow_redirects=False)
+    assert ok.status_code == 303
+    cookie = ok.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert studio.get("/").status_code == 200
+
+
+def test_serving_beyond_this_computer_needs_a_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ADVISOR_PASSWORD", raising=False)
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "a password is needed" in result.stderr
+    assert security.is_loopback("127.0.0.1") and security.is_loopback("::1") and not security.is_loopback("0.0.0.0")
+
+
+def test_twenty_fitters_saving_at_once_lose_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "studio.db"
+    with running(db) as base:
+        failures: list[str] = []
+
+        def one(n: int) -> None:
+            with httpx.Client(base_url=base, timeout=60, follow_redirects=True) as client:
+                token = csrf(client.get("/consult").text)
+                data = {"csrf": token, "client": f"Rider {n}", "date": "2026-11-30", **answers()}
+                r = client.post("/consult/save", data=data)
+                if r.status_code != 200 or "Consultation saved" not in r.text:
+                    failures.append(f"{n}: {r.status_code}")
+
+        threads = [threading.Thread(target=one, args=(n,)) for n in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert failures == []
+    assert _count(db) == 20
