@@ -1,0 +1,76 @@
+"""The studio in a real browser: Debian's Chromium driven by Playwright, with JavaScript on and off.
+
+A fitter fills a consultation, watches the advice beside the form turn to an emergency on a red
+flag, saves, and downloads the PDF; the same again with JavaScript off.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from advisor.core import questionnaire as qmod
+from tests.web_server import running
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+SAFETY = [q.id for q in qmod.load("fitter").questions if q.id.startswith("rf_")]
+
+
+def _fill(page, client: str) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#client", client)
+    for qid in SAFETY:
+        page.check(f'input[name="{qid}"][value="false"]')
+    page.fill("#q-passive_slr_deg", "62")
+    page.check('input[name="low_back_pain"][value="long_rides"]')
+
+
+def test_a_consultation_with_live_advice_a_red_flag_a_save_and_the_pdf(tmp_path: Path) -> None:
+    with running(tmp_path / "studio.db") as base, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        page.goto(base + "/consult")
+        advice = page.locator("#advice")
+        assert advice.get_attribute("aria-live") == "polite"
+        _fill(page, "Zoë Ødegård")
+        sync_api.expect(advice).to_contain_text("No warning signs", timeout=10_000)
+        sync_api.expect(advice).to_contain_text("Strap stretch")
+        page.screenshot(path=str(tmp_path / "consultation.png"), full_page=False)
+        # A red flag turns the advice into the emergency advice at once, without a reload.
+        page.check('input[name="rf_chest_pain"][value="true"]')
+        sync_api.expect(advice).to_contain_text("EMERGENCY", timeout=10_000)
+        sync_api.expect(advice).not_to_contain_text("Strap stretch")
+        page.check('input[name="rf_chest_pain"][value="false"]')
+        sync_api.expect(advice).to_contain_text("No warning signs", timeout=10_000)
+        page.click("text=See the advice and record it")
+        page.check('input[name="decline"][value="strap-stretch"]')
+        page.fill("#note-strap-stretch", "hip pinches")
+        page.click("text=Save the consultation")
+        sync_api.expect(page.locator("h1")).to_contain_text("Consultation saved")
+        with page.expect_download() as download:
+            page.click("a[href$='report.pdf']")
+        pdf = Path(download.value.path())
+        assert pdf.read_bytes().startswith(b"%PDF")
+        browser.close()
+    # The README's picture of the studio, made here so it always shows what the studio looks like.
+    DOCS.mkdir(exist_ok=True)
+    shutil.copy(tmp_path / "consultation.png", DOCS / "studio-consultation.png")
+
+
+def test_the_same_without_javascript(tmp_path: Path) -> None:
+    with running(tmp_path / "studio.db") as base, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM)
+        context = browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        page.goto(base + "/consult")
+        _fill(page, "Sam")
+        page.click("text=See the advice and record it")
+        sync_api.expect(page.locator("#advice")).to_contain_text("No warning signs")
+        page.click("text=Save the consultation")
+        sync_api.expect(page.locator("h1")).to_contain_text("Consultation saved")
+        assert page.locator("a[href$='report.pdf']").count() == 1
+        browser.close()
