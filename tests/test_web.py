@@ -190,3 +190,49 @@ def test_twenty_fitters_saving_at_once_lose_nothing(tmp_path: Path) -> None:
             t.join()
     assert failures == []
     assert _count(db) == 20
+
+
+def test_a_returning_client_finds_last_visits_answers_but_not_the_safety_screen(studio: TestClient) -> None:
+    token = csrf(studio.get("/consult").text)
+    data = {"csrf": token, "client": "Ana", "date": "2026-11-30", **answers()}
+    assert studio.post("/consult/save", data=data, follow_redirects=False).status_code == 303
+    page = studio.get("/consult?client=ana").text  # names match whatever their case
+    assert 'name="passive_slr_deg" type="number" inputmode="decimal" min="0" max="130" step="any" value="62"' in page
+    assert 'value="long_rides" checked' in page
+    assert 'name="rf_chest_pain" value="false" checked' not in page  # asked afresh
+
+
+def test_serve_prints_its_address_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.web_server import free_port
+
+    port = free_port()
+    env = {**os.environ, "ADVISOR_DB": str(tmp_path / "studio.db"), "ADVISOR_PASSWORD": "s3cret-studio"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "advisor", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert f"http://127.0.0.1:{port}/" in line
+    for _ in range(100):  # the page answers once it is up
+        try:
+            r = httpx.post(f"http://127.0.0.1:{port}/login", data={"password": "s3cret-studio"}, timeout=2)
+            break
+        except httpx.ConnectError:
+            import time
+
+            time.sleep(0.05)
+    assert r.status_code == 403  # no CSRF token
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=15)
+    # uvicorn finishes the requests in flight, then lets SIGTERM end the process as usual.
+    assert proc.returncode in (0, -signal.SIGTERM)
+    assert "s3cret-studio" not in out + err and "Traceback" not in err
