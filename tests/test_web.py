@@ -236,3 +236,37 @@ def test_serve_prints_its_address_and_stops_cleanly_on_sigterm(tmp_path: Path) -
     # uvicorn finishes the requests in flight, then lets SIGTERM end the process as usual.
     assert proc.returncode in (0, -signal.SIGTERM)
     assert "s3cret-studio" not in out + err and "Traceback" not in err
+
+
+def test_every_control_has_a_label(studio: TestClient) -> None:
+    """Screen readers and keyboards: each visible input is inside its label or named by one."""
+    from html.parser import HTMLParser
+
+    class Controls(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.depth = 0  # inside <label>
+            self.for_ids: set[str] = set()
+            self.unlabelled: list[str] = []
+            self.ids: list[tuple[str, str]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag == "label":
+                self.depth += 1
+                if a.get("for"):
+                    self.for_ids.add(a["for"] or "")
+            if tag in ("input", "select", "textarea") and a.get("type") != "hidden":
+                if self.depth:
+                    return
+                self.ids.append((a.get("id") or "", a.get("name") or ""))
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "label":
+                self.depth -= 1
+
+    for path in ("/consult", "/"):
+        parser = Controls()
+        parser.feed(studio.get(path).text)
+        missing = [name for control_id, name in parser.ids if control_id not in parser.for_ids]
+        assert missing == [], (path, missing)
