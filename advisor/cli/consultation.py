@@ -238,16 +238,7 @@ def run(
                 last = store.previous(name)
                 fit = _ask_fit_record(console, read, last.fit if last else {}, name)
                 answers = answers.model_copy(update={"fit": fit})
-        cid = store.add_consultation(
-            name,
-            answers.date,
-            answers.questionnaire,
-            result.referral.urgency,
-            dict(answers.values),
-            result.to_json_dict(),
-            decisions,
-            fit=answers.fit.model_dump(),
-        )
+        cid = store.record(name, answers, result, decisions)
         console.print(f"\nConsultation {cid} saved for {visible(name)} in {visible(store.name)}", markup=False)
         if report:
             written = visits.write_report(store, store.consultation(cid), report, paper)

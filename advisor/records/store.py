@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from advisor.core.answers import Answers
+from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem
 from advisor.records.paths import data_dir
 
@@ -278,6 +280,19 @@ class Store:
                 return self._insert(conn, client_id, visit, decisions)
         except sqlite3.OperationalError as err:
             raise AdvisorError([Problem(self.name, f"could not be written ({err}); nothing was saved")]) from None
+
+    def record(self, client: str, answers: Answers, result: Assessment, decisions: list[Decision]) -> int:
+        """Store an assessed visit as the CLI and the studio both do: answers, result, decisions, fit."""
+        return self.add_consultation(
+            client,
+            answers.date,
+            answers.questionnaire,
+            result.referral.urgency,
+            dict(answers.values),
+            result.to_json_dict(),
+            decisions,
+            fit=answers.fit.model_dump(),
+        )
 
     def import_client(self, client: str, visits: list[Consultation]) -> tuple[int, int]:
         """Add a client's consultations in one transaction, skipping any already stored.

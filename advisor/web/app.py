@@ -277,16 +277,7 @@ class _Studio:
         decisions = self.decisions(data, result)
         with Store(self.db) as store:
             name = store.client_name(client) or client
-            cid = store.add_consultation(
-                name,
-                answers.date,
-                answers.questionnaire,
-                result.referral.urgency,
-                dict(answers.values),
-                result.to_json_dict(),
-                decisions,
-                fit=answers.fit.model_dump(),
-            )
+            cid = store.record(name, answers, result, decisions)
         return RedirectResponse(f"/visits/{cid}", status_code=303)
 
     def decisions(self, data: FormData, result: Assessment) -> list[Decision]:
