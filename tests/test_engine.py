@@ -12,7 +12,7 @@ from advisor.core.engine import shared as engine
 from tests.strategies import answer_sets
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(answer_sets(), st.one_of(st.none(), answer_sets("fitter")))
 def test_a_rule_fires_exactly_when_its_condition_holds(answers: Answers, previous: Answers | None) -> None:
     values = dict(answers.values)
