@@ -4,7 +4,7 @@ Commands live in the modules below, grouped by who uses them; importing them reg
 them on the one typer app.
 """
 
-from advisor.cli import assess_ask, browse, records, serve  # noqa: F401  (registers the commands)
+from advisor.cli import assess_ask, batch_cmd, browse, records, serve  # noqa: F401  (registers the commands)
 from advisor.cli.common import app
 
 

@@ -66,6 +66,18 @@ def _remove_stale_temporaries(path: Path, *, whole_folder: bool) -> None:
                 leftover.unlink()
 
 
+def remove_leftovers(folder: Path) -> int:
+    """Every temporary file a killed writer left in a folder only this command writes (a batch's
+    output folder), whatever its age; returns how many were removed."""
+    removed = 0
+    for leftover in folder.glob(".*.tmp"):
+        if _OURS.match(leftover.name):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+                removed += 1
+    return removed
+
+
 def check_target(
     path: Path, *, option: str, keep: tuple[Path, ...] = (), overwrite: bool = True, example: str = "report.pdf"
 ) -> Path:

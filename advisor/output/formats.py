@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from advisor.core import followup, knowledge
 from advisor.core.assessment import Assessment
@@ -71,12 +72,25 @@ def render(report: Report, suffix: str) -> bytes:
     if suffix == ".md":
         return markdown.render(report).encode("utf-8")
     if suffix == ".html":
+        return str(_renderer(suffix).render(report)).encode("utf-8")
+    return bytes(_renderer(suffix).render(report))
+
+
+def render_ready(suffix: str) -> None:
+    """Load a format's machinery now (fonts, templates), for a worker about to render many."""
+    if suffix in (".pdf", ".html"):
+        _renderer(suffix).warm_up()
+
+
+def _renderer(suffix: str) -> Any:
+    """The module that renders a PDF or an HTML report, loaded on first use."""
+    if suffix == ".html":
         from advisor.output import html  # noqa: PLC0415  lazy: Jinja2 is only needed for HTML
 
-        return html.render(report).encode("utf-8")
+        return html
     from advisor.output import pdf  # noqa: PLC0415  lazy: fpdf2 and its fonts cost ~100 ms to load
 
-    return pdf.render(report)
+    return pdf
 
 
 def write(report: Report, path: str) -> Path:

@@ -29,6 +29,10 @@ def _data_uri(logo: tuple[bytes, str] | None) -> str:
     return f"data:{logo[1]};base64,{base64.b64encode(logo[0]).decode('ascii')}" if logo else ""
 
 
+def warm_up() -> None:
+    _template()
+
+
 def render(report: Report) -> str:
     svg = to_svg(report.diagram) if report.diagram else ""
     chart = report.follow_up.chart if report.follow_up else None

@@ -41,6 +41,11 @@ TIER_RGB = {
 }
 
 
+def warm_up() -> None:
+    """Fonts and classes loaded before the first report (a batch worker renders many)."""
+    new_pdf("a4")
+
+
 def render(report: Report) -> bytes:
     pdf, t = new_pdf(report.paper)
     pdf.set_title(t(report.title))

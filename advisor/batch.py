@@ -1,0 +1,293 @@
+"""Many riders at once: answer sets in (CSV, JSON lines or a folder of answer files), one report
+each out, a summary and a one-page overview for the organiser.
+
+Each row's work is a pure function from an answer document to report bytes (`render_row`), run
+in a process pool whose workers build the engine and the PDF machinery once. Reports are written
+atomically under their final names, so a report that has its final name is complete: after a
+crash or a kill the same command finishes the rest and rewrites nothing that was done.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from advisor.core import answers as answers_mod
+from advisor.core import engine, knowledge
+from advisor.core import questionnaire as qmod
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.files import remove_leftovers, write_atomic
+from advisor.core.pipeline import assess
+from advisor.core.yamlio import parse, read_text
+from advisor.output import formats
+
+FORMATS = ("pdf", "html", "md", "json")
+SUMMARY_FIELDS = ("row", "client", "urgency", "report", "error")
+URGENCY_ORDER = ("emergency", "urgent", "soon", "routine")
+MAX_INPUT = 200_000_000
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # 1-based, in the order of the input
+    client: str
+    doc: Any  # an answer document, or None when the row could not be read at all
+    source: str  # where the row is, for messages: "riders.csv:row 12"
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    row: int
+    client: str
+    urgency: str
+    report: str
+    error: str
+
+
+# --- reading ---------------------------------------------------------------------------------
+def read_rows(path: Path) -> list[Row]:
+    """The rows of a CSV, a JSON-lines file or a folder of answer files, in order."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json") and p.is_file())
+        return [_file_row(n, p) for n, p in enumerate(files, 1)]
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl"):
+        raise AdvisorError(
+            [Problem(str(path), "is not a batch input; give a .csv, a .jsonl or a folder of answer files")]
+        )
+    text = read_text(str(path), limit=MAX_INPUT)
+    return list(_csv_rows(path, text) if suffix == ".csv" else _jsonl_rows(path, text))
+
+
+def _file_row(n: int, path: Path) -> Row:
+    try:
+        doc = parse(read_text(str(path)), str(path))
+    except AdvisorError as err:
+        return Row(n, path.stem, None, str(path), "; ".join(p.message for p in err.problems))
+    client = str(doc.get("client") or path.stem) if isinstance(doc, dict) else path.stem
+    return Row(n, client, doc, str(path))
+
+
+def _jsonl_rows(path: Path, text: str) -> Iterator[Row]:
+    n = 0
+    for line_no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        n += 1
+        where = f"{path}:{line_no}"
+        try:
+            doc = json.loads(line)
+        except ValueError as err:
+            yield Row(n, "", None, where, f"not valid JSON ({str(err)[:80]})")
+            continue
+        client = str(doc.get("client") or "") if isinstance(doc, dict) else ""
+        yield Row(n, client, doc, where)
+
+
+def _csv_rows(path: Path, text: str) -> Iterator[Row]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    if "client" not in header:
+        raise AdvisorError([Problem(str(path), "the first line must name the columns, starting with 'client'", 1)])
+    forms = {name: qmod.load(name) for name in qmod.available()}
+    for n, record in enumerate(reader, 1):
+        where = f"{path}:{reader.line_num}"
+        questionnaire = (record.get("questionnaire") or "rider").strip()
+        form = forms.get(questionnaire)
+        answers: dict[str, Any] = {}
+        for column, cell in record.items():
+            if column in ("client", "date", "questionnaire") or column is None:
+                continue
+            cell = (cell or "").strip()
+            if cell:
+                question = form.get(column) if form else None
+                answers[column] = _cell(cell, question.type if question else "")
+        doc: dict[str, Any] = {"questionnaire": questionnaire, "answers": answers}
+        client = (record.get("client") or "").strip()
+        if client:
+            doc["client"] = client
+        if (record.get("date") or "").strip():
+            doc["date"] = record["date"].strip()
+        yield Row(n, client, doc, where)
+
+
+def _cell(text: str, kind: str) -> Any:
+    """A CSV cell as an answer file would hold it: a;b and [] for multi-choice, true/false, numbers."""
+    if kind == "multi":
+        return [] if text == "[]" else [part.strip() for part in text.split(";") if part.strip()]
+    if kind == "bool":
+        return {"true": True, "false": False}.get(text.lower(), text)
+    if kind in ("int", "number"):
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return int(number) if number.is_integer() else number
+    return text
+
+
+# --- one row ---------------------------------------------------------------------------------
+def render_row(doc: Any, source: str, fmt: str, paper: str) -> tuple[bytes | None, str, str]:
+    """(report bytes, urgency, error) for one answer document: the pure per-row work."""
+    try:
+        answers = answers_mod.validate(doc, source)
+    except AdvisorError as err:
+        return None, "", "; ".join(f"{p.field + ': ' if p.field else ''}{p.message}" for p in err.problems[:5])
+    result = assess(answers)
+    report = formats.report_for(result, paper, fit=answers.fit)
+    return formats.render(report, f".{fmt}"), result.referral.urgency, ""
+
+
+def _warm_up(fmt: str) -> None:
+    """Each worker builds the engine and the report machinery once, before its first row."""
+    knowledge.load()
+    engine.shared()
+    if fmt in ("pdf", "html"):
+        formats.render_ready(f".{fmt}")
+
+
+def _work(job: tuple[Any, str, str, str]) -> tuple[bytes | None, str, str]:
+    return render_row(*job)
+
+
+# --- the batch -------------------------------------------------------------------------------
+def report_name(row: Row, width: int, fmt: str) -> str:
+    return f"{row.number:0{width}d}-{slug(row.client)}.{fmt}"
+
+
+# Letters that do not decompose into a base letter and an accent.
+_LETTERS = str.maketrans({"Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae", "ß": "ss", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d"})
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a client's name: 'Zoë Ødegård' -> 'zoe-odegard'."""
+    spelled = name.translate(_LETTERS)
+    ascii_text = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode("ascii")
+    cleaned = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return cleaned[:60] or "rider"
+
+
+def run(
+    source: Path,
+    out: Path,
+    fmt: str = "pdf",
+    jobs: int | None = None,
+    paper: str = "a4",
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Outcome]:
+    """Write every row's report into ``out`` (skipping those already there), then the summary
+    and the overview; returns one outcome per row."""
+    rows = read_rows(source)
+    out.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(out)  # half-written reports of a killed run never had their final names
+    width = max(4, len(str(len(rows))))
+    outcomes: dict[int, Outcome] = {}
+    todo: list[Row] = []
+    for row in rows:
+        name = report_name(row, width, fmt)
+        if row.doc is None:
+            outcomes[row.number] = Outcome(row.number, row.client, "", "", row.error)
+        elif (out / name).exists():
+            outcomes[row.number] = Outcome(row.number, row.client, "", name, "")  # done before: not rewritten
+        else:
+            todo.append(row)
+    done = len(rows) - len(todo)
+    if progress:
+        progress(done, len(rows))
+    workers = max(1, jobs or os.cpu_count() or 1)
+    jobs_in = [(row.doc, row.source, fmt, paper) for row in todo]
+    results: Iterator[tuple[bytes | None, str, str]]
+    if workers == 1 or len(todo) < 2:
+        _warm_up(fmt)
+        results = map(_work, jobs_in)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_warm_up, initargs=(fmt,))
+        results = pool.map(_work, jobs_in, chunksize=max(1, min(16, len(todo) // (workers * 4) or 1)))
+    try:
+        for row, (data, urgency, error) in zip(todo, results, strict=True):
+            name = report_name(row, width, fmt)
+            if data is not None:
+                write_atomic(out / name, data)
+            outcomes[row.number] = Outcome(row.number, row.client, urgency, name if data is not None else "", error)
+            done += 1
+            if progress:
+                progress(done, len(rows))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    ordered = [outcomes[row.number] for row in rows]
+    _fill_urgencies(ordered, rows, out, fmt, width)
+    write_atomic(out / "summary.csv", _summary_csv(ordered))
+    write_atomic(out / "overview.html", _overview(ordered, source))
+    return ordered
+
+
+def _fill_urgencies(outcomes: list[Outcome], rows: list[Row], out: Path, fmt: str, width: int) -> None:
+    """Reports done by an earlier run: their urgency read back cheaply from the summary it wrote."""
+    earlier = {}
+    summary = out / "summary.csv"
+    if summary.exists():
+        with summary.open(encoding="utf-8", newline="") as handle:
+            earlier = {r.get("report", ""): r.get("urgency", "") for r in csv.DictReader(handle)}
+    for i, o in enumerate(outcomes):
+        if o.report and not o.urgency:
+            urgency = earlier.get(o.report) or _urgency_of(rows[i])
+            outcomes[i] = Outcome(o.row, o.client, urgency, o.report, o.error)
+
+
+def _urgency_of(row: Row) -> str:
+    try:
+        return assess(answers_mod.validate(row.doc, row.source)).referral.urgency
+    except AdvisorError:
+        return ""
+
+
+def _summary_csv(outcomes: list[Outcome]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(SUMMARY_FIELDS)
+    for o in outcomes:
+        writer.writerow([o.row, o.client, o.urgency, o.report, o.error])
+    return buffer.getvalue()
+
+
+def _overview(outcomes: list[Outcome], source: Path) -> str:
+    """One page for the organiser: how many at each urgency, and who needs care first."""
+    counts = Counter(o.urgency for o in outcomes if o.urgency)
+    bad = [o for o in outcomes if o.error]
+    first = [o for o in outcomes if o.urgency in ("emergency", "urgent")]
+    first.sort(key=lambda o: (URGENCY_ORDER.index(o.urgency), o.row))
+    esc = _html_escape
+    rows = "".join(
+        f"<tr><td>{o.row}</td><td>{esc(o.client)}</td><td>{o.urgency}</td><td>{esc(o.report)}</td></tr>" for o in first
+    )
+    tiers = "".join(f"<li>{u}: {counts.get(u, 0)}</li>" for u in URGENCY_ORDER)
+    return (
+        "<!doctype html><html lang='en'><meta charset='utf-8'><title>Batch overview</title>"
+        "<style>body{font:15px/1.5 sans-serif;max-width:60em;margin:2em auto}td,th{padding:4px 8px;text-align:left}"
+        "table{border-collapse:collapse}tr{border-bottom:1px solid #ccc}</style>"
+        f"<h1>Batch overview: {esc(source.name)}</h1><p>{len(outcomes)} riders; {len(bad)} rows could not be read."
+        f"</p><h2>At each urgency</h2><ul>{tiers}</ul><h2>Who needs care first</h2>"
+        + (
+            f"<table><tr><th>Row</th><th>Rider</th><th>Urgency</th><th>Report</th></tr>{rows}</table>"
+            if first
+            else "<p>No rider needs emergency or urgent care.</p>"
+        )
+        + "<p>This overview is not medical advice; each rider's report says what to do.</p></html>\n"
+    )
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

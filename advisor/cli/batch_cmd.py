@@ -1,0 +1,83 @@
+"""`advisor batch`: a club's or an event's riders at once, one report each."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from advisor import batch
+from advisor.cli.common import PAPER_HELP, AdvisorError, Paper, app, handled, paper_size, say
+from advisor.core.errors import Problem
+
+
+@app.command("batch")
+@handled
+def batch_command(
+    source: Annotated[
+        str, typer.Argument(metavar="INPUT", help="A .csv, a .jsonl, or a folder of answer files (.yaml, .json).")
+    ],
+    out: Annotated[str, typer.Option("--out", "-o", metavar="DIR", help="The folder for the reports and summary.")],
+    format: Annotated[str, typer.Option("--format", "-f", metavar="pdf|html|md|json", help="Report format.")] = "pdf",
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Processes (default: every core).")
+    ] = None,
+    paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
+) -> None:
+    """One report per rider, DIR/summary.csv and DIR/overview.html; run again to finish after a stop.
+
+    A CSV's header is client, optional date and questionnaire, then one column per question id
+    (multi-choice cells as a;b, [] for none; an empty cell is not answered). A bad row gets an
+    error in the summary and no report; the exit code is then 2.
+
+    Example: advisor batch examples --out reports --format json
+    """
+    chosen = format.strip().lower().lstrip(".")
+    if chosen not in batch.FORMATS:
+        raise AdvisorError([Problem("--format", f"'{format}' is not a report format; allowed: pdf, html, md, json")])
+    path = Path(source)
+    if not path.exists():
+        raise AdvisorError([Problem(source, "no such file or folder")])
+    target = Path(out)
+    if target.exists() and not target.is_dir():
+        raise AdvisorError([Problem(out, "is a file; give a folder for the reports", field="--out")])
+    bar = _progress()
+    try:
+        outcomes = batch.run(path, target, chosen, jobs, paper_size(paper), progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    bad = [o for o in outcomes if o.error]
+    counts = {u: sum(1 for o in outcomes if o.urgency == u) for u in batch.URGENCY_ORDER}
+    say(
+        f"{len(outcomes)} riders: "
+        + ", ".join(f"{n} {u}" for u, n in counts.items())
+        + f"; {len(bad)} row{'s' if len(bad) != 1 else ''} with errors. Summary: {target / 'summary.csv'}"
+    )
+    for o in bad[:10]:
+        say(f"row {o.row}: {o.error}", err=True)
+    if bad:
+        raise typer.Exit(2)
+
+
+class _Bar:
+    """A progress bar on a terminal only (rich), nothing when the output is a file or a pipe."""
+
+    def __init__(self) -> None:
+        from rich.progress import Progress  # noqa: PLC0415  lazy: only a terminal shows it
+
+        self.progress: Any = Progress(transient=True)
+        self.task = self.progress.add_task("Reports", total=None)
+        self.progress.start()
+
+    def update(self, done: int, total: int) -> None:
+        self.progress.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def _progress() -> _Bar | None:
+    return _Bar() if sys.stdout.isatty() else None

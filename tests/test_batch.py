@@ -1,0 +1,154 @@
+"""advisor batch: many riders, one report each; bad rows, resume after a kill, same as assess."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from advisor.cli import app
+from advisor.core import questionnaire as qmod
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SAFETY = [q.id for q in qmod.load("rider").questions if q.id.startswith("rf_")]
+runner = CliRunner()
+
+
+def riders_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    columns = ["client", "date", "questionnaire", *SAFETY, "knee_pain", "passive_slr_deg", "low_back_pain"]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**dict.fromkeys(SAFETY, "false"), **row})
+    return path
+
+
+ANA = {"client": "Ana", "date": "2026-11-30", "questionnaire": "fitter", "knee_pain": "front;inside"}
+ROWS = [
+    {**ANA, "passive_slr_deg": "62"},
+    {"client": "Ben", "rf_chest_pain": "true", "knee_pain": "[]"},
+    {"client": "Cy", "knee_pain": "elbow"},
+    {"client": "Zoë Ødegård", "low_back_pain": "long_rides"},
+]
+
+
+def summary(out: Path) -> list[dict[str, str]]:
+    with (out / "summary.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_bad_row_does_not_stop_the_batch(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["batch", str(riders_csv(tmp_path / "r.csv", ROWS)), "--out", str(out), "-f", "json", "-j", "1"]
+    )
+    assert result.exit_code == 2
+    rows = summary(out)
+    assert [r["report"] for r in rows] == ["0001-ana.json", "0002-ben.json", "", "0004-zoe-odegard.json"]
+    assert rows[2]["client"] == "Cy" and "answers.knee_pain" in rows[2]["error"] and "'elbow'" in rows[2]["error"]
+    assert [r["urgency"] for r in rows] == ["routine", "emergency", "", "routine"]
+    assert "4 riders: 1 emergency" in result.stdout and "1 row with errors" in result.stdout
+    overview = (out / "overview.html").read_text(encoding="utf-8")
+    assert "Who needs care first" in overview and "Ben" in overview
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*(r["report"] for r in rows if r["report"]), "summary.csv", "overview.html"]
+    )
+
+
+def test_csv_and_jsonl_give_the_same_results(tmp_path: Path) -> None:
+    good = [r for r in ROWS if r["client"] != "Cy"]
+    runner.invoke(
+        app, ["batch", str(riders_csv(tmp_path / "r.csv", good)), "--out", str(tmp_path / "a"), "-f", "json", "-j", "1"]
+    )
+    lines = []
+    for row in good:
+        answers: dict[str, object] = {qid: False for qid in SAFETY}
+        if row.get("rf_chest_pain"):
+            answers["rf_chest_pain"] = True
+        if row.get("knee_pain"):
+            answers["knee_pain"] = [] if row["knee_pain"] == "[]" else row["knee_pain"].split(";")
+        if row.get("passive_slr_deg"):
+            answers["passive_slr_deg"] = int(row["passive_slr_deg"])
+        if row.get("low_back_pain"):
+            answers["low_back_pain"] = row["low_back_pain"]
+        doc = {"client": row["client"], "questionnaire": row.get("questionnaire") or "rider", "answers": answers}
+        if row.get("date"):
+            doc["date"] = row["date"]
+        lines.append(json.dumps(doc, ensure_ascii=False))
+    (tmp_path / "r.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert (
+        runner.invoke(
+            app, ["batch", str(tmp_path / "r.jsonl"), "--out", str(tmp_path / "b"), "-f", "json", "-j", "1"]
+        ).exit_code
+        == 0
+    )
+    for name in (r["report"] for r in summary(tmp_path / "a")):
+        first = json.loads((tmp_path / "a" / name).read_text(encoding="utf-8"))
+        second = json.loads((tmp_path / "b" / name).read_text(encoding="utf-8"))
+        first.pop("date"), second.pop("date")  # a row without a date is dated the day it runs
+        assert first == second
+
+
+def test_each_report_is_what_assess_gives_for_the_same_answers(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["batch", str(EXAMPLES), "--out", str(out), "-f", "json", "-j", "2"]).exit_code == 0
+    for row, example in zip(summary(out), sorted(EXAMPLES.glob("*.yaml")), strict=True):
+        alone = runner.invoke(app, ["assess", str(example), "--format", "json"])
+        assert json.loads((out / row["report"]).read_text(encoding="utf-8")) == json.loads(alone.stdout)
+
+
+def test_running_again_finishes_the_rest_and_rewrites_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["batch", str(EXAMPLES), "--out", str(out), "-f", "md", "-j", "1"]
+    assert runner.invoke(app, args).exit_code == 0
+    reports = sorted(out.glob("*.md"))
+    stamps = {p.name: p.stat().st_mtime_ns for p in reports}
+    reports[2].unlink()
+    (out / f".{reports[4].name}.k1ll3d00.tmp").write_text("half", encoding="utf-8")  # a killed writer's file
+    time.sleep(0.05)
+    assert runner.invoke(app, args).exit_code == 0
+    assert reports[2].exists()
+    assert {p.name: p.stat().st_mtime_ns for p in reports if p != reports[2]} == {
+        n: s for n, s in stamps.items() if n != reports[2].name
+    }
+    assert not list(out.glob(".*.tmp"))
+    assert [r["urgency"] for r in summary(out)].count("") == 0  # urgencies of the reports done before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="kill -9 is POSIX")
+def test_a_killed_batch_leaves_no_half_report_and_finishes_on_the_next_run(tmp_path: Path) -> None:
+    folder = tmp_path / "riders"
+    folder.mkdir()
+    example = yaml.safe_load((EXAMPLES / "routine-low-back-tight-hamstrings.yaml").read_text(encoding="utf-8"))
+    for n in range(40):
+        (folder / f"{n:03d}.yaml").write_text(
+            yaml.safe_dump({**example, "client": f"Rider {n}"}, allow_unicode=True), encoding="utf-8"
+        )
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "advisor", "batch", str(folder), "--out", str(out), "-f", "pdf", "-j", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("*.pdf"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the batch and its workers, mid-write
+    proc.wait()
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
+    assert 3 <= len(before) < 40
+    for pdf in out.glob("*.pdf"):  # whatever has its final name is whole
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF"), pdf.name
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
+    assert len(after) == 40 and all(after[n] == s for n, s in before.items())
+    assert not list(out.glob(".*.tmp"))
