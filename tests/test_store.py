@@ -223,8 +223,7 @@ def test_many_first_uses_at_once_all_succeed(tmp_path: Path) -> None:
     for round_ in range(2):
         db = tmp_path / f"round{round_}" / "c.db"
         procs = [
-            subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE, text=True)
-            for _ in range(8)
+            subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE, text=True) for _ in range(8)
         ]
         errors = [err for p in procs if (err := p.communicate()[1]) and p.returncode]
         assert errors == []

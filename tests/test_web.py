@@ -34,7 +34,7 @@ def answers(**extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def studio(tmp_path: Path) -> TestClient:
-    return TestClient(create_app(str(tmp_path / "studio.db")))
+    return TestClient(create_app(str(tmp_path / "studio.db")), base_url="http://127.0.0.1")
 
 
 def test_every_page_sends_the_security_headers(studio: TestClient) -> None:
@@ -148,7 +148,7 @@ def test_a_password_means_a_login_slow_wrong_guesses_and_a_safe_cookie(
         waits.append(seconds)
 
     monkeypatch.setattr(security.asyncio, "sleep", sleep)
-    studio = TestClient(create_app(str(tmp_path / "studio.db"), password="correct horse"))
+    studio = TestClient(create_app(str(tmp_path / "studio.db"), password="correct horse"), base_url="http://127.0.0.1")
     assert studio.get("/", follow_redirects=False).status_code == 303
     assert studio.get("/consult", follow_redirects=False).headers["location"].startswith("/login")
     token = csrf(studio.get("/login").text)
@@ -270,3 +270,79 @@ def test_every_control_has_a_label(studio: TestClient) -> None:
         parser.feed(studio.get(path).text)
         missing = [name for control_id, name in parser.ids if control_id not in parser.for_ids]
         assert missing == [], (path, missing)
+
+
+def test_a_foreign_host_name_gets_nothing_without_a_password(tmp_path: Path) -> None:
+    """DNS rebinding: a page elsewhere that points its name at 127.0.0.1 must not read the records."""
+    foreign = TestClient(create_app(str(tmp_path / "studio.db")), base_url="http://attacker.example:8000")
+    assert foreign.get("/").status_code == 400 and foreign.get("/consult").status_code == 400
+    assert (
+        TestClient(create_app(str(tmp_path / "studio.db")), base_url="http://localhost:8000").get("/").status_code
+        == 200
+    )
+
+
+def test_parallel_wrong_guesses_queue_and_each_waits_longer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(security.asyncio, "sleep", sleep)
+    throttle = security.Throttle()
+
+    async def guesses() -> list[bool]:
+        tries = [throttle.check("10.0.0.9", f"guess {n}", "right") for n in range(5)]
+        return [*await asyncio.gather(*tries), await throttle.check("10.0.0.9", "right", "right")]
+
+    results = asyncio.run(guesses())
+    assert results == [False] * 5 + [True]
+    assert waits == [0.5, 1.0, 2.0, 4.0, 8.0]  # one at a time; even the right one waited its turn
+
+
+def test_live_advice_reads_the_last_visit_as_the_saved_consultation_will(studio: TestClient) -> None:
+    token = csrf(studio.get("/consult").text)
+    first = {"csrf": token, "client": "Ana", "date": "2026-01-10", **answers(back_pain_intensity="2")}
+    assert studio.post("/consult/save", data=first, follow_redirects=False).status_code == 303
+    worse = {"csrf": token, "client": "Ana", "date": "2026-11-30", **answers(back_pain_intensity="5")}
+    live = studio.post("/consult/advice", data=worse).text
+    review = studio.post("/consult/review", data=worse).text
+    assert (
+        "Book a physical therapist within 1-2 weeks" in live and "Book a physical therapist within 1-2 weeks" in review
+    )
+
+
+def test_odd_requests_get_short_refusals_with_the_headers(studio: TestClient) -> None:
+    for path in ("/visits/99999999999999999999999", "/visits/" + "9" * 5000, "/visits/x/report.pdf"):
+        r = studio.get(path)
+        assert (
+            r.status_code == 404 and r.headers["cache-control"] == "no-store" and "content-security-policy" in r.headers
+        )
+    studio.get("/consult")
+    big = studio.post(
+        "/consult/advice", content=b"a=" + b"x" * 400_000, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert big.status_code == 413
+    upload = studio.post("/consult/save", files={"client": ("a.txt", b"Ana")})
+    assert upload.status_code == 400
+
+
+def test_logging_out_ends_the_session_even_for_a_copied_cookie(tmp_path: Path) -> None:
+    app_ = create_app(str(tmp_path / "studio.db"), password="pw")
+    fitter = TestClient(app_, base_url="http://127.0.0.1")
+    before = csrf(fitter.get("/login").text)
+    fitter.post("/login", data={"csrf": before, "password": "pw"})
+    assert csrf(fitter.get("/").text) != before  # a new session at login
+    copied = dict(fitter.cookies)
+    fitter.post("/logout", data={"csrf": csrf(fitter.get("/").text)})
+    thief = TestClient(app_, base_url="http://127.0.0.1", cookies=copied)
+    assert thief.get("/", follow_redirects=False).status_code == 303
+    assert "Log out" not in TestClient(app_, base_url="http://127.0.0.1").get("/login").text
+
+
+def test_a_password_of_spaces_is_no_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADVISOR_PASSWORD", "   ")
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "a password is needed" in result.stderr

@@ -56,7 +56,10 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"The studio is at http://{shown}:{port}/  (Ctrl-C stops it)")
     # Access logs name paths only; the password travels in a POST body and is never printed.
-    uvicorn.run(create_app(db, password), host=host, port=port, log_level="warning", server_header=False)
+    # No proxy headers: an X-Forwarded-For from anyone must not pick the address a login is slowed by.
+    uvicorn.run(
+        create_app(db, password), host=host, port=port, log_level="warning", server_header=False, proxy_headers=False
+    )
 
 
 def _password(password_file: str | None) -> str | None:
@@ -65,4 +68,4 @@ def _password(password_file: str | None) -> str | None:
         if not text:
             raise AdvisorError([Problem(password_file, "is empty; put the studio's password in it")])
         return text
-    return os.environ.get(ENV_PASSWORD) or None
+    return os.environ.get(ENV_PASSWORD, "").strip() or None  # spaces are no password

@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
@@ -18,10 +19,12 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from advisor.core import knowledge
 from advisor.core import questionnaire as qmod
@@ -42,15 +45,23 @@ from advisor.web.security import (
     Throttle,
     csrf_ok,
     csrf_token,
-    password_matches,
 )
 
 HERE = Path(__file__).resolve().parent
 FORM = "fitter"
 
 
-def create_app(db: str | None = None, password: str | None = None) -> Starlette:
-    """The studio, reading and writing the consultation store at ``db`` (the CLI's default if None)."""
+LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1", "[::1]"]
+SESSION_AGE = 12 * 3600  # seconds: a working day at the studio
+MAX_BODY = 256_000  # bytes: the whole questionnaire is a few kilobytes
+
+
+def create_app(db: str | None = None, password: str | None = None) -> ASGIApp:
+    """The studio, reading and writing the consultation store at ``db`` (the CLI's default if None).
+
+    Without a password only this computer's own names are answered: a web page elsewhere that
+    points its name at 127.0.0.1 (DNS rebinding) gets 400, not the records.
+    """
     studio = _Studio(db, password)
     routes = [
         Route("/", studio.clients),
@@ -61,18 +72,17 @@ def create_app(db: str | None = None, password: str | None = None) -> Starlette:
         Route("/consult/advice", studio.live_advice, methods=["POST"]),
         Route("/consult/review", studio.review, methods=["POST"]),
         Route("/consult/save", studio.save, methods=["POST"]),
-        Route("/visits/{cid:int}", studio.visit),
-        Route("/visits/{cid:int}/report.{kind:str}", studio.report),
+        Route("/visits/{cid:str}", studio.visit),
+        Route("/visits/{cid:str}/report.{kind:str}", studio.report),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
-        Middleware(SecurityHeaders),
+        Middleware(TrustedHostMiddleware, allowed_hosts=["*"] if password else LOOPBACK_NAMES),
         # A fresh secret each start: sessions end when the server does. HttpOnly, SameSite=Lax.
-        Middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32), same_site="lax", https_only=False),
+        Middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32), same_site="lax", max_age=SESSION_AGE),
     ]
-    app = Starlette(routes=routes, middleware=middleware)
-    app.state.studio = studio
-    return app
+    # The headers wrap everything, error pages included.
+    return SecurityHeaders(Starlette(routes=routes, middleware=middleware))
 
 
 class _Studio:
@@ -80,6 +90,7 @@ class _Studio:
         self.db = db
         self.password = password
         self.throttle = Throttle()
+        self.signed_in: set[str] = set()  # session ids given at login; logout removes one
         self.kb = knowledge.load()
         self.form = qmod.load(FORM)
         self.templates = Environment(
@@ -94,19 +105,38 @@ class _Studio:
     # --- pages -------------------------------------------------------------------------
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.templates.get_template(name).render(
-            csrf=csrf_token(request), login=self.password is not None, **context
+            csrf=csrf_token(request), login=self.password is not None and self.is_signed_in(request), **context
         )
         return HTMLResponse(html, status_code=status)
 
+    def is_signed_in(self, request: Request) -> bool:
+        return request.session.get("user") in self.signed_in
+
     def guard(self, request: Request) -> Response | None:
         """A login page instead, when a password is set and this browser has not given it."""
-        if self.password is None or request.session.get("user"):
+        if self.password is None or self.is_signed_in(request):
             return None
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        # After login, a page to GET: a form's own address only takes its POST.
+        target = request.url.path if request.method == "GET" else "/consult"
+        if request.method == "GET" and request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
 
     async def posted(self, request: Request) -> FormData:
-        """A form that changes something (or asks for advice): refused without its CSRF token."""
-        data = await request.form()
+        """A form that changes something (or asks for advice): small, plain text, with its CSRF token."""
+        if "csrf" not in request.session:
+            raise HTTPException(403, "This form has expired or did not come from the studio; reload the page.")
+        length = request.headers.get("content-length")
+        if length is None or not length.isdigit() or int(length) > MAX_BODY:
+            raise HTTPException(413, "This form is larger than any the studio sends.")
+        data = await request.form(max_files=0, max_fields=500, max_part_size=16_000)
+        for value in data.values():
+            if not isinstance(value, str):
+                raise HTTPException(400, "The studio's forms hold text only.")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise HTTPException(400, "The form holds text that is not valid Unicode.") from None
         token = data.get("csrf")
         if not csrf_ok(request, token if isinstance(token, str) else None):
             raise HTTPException(403, "This form has expired or did not come from the studio; reload the page.")
@@ -122,15 +152,18 @@ class _Studio:
         data = await self.posted(request)
         address = request.client.host if request.client else "?"
         given = data.get("password")
-        if isinstance(given, str) and password_matches(given, self.password):
-            self.throttle.right(address)
-            request.session["user"] = True
+        if isinstance(given, str) and await self.throttle.check(address, given, self.password):
+            # A new session at login: nothing planted before it (a CSRF token) carries over.
+            request.session.clear()
+            sid = secrets.token_urlsafe(24)
+            self.signed_in.add(sid)
+            request.session["user"] = sid
             return RedirectResponse(target, status_code=303)
-        await self.throttle.wrong(address)
         return self.page(request, "login.html.j2", status=401, error="That password is not right.", next=target)
 
     async def logout(self, request: Request) -> Response:
         await self.posted(request)
+        self.signed_in.discard(request.session.get("user"))  # a copied cookie is worthless from now on
         request.session.clear()
         return RedirectResponse("/login" if self.password else "/", status_code=303)
 
@@ -210,10 +243,13 @@ class _Studio:
         )
 
     def advice(self, parsed: forms.Parsed) -> dict[str, Any]:
-        """What the advice panel shows for these answers: the report, or why there is none yet."""
+        """What the advice panel shows for these answers (with the client's last visit, as the
+        saved consultation will be): the report, or why there is none yet."""
         if parsed.answers is None:
             return {"report": None, "missing": _missing_screen(parsed)}
-        result = assess(parsed.answers)
+        client = parsed.answers.client
+        previous = self.previous_answers(client, parsed.answers.date) if client else None
+        result = assess(parsed.answers, previous)
         return {"report": formats.report_for(result), "missing": ""}
 
     async def live_advice(self, request: Request) -> Response:
@@ -296,10 +332,7 @@ class _Studio:
         if (denied := self.guard(request)) is not None:
             return denied
         with Store(self.db) as store:
-            try:
-                visit = store.consultation(request.path_params["cid"])
-            except AdvisorError:
-                raise HTTPException(404, "No such consultation.") from None
+            visit = _visit(store, request.path_params["cid"])
         report = formats.report_for(Assessment.model_validate(visit.result), decisions=visit.decisions)
         return self.page(request, "visit.html.j2", visit=visit, report=report)
 
@@ -310,10 +343,7 @@ class _Studio:
         if kind not in ("pdf", "html"):
             raise HTTPException(404, "Reports are PDF or HTML.")
         with Store(self.db) as store:
-            try:
-                visit = store.consultation(request.path_params["cid"])
-            except AdvisorError:
-                raise HTTPException(404, "No such consultation.") from None
+            visit = _visit(store, request.path_params["cid"])
             before = [c for c in store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
         result = Assessment.model_validate(visit.result)
         report = formats.report_for(result, decisions=visit.decisions, earlier_visits=before or None)
@@ -323,6 +353,15 @@ class _Studio:
             headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
             return Response(body, media_type="application/pdf", headers=headers)
         return Response(body, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": REPORT_CSP})
+
+
+def _visit(store: Store, cid: str) -> Consultation:
+    if not cid.isdigit() or len(cid) > 18:
+        raise HTTPException(404, "No such consultation.")
+    try:
+        return store.consultation(int(cid))
+    except AdvisorError:
+        raise HTTPException(404, "No such consultation.") from None
 
 
 def _num(value: float) -> str:

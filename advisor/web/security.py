@@ -12,7 +12,6 @@ import asyncio
 import hmac
 import ipaddress
 import secrets
-import time
 from collections import defaultdict
 
 from starlette.datastructures import MutableHeaders
@@ -80,20 +79,28 @@ def csrf_ok(request: Request, sent: str | None) -> bool:
 
 
 class Throttle:
-    """Wrong passwords from one address wait longer each time: 0.5 s, 1 s, 2 s... up to 8 s."""
+    """Guesses from one address are taken one at a time, and after each wrong one the next waits
+    longer (0.5 s, 1 s, 2 s... up to 8 s) before it is even compared: parallel guesses queue up,
+    and a right password answers no sooner than a wrong one would."""
 
     def __init__(self) -> None:
         self.failures: dict[str, int] = defaultdict(int)
-        self.last: dict[str, float] = {}
+        self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.in_flight = asyncio.Semaphore(8)  # all addresses together
 
-    async def wrong(self, address: str) -> None:
-        self.failures[address] += 1
-        self.last[address] = time.monotonic()
-        await asyncio.sleep(min(MAX_DELAY, 0.25 * 2 ** self.failures[address]))
-
-    def right(self, address: str) -> None:
-        self.failures.pop(address, None)
+    async def check(self, address: str, given: str, expected: str) -> bool:
+        async with self.in_flight, self.locks[address]:
+            failures = self.failures.get(address, 0)
+            if failures:
+                await asyncio.sleep(min(MAX_DELAY, 0.25 * 2**failures))
+            if password_matches(given, expected):
+                self.failures.pop(address, None)
+                return True
+            self.failures[address] = failures + 1
+            if len(self.failures) > 10_000:  # forget the oldest addresses rather than grow without end
+                self.failures.pop(next(iter(self.failures)))
+            return False
 
 
 def password_matches(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))

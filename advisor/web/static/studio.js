@@ -10,11 +10,20 @@
   function update() {
     var ticket = ++asked;
     fetch("/consult/advice", { method: "POST", body: new FormData(form), credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (html) {
-        if (html !== null && ticket === asked) { panel.innerHTML = html; }  // only the newest answer counts
+      .then(function (response) {
+        if (response.ok) { return response.text(); }
+        // Never leave old advice standing beside new answers (a red flag must not read as "no warning signs").
+        return '<p class="error" role="alert">The advice could not be brought up to date (the session may have ' +
+          'ended). Reload the page, or press "See the advice and record it" below.</p>';
       })
-      .catch(function () { /* offline for a moment: the next change tries again */ });
+      .then(function (html) {
+        if (ticket === asked) { panel.innerHTML = html; }  // only the newest answer counts
+      })
+      .catch(function () {
+        if (ticket === asked) {
+          panel.innerHTML = '<p class="error" role="alert">The studio cannot be reached; the advice shown is not up to date.</p>';
+        }
+      });
   }
   function soon() {
     clearTimeout(timer);
