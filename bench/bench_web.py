@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     safe = {q.id: "false" for q in qmod.load("fitter").questions if q.id.startswith("rf_")}
     with tempfile.TemporaryDirectory() as tmp:
-        client = TestClient(create_app(str(Path(tmp) / "studio.db")))
+        client = TestClient(create_app(str(Path(tmp) / "studio.db")), base_url="http://127.0.0.1")
         page = client.get("/consult").text
         token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
         answers = {"csrf": token, "client": "Bench", **safe, "passive_slr_deg": "62", "low_back_pain": "long_rides"}
