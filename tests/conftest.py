@@ -1,6 +1,6 @@
 """Hypothesis profiles: a quick one by default, a thorough one for CI.
 
-`HYPOTHESIS_PROFILE=ci` (set by .ci/run) runs the safety promises over 350 generated
+`HYPOTHESIS_PROFILE=ci` (set by .ci/run) runs the safety promises over 300 generated
 answer sets (each assessed twice, with and without a previous visit half the time); the
 default runs 150 so the suite stays quick while developing. The whole CI run of the suite
 stays under two minutes on a 2-core machine.
@@ -13,7 +13,7 @@ import os
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("dev", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("ci", max_examples=350, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 # Reports default to the locale's paper; tests that do not choose one expect A4 on any machine.

@@ -18,7 +18,7 @@ from advisor.output import formats, terminal
 from tests.strategies import answer_sets
 
 # The number of examples comes from the Hypothesis profile (tests/conftest.py): a quick
-# one for development, a thorough one (350, each assessed twice) that CI selects.
+# one for development, a thorough one (300, each assessed twice) that CI selects.
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KB = knowledge.load()
 ENGINE_RULES = {CONFLICT_RULE}
