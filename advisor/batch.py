@@ -10,6 +10,7 @@ crash or a kill the same command finishes the rest and rewrites nothing that was
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import os
@@ -269,7 +270,7 @@ def _overview(outcomes: list[Outcome], source: Path) -> str:
     bad = [o for o in outcomes if o.error]
     first = [o for o in outcomes if o.urgency in ("emergency", "urgent")]
     first.sort(key=lambda o: (URGENCY_ORDER.index(o.urgency), o.row))
-    esc = _html_escape
+    esc = html.escape
     rows = "".join(
         f"<tr><td>{o.row}</td><td>{esc(o.client)}</td><td>{o.urgency}</td><td>{esc(o.report)}</td></tr>" for o in first
     )
@@ -287,7 +288,3 @@ def _overview(outcomes: list[Outcome], source: Path) -> str:
         )
         + "<p>This overview is not medical advice; each rider's report says what to do.</p></html>\n"
     )
-
-
-def _html_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

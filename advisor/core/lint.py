@@ -124,16 +124,18 @@ def _check_citable(source: Source) -> list[Problem]:
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
 
 
+def _stated(kb: KnowledgeBase, source_ids: list[str]) -> set[float]:
+    """Every number the cited sources' 'states' texts give."""
+    return {float(n) for sid in source_ids if sid in kb.sources for n in _NUMBER.findall(kb.sources[sid].states)}
+
+
 def _check_thresholds_stated(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:
     """A cut-off must be stated by one of the sources the rule cites.
 
     Tests of 0 or 1 (any pain at all, bars at or above the saddle, any change since the last
     visit) are presence tests, not cut-offs.
     """
-    stated: set[float] = set()
-    for sid in rule.source:
-        if sid in kb.sources:
-            stated |= {float(n) for n in _NUMBER.findall(kb.sources[sid].states)}
+    stated = _stated(kb, rule.source)
     out = []
     for c in walk(rule.condition):
         if not isinstance(c, AnswerTest) or isinstance(c.arg, bool):
@@ -159,7 +161,7 @@ def _check_chart(kb: KnowledgeBase, chart: Chart, questions: dict[str, Question]
     q = questions.get(chart.answer)
     if q is None or q.type not in ("int", "number"):
         out.append(Problem(chart.file, f"'{chart.answer}' is not a numeric question", chart.line, f"{chart.id}.answer"))
-    stated = {float(n) for sid in chart.source if sid in kb.sources for n in _NUMBER.findall(kb.sources[sid].states)}
+    stated = _stated(kb, chart.source)
     for value in (chart.cutoff, *chart.cutoff_by_sex.values()):
         if abs(value) not in stated:
             message = f"the cut-off {value:g} is not stated by any source this chart cites ({', '.join(chart.source)})"

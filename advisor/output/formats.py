@@ -51,13 +51,14 @@ def report_for(
     """The report model of one assessment, with the studio's settings and the words of the
     questionnaire and the knowledge base; ``decisions`` and ``earlier_visits`` come from a
     stored consultation (what was agreed, what changed since the visit before)."""
+    settings = config.load()  # read once: the logo is named in the same file
     return build(
         result,
         followup.form_for(result.questionnaire, result.answers),
         knowledge.load(),
-        config.load(),
+        settings,
         paper,
-        config.logo(),
+        config.logo(settings),
         decisions=decisions,
         earlier_visits=earlier_visits,
         fit=fit,

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from advisor.output.diagram import to_svg
+from advisor.output.pictures import exercise_picture
 from advisor.output.report import FOR_THE_CLINICIAN, STATUS_WORDS, Report
 
 
@@ -38,7 +39,7 @@ def render(report: Report) -> str:
     chart = report.follow_up.chart if report.follow_up else None
     chart_svg = to_svg(chart, "Flexibility tests over all visits") if chart else ""
     pictures = {
-        e.id: to_svg(report.pictures[e.id], f"{e.name}: the key positions")
+        e.id: to_svg(exercise_picture(report.pictures[e.id]), f"{e.name}: the key positions")
         for e in report.exercises
         if e.id in report.pictures
     }

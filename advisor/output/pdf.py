@@ -27,6 +27,7 @@ from advisor.output.pdf_layout import (
     table_height,
     table_row,
 )
+from advisor.output.pictures import exercise_picture
 from advisor.output.report import FOR_THE_CLINICIAN, STATUS_WORDS, Report
 
 LOGO_W = 40.0  # mm: the studio's logo at most this wide, 14 mm high
@@ -259,7 +260,7 @@ def _adjustments(pdf: Any, report: Report, t: SafeText) -> None:
 def _exercises(pdf: Any, report: Report, t: SafeText) -> None:
     width = pdf.w - pdf.l_margin - pdf.r_margin
     cards = [_card_lines(i, e) for i, e in enumerate(report.exercises, 1)]
-    pictures = [report.pictures.get(e.id) for e in report.exercises]
+    pictures = [exercise_picture(report.pictures[e.id]) if e.id in report.pictures else None for e in report.exercises]
     pad = 2.6
     inner = width - 2 * pad
 

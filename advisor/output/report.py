@@ -9,12 +9,12 @@ from typing import Any
 from advisor.core import fitrecord
 from advisor.core.actions import ACTIONS
 from advisor.core.assessment import Adjustment, Assessment, Exercise, Finding, Referral, Withheld
+from advisor.core.figures import Picture
 from advisor.core.fitrecord import FitRecord
 from advisor.core.knowledge import KnowledgeBase, Tier
 from advisor.core.questionnaire import Questionnaire
 from advisor.output.chart import Panel, flexibility_chart
 from advisor.output.diagram import Diagram, bike_diagram
-from advisor.output.pictures import exercise_picture
 from advisor.records import history
 from advisor.records.history import Change
 from advisor.records.store import Consultation, Decision
@@ -128,7 +128,7 @@ class Report:
     phases: list[tuple[int, str, list[tuple[int, Adjustment]]]]  # (step, heading, numbered adjustments)
     stop_line: str  # an emergency or urgent report's last word; empty otherwise
     held_back: list[Withheld]  # held back by a safety rule (the tier's own holds are in its advice)
-    pictures: dict[str, Diagram]  # each exercise's picture, by exercise id
+    pictures: dict[str, Picture]  # each exercise's key positions, by id; drawn only by formats that draw
     diagram: Diagram | None
     reassess_advice: str
     reassess_date: dt.date | None
@@ -213,7 +213,7 @@ def build(
         phases=_phases(adjustments, kb.tiers[result.referral.urgency]),
         stop_line=kb.tiers[result.referral.urgency].stop_line if stop else "",
         held_back=[w for w in result.withheld if w.rule is not None],
-        pictures={e.id: exercise_picture(kb.exercises[e.id].picture) for e in exercises if e.id in kb.exercises},
+        pictures={e.id: kb.exercises[e.id].picture for e in exercises if e.id in kb.exercises},
         diagram=None if stop else _bike(adjustments, kb, result.answers.get("discipline")),
         reassess_advice=result.reassess.advice,
         reassess_date=result.reassess.date,

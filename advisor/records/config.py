@@ -84,9 +84,9 @@ def _keep_logo(source: Path) -> str:
     return str(target)
 
 
-def logo() -> tuple[bytes, str] | None:
-    """The studio's logo as (image bytes, MIME type), if one is set and still readable."""
-    where = load().get("studio.logo")
+def logo(settings: dict[str, str]) -> tuple[bytes, str] | None:
+    """The studio's logo named in these settings as (image bytes, MIME type), if set and still readable."""
+    where = settings.get("studio.logo")
     if not where:
         return None
     try:
