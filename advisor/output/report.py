@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -293,19 +294,29 @@ def _agreement(result: Assessment, decisions: list[Decision]) -> list[Agreement]
 
 def _follow_up(result: Assessment, form: Questionnaire, earlier: list[Consultation], kb: KnowledgeBase) -> FollowUp:
     last = earlier[-1]
-    charts = list(kb.charts.values())
-    points = history.series(earlier, [c.answer for c in charts])
+    visits = [(v.date, v.answers) for v in earlier] + [(result.date, result.answers)]
+    chart = flexibility_over_visits(kb, form, visits)
+    return FollowUp(last.date, history.since_last(last.answers, result.answers), chart)
+
+
+def flexibility_over_visits(
+    kb: KnowledgeBase, form: Questionnaire, visits: Sequence[tuple[dt.date, Mapping[str, Any]]]
+) -> Diagram | None:
+    """The chart of the charted tests (rules/charts.yaml) over these visits, oldest first; the
+    cut-offs follow the rider's sex as last given."""
+    sex = next((answers.get("sex") for _, answers in reversed(visits) if answers.get("sex")), None)
     panels = []
-    for chart in charts:
-        series = list(points.get(chart.answer, []))
-        value = result.answers.get(chart.answer)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            series.append((result.date.isoformat(), float(value)))
+    for chart in kb.charts.values():
         q = form.get(chart.answer)
-        if q is not None:
-            cutoff = chart.cutoff_for(result.answers.get("sex"))
-            panels.append(Panel(q.label, q.unit, series, cutoff, chart.better))
-    return FollowUp(last.date, history.since_last(last.answers, result.answers), flexibility_chart(panels))
+        if q is None:
+            continue
+        points = [
+            (day.isoformat(), float(answers[chart.answer]))
+            for day, answers in visits
+            if isinstance(answers.get(chart.answer), (int, float)) and not isinstance(answers.get(chart.answer), bool)
+        ]
+        panels.append(Panel(q.label, q.unit, points, chart.cutoff_for(sex), chart.better))
+    return flexibility_chart(panels)
 
 
 def _effect_words(effect: str, kb: KnowledgeBase) -> str:

@@ -87,18 +87,6 @@ def key_values(answers: dict[str, Any]) -> str:
     return ", ".join(f"{qid} {_raw(answers[qid])}" for qid in KEY_MEASURES if qid in answers)
 
 
-def series(visits: list[Consultation], answer_ids: list[str]) -> dict[str, list[tuple[str, float]]]:
-    """These numeric answers over all visits: id -> [(date, value)]."""
-    out: dict[str, list[tuple[str, float]]] = {}
-    for qid in answer_ids:
-        points = [
-            (v.date.isoformat(), float(v.answers[qid])) for v in visits if isinstance(v.answers.get(qid), (int, float))
-        ]
-        if points:
-            out[qid] = points
-    return out
-
-
 def timeline(visits: list[Consultation]) -> list[tuple[Consultation, list[Change]]]:
     """Each visit with the changes in key measures since the one before."""
     out = []

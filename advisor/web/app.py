@@ -34,8 +34,8 @@ from advisor.core.errors import AdvisorError
 from advisor.core.pipeline import assess
 from advisor.core.text import MAX_NAME, MAX_NOTE, problem_with
 from advisor.output import formats
-from advisor.output.chart import Panel, flexibility_chart
 from advisor.output.diagram import to_svg
+from advisor.output.report import flexibility_over_visits
 from advisor.records import history
 from advisor.records.store import Consultation, Decision, Store
 from advisor.web import forms
@@ -187,7 +187,7 @@ class _Studio:
                 raise HTTPException(404, "No client of that name.")
             visits = store.history(stored)
         timeline = history.timeline(visits)
-        chart = self.chart(visits)
+        chart = flexibility_over_visits(self.kb, self.form, [(v.date, v.answers) for v in visits])
         return self.page(
             request,
             "client.html.j2",
@@ -197,17 +197,6 @@ class _Studio:
             chart_svg=to_svg(chart, "Flexibility tests over all visits") if chart else "",
             chart=chart,
         )
-
-    def chart(self, visits: list[Consultation]) -> Any:
-        charts = list(self.kb.charts.values())
-        points = history.series(visits, [c.answer for c in charts])
-        sex = next((v.answers.get("sex") for v in reversed(visits) if v.answers.get("sex")), None)
-        panels = []
-        for c in charts:
-            q = self.form.get(c.answer)
-            if q is not None:
-                panels.append(Panel(q.label, q.unit, points.get(c.answer, []), c.cutoff_for(sex), c.better))
-        return flexibility_chart(panels)
 
     async def consult_form(self, request: Request) -> Response:
         if (denied := self.guard(request)) is not None:
@@ -256,29 +245,29 @@ class _Studio:
         if self.guard(request) is not None:
             return Response(status_code=401)
         data = await self.posted(request)
-        parsed = self.parse(data)
+        _, _, parsed = self.read_form(data, for_saving=False)
         html = self.templates.get_template("advice.html.j2").render(advice=self.advice(parsed))
         return HTMLResponse(html)
 
-    def parse(self, data: FormData) -> forms.Parsed:
+    def read_form(self, data: FormData, *, for_saving: bool) -> tuple[str, dt.date, forms.Parsed]:
+        """The client, the date and the answers of a consultation form; to be saved, it needs a name."""
         fields = {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
         client = str(data.get("client") or "").strip()
         date, date_error = _date(str(data.get("date") or ""))
         parsed = forms.parse(fields, self.form, client, date)
         if date_error:
             parsed.errors["date"] = date_error
-        return parsed
+        if for_saving:
+            trouble = problem_with(client, "name", MAX_NAME) if client else "give the client's name"
+            if trouble:
+                parsed.errors["client"] = trouble
+        return client, date, parsed
 
     async def review(self, request: Request) -> Response:
         if (denied := self.guard(request)) is not None:
             return denied
         data = await self.posted(request)
-        parsed = self.parse(data)
-        client = str(data.get("client") or "").strip()
-        trouble = problem_with(client, "name", MAX_NAME) if client else "give the client's name"
-        if trouble:
-            parsed.errors["client"] = trouble
-        date = _date(str(data.get("date") or ""))[0]
+        client, date, parsed = self.read_form(data, for_saving=True)
         if parsed.answers is None or parsed.errors:
             return self.consult_page(request, client, date, parsed, status=422)
         result = assess(parsed.answers, self.previous_answers(client, date))
@@ -302,11 +291,8 @@ class _Studio:
         if (denied := self.guard(request)) is not None:
             return denied
         data = await self.posted(request)
-        parsed = self.parse(data)
-        client = str(data.get("client") or "").strip()
-        date = _date(str(data.get("date") or ""))[0]
-        trouble = problem_with(client, "name", MAX_NAME) if client else "give the client's name"
-        if parsed.answers is None or parsed.errors or trouble:
+        client, date, parsed = self.read_form(data, for_saving=True)
+        if parsed.answers is None or parsed.errors:
             return self.consult_page(request, client, date, parsed, status=422)
         answers = parsed.answers.model_copy(update={"client": client})
         result = assess(answers, self.previous_answers(client, date))
