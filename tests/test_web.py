@@ -346,3 +346,13 @@ def test_a_password_of_spaces_is_no_password(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("ADVISOR_PASSWORD", "   ")
     result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])
     assert result.exit_code == 2 and "a password is needed" in result.stderr
+
+
+def test_a_tampered_note_is_stored_on_one_line(studio: TestClient, tmp_path: Path) -> None:
+    token = csrf(studio.get("/consult").text)
+    data = {"csrf": token, "client": "Ana", "date": "2026-11-30", **answers()}
+    data |= {"decline": "strap-stretch", "note-strap-stretch": "hip\n# pinches\x1b[2J" + "x" * 3000}
+    assert studio.post("/consult/save", data=data, follow_redirects=False).status_code == 303
+    with sqlite3.connect(tmp_path / "studio.db") as conn:
+        (note,) = conn.execute("SELECT note FROM decisions WHERE item = 'strap-stretch'").fetchone()
+    assert note.startswith("hip # pinches [2J") and len(note) == 2000 and "\n" not in note and "\x1b" not in note

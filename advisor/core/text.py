@@ -41,6 +41,12 @@ def checked(value: str, what: str, limit: int, where: str) -> str:
     return value
 
 
+def one_line(value: str, limit: int) -> str:
+    """Text from a form field made storable: control characters become spaces, at most ``limit`` long."""
+    flat = "".join(" " if _is_control(ch) else ch for ch in value)
+    return " ".join(flat.split())[:limit]
+
+
 def visible(text: str) -> str:
     """The text with every control character shown as an escape (\\x1b, \\n...), never acted on."""
     if not any(_is_control(ch) for ch in text):

@@ -32,7 +32,7 @@ from advisor.core.actions import STOP_RIDING
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError
 from advisor.core.pipeline import assess
-from advisor.core.text import MAX_NAME, MAX_NOTE, problem_with
+from advisor.core.text import MAX_NAME, MAX_NOTE, one_line, problem_with
 from advisor.output import formats
 from advisor.output.diagram import to_svg
 from advisor.output.report import flexibility_over_visits
@@ -308,9 +308,8 @@ class _Studio:
         for kind, items in (("adjustment", result.adjustments), ("exercise", result.exercises)):
             for item in items:
                 refused = item.id in declined and item.id != STOP_RIDING
-                note = str(data.get(f"note-{item.id}") or "").strip() if refused else ""
-                if problem_with(note, "note", MAX_NOTE):
-                    note = note[:MAX_NOTE]
+                # A browser sends a one-line field; a tampered form could send anything else.
+                note = one_line(str(data.get(f"note-{item.id}") or ""), MAX_NOTE) if refused else ""
                 out.append(Decision(kind, item.id, not refused, note))
         return out
 
