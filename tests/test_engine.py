@@ -1,30 +1,74 @@
-"""The compiled experta rules agree with the plain reading of every condition."""
+"""The engines agree with the plain reading of every condition, and with each other."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.core import knowledge
+from advisor.core import engine, knowledge
 from advisor.core.answers import Answers
+from advisor.core.assemble import assemble
 from advisor.core.conditions import holds
-from advisor.core.engine import shared as engine
+from advisor.core.errors import AdvisorError
+from advisor.core.firing import Firing
+from advisor.core.followup import derive, form_for
 from tests.strategies import answer_sets
+
+KB = knowledge.load()
+DIRECT = engine.build(KB, "direct")
+EXPERTA = engine.build(KB, "experta")
+
+
+def _values(answers: Answers, previous: Answers | None) -> dict[str, Any]:
+    values = dict(answers.values)
+    if previous is not None:
+        values.update(derive(previous.values, values))
+    return values
+
+
+def _merged(firings: list[Firing]) -> dict[str, tuple[dict[str, Any], set[str]]]:
+    """Per rule, what its firings matched (experta fires an ``any`` once per branch)."""
+    out: dict[str, tuple[dict[str, Any], set[str]]] = {}
+    for f in firings:
+        answers, findings = out.setdefault(f.rule.id, ({}, set()))
+        answers.update(f.answers)
+        findings.update(f.findings)
+    return out
 
 
 @settings(max_examples=200, deadline=None)
 @given(answer_sets(), st.one_of(st.none(), answer_sets("fitter")))
 def test_a_rule_fires_exactly_when_its_condition_holds(answers: Answers, previous: Answers | None) -> None:
-    values = dict(answers.values)
-    if previous is not None:
-        from advisor.core.followup import derive
-
-        values.update(derive(previous.values, values))
-    firings = engine().run(values)
+    values = _values(answers, previous)
+    firings = DIRECT.run(values)
     fired = {f.rule.id for f in firings}
     findings = frozenset(f.rule.target for f in firings if f.rule.action == "finding")
-    for rule in knowledge.load().rules.values():
+    for rule in KB.rules.values():
         assert (rule.id in fired) == holds(rule.condition, values, findings), rule.id
     for f in firings:  # every answer named behind a firing was given, with its value
         for qid, value in f.answers.items():
             assert values[qid] == value
+
+
+@settings(max_examples=150, deadline=None)
+@given(answer_sets(), st.one_of(st.none(), answer_sets("fitter")))
+def test_the_direct_engine_gives_experta_s_result(answers: Answers, previous: Answers | None) -> None:
+    """experta is the engine of record: the fast engine must match it rule for rule."""
+    values = _values(answers, previous)
+    direct, reference = DIRECT.run(values), EXPERTA.run(values)
+    assert _merged(direct) == _merged(reference)
+    form = form_for(answers.questionnaire, values)
+    assert assemble(KB, form, answers, direct) == assemble(KB, form, answers, reference)
+
+
+def test_advisor_engine_chooses_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADVISOR_ENGINE", "experta")
+    assert type(engine.shared()).__name__ == "ExpertaEngine"
+    monkeypatch.setenv("ADVISOR_ENGINE", "")
+    assert type(engine.shared()).__name__ == "DirectEngine"
+    monkeypatch.setenv("ADVISOR_ENGINE", "clips")
+    with pytest.raises(AdvisorError, match="unknown engine 'clips'; allowed: direct, experta"):
+        engine.shared()

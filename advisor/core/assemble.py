@@ -18,7 +18,7 @@ from advisor.core import triage
 from advisor.core.actions import CONFLICT_RULE, PROFESSIONAL_FIT, STAGE_ORDER, STOP_RIDING
 from advisor.core.answers import Answers
 from advisor.core.conditions import answers_used, holds
-from advisor.core.engine import Firing
+from advisor.core.firing import Firing
 from advisor.core.knowledge import Adjustment, Exercise, KnowledgeBase, RuleDef, Tier
 from advisor.core.questionnaire import Questionnaire
 
