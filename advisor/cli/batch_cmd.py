@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from advisor import batch
 from advisor.cli.common import PAPER_HELP, AdvisorError, Paper, app, handled, paper_size, say
 from advisor.core.errors import Problem
 
@@ -34,6 +33,8 @@ def batch_command(
 
     Example: advisor batch examples --out reports --format json
     """
+    from advisor import batch  # noqa: PLC0415  the process pool's machinery is for this command only
+
     chosen = format.strip().lower().lstrip(".")
     if chosen not in batch.FORMATS:
         raise AdvisorError([Problem("--format", f"'{format}' is not a report format; allowed: pdf, html, md, json")])

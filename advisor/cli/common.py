@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -27,6 +28,10 @@ def handled(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # What start-up made lives as long as the process: leave it out of every collection
+        # (advisor/cli/__init__.py turned the collector off while it was made).
+        gc.freeze()
+        gc.enable()
         try:
             return func(*args, **kwargs)
         except AdvisorError as err:

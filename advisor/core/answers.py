@@ -22,7 +22,7 @@ TOP_LEVEL_KEYS = ("questionnaire", "client", "date", "answers", "fit")
 class Answers(BaseModel):
     """A validated set of answers, ready for the engine."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     questionnaire: str
     client: str | None = None

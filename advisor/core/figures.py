@@ -26,7 +26,7 @@ JOINTS = (
 
 
 class Prop(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     kind: Literal["strap", "band", "ball", "roller", "pad", "chair"]
     # x, y pairs, or joint names standing for where that joint is in this position.
     points: list[float | str] = Field(min_length=1)
@@ -43,7 +43,7 @@ class Prop(BaseModel):
 
 
 class Pose(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     label: str = Field(min_length=1, max_length=20)
     hip: tuple[float, float]
     trunk: float
@@ -86,7 +86,7 @@ class Pose(BaseModel):
 
 
 class Picture(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     frames: list[Pose] = Field(min_length=1, max_length=4)
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from advisor.core import resources
+from advisor.core import resources, startup_cache
 from advisor.core.datafile import load_model
 from advisor.core.errors import Problem
 from advisor.core.text import MAX_NAME, problem_with
@@ -23,7 +23,7 @@ WHEN = ("before", "after")
 
 
 class Setting(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
     type: Literal["number", "text"] = "number"
@@ -35,7 +35,7 @@ class Setting(BaseModel):
 
 
 class FitRecordForm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     id: str
     title: str
     intro: str
@@ -48,7 +48,7 @@ class FitRecordForm(BaseModel):
 class FitRecord(BaseModel):
     """Measured settings by id, before and after the changes (either may be empty)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     before: dict[str, float | str] = {}
     after: dict[str, float | str] = {}
 
@@ -62,8 +62,10 @@ class FitRecord(BaseModel):
 
 @cache
 def form() -> FitRecordForm:
-    parsed, _, _ = load_model(FitRecordForm, resources.questionnaires_dir() / "bike" / "fit-record.yaml")
-    return parsed
+    def parsed() -> FitRecordForm:
+        return load_model(FitRecordForm, resources.questionnaires_dir() / "bike" / "fit-record.yaml")[0]
+
+    return startup_cache.cached("fit-record", parsed)
 
 
 def check(raw: Any, name: str, problems: list[Problem]) -> FitRecord:

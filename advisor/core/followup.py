@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.core import questionnaire as qmod
-from advisor.core import resources
+from advisor.core import resources, startup_cache
 from advisor.core.conditions import Group
 from advisor.core.datafile import load_model
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
@@ -22,7 +22,7 @@ from advisor.core.yamlio import LineList
 
 
 class DerivedDef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     source: str = Field(alias="from")
     kind: Literal["previous", "change"]
@@ -30,7 +30,7 @@ class DerivedDef(BaseModel):
 
 
 class DerivedFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     id: str
     title: str
     derived: list[DerivedDef]
@@ -39,6 +39,10 @@ class DerivedFile(BaseModel):
 @cache
 def derived_definitions() -> tuple[str, tuple[DerivedDef, ...]]:
     """The follow-up answers derived from a previous visit (title, definitions)."""
+    return startup_cache.cached("follow-up", _checked_definitions)
+
+
+def _checked_definitions() -> tuple[str, tuple[DerivedDef, ...]]:
     parsed, raw, name = load_model(DerivedFile, resources.questionnaires_dir() / "derived" / "follow-up.yaml")
     problems: list[Problem] = []
     fitter = load("fitter")

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from advisor.core import triage
 from advisor.core.answers import check_value
@@ -28,6 +28,7 @@ NONE_WORDS = {"none", "nothing", "0", "-"}
 class Draft(BaseModel):
     """Where an interview stands: its answers, what was skipped, and what comes next."""
 
+    model_config = ConfigDict(defer_build=True)
     questionnaire: str
     client: str | None = None
     date: dt.date

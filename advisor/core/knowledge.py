@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from advisor.core import resources
+from advisor.core import resources, startup_cache
 from advisor.core.actions import ACTIONS, POSITIONS, Position
 from advisor.core.conditions import ConditionParser
 from advisor.core.datafile import validate
@@ -26,7 +26,7 @@ ID = r"^[a-z][a-z0-9-]*$"
 
 
 class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     id: str
     line: int = Field(default=0, exclude=True)
     file: str = Field(default="", exclude=True)
@@ -116,7 +116,7 @@ class Adjustment(_Entry):
 
 
 class Dose(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     sets: str | None = None
     reps: str | None = None
     hold: str | None = None
@@ -135,14 +135,14 @@ class Dose(BaseModel):
 
 
 class Equipment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     item: str
     required: bool = True
     substitute: str = ""
 
 
 class Progression(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     text: str
     needs: list[str] = []
 
@@ -357,7 +357,10 @@ def load() -> KnowledgeBase:
 
 @cache
 def _load(root: Path) -> KnowledgeBase:
-    kb = load_dir(root)
-    if kb.problems:
-        raise AdvisorError(kb.problems)
-    return kb
+    def checked() -> KnowledgeBase:
+        kb = load_dir(root)
+        if kb.problems:
+            raise AdvisorError(kb.problems)
+        return kb
+
+    return startup_cache.cached("knowledge", checked)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from advisor.core import resources
+from advisor.core import resources, startup_cache
 from advisor.core.conditions import ConditionParser, Group, answers_used
 from advisor.core.datafile import load_model
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
@@ -18,13 +18,13 @@ QuestionType = Literal["bool", "int", "number", "choice", "multi"]
 
 
 class Choice(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
     value: str
     label: str
 
 
 class Question(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str = Field(min_length=1, max_length=40)  # short name for reports and tables
@@ -103,7 +103,7 @@ def _unit(unit: str) -> str:
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     id: str
     title: str
     intro: str = ""
@@ -114,7 +114,7 @@ class Section(BaseModel):
 
 
 class QuestionnaireFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     id: str
     title: str
     intro: str = ""
@@ -124,6 +124,7 @@ class QuestionnaireFile(BaseModel):
 
 
 class Questionnaire(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     id: str
     title: str
     intro: str
@@ -179,7 +180,9 @@ def load(qid: str) -> Questionnaire:
                 )
             ]
         )
-    return load_path(resources.questionnaires_dir() / f"{qid}.yaml")
+    return startup_cache.cached(
+        f"questionnaire-{qid}", lambda: load_path(resources.questionnaires_dir() / f"{qid}.yaml")
+    )
 
 
 def load_path(path: Path, _seen: tuple[str, ...] = ()) -> Questionnaire:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor.core import followup, knowledge
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.files import check_target, write_atomic
 from advisor.core.fitrecord import FitRecord
-from advisor.output import markdown
 from advisor.output.report import Report, build
 from advisor.records import config
-from advisor.records.store import Consultation, Decision
+
+if TYPE_CHECKING:
+    from advisor.records.store import Consultation, Decision
 
 FORMATS = (".pdf", ".html", ".md", ".json")
 
@@ -70,9 +72,7 @@ def render(report: Report, suffix: str) -> bytes:
     suffix = suffix.lower()
     if suffix == ".json":
         return (json.dumps(report.assessment.to_json_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    if suffix == ".md":
-        return markdown.render(report).encode("utf-8")
-    if suffix == ".html":
+    if suffix in (".md", ".html"):
         return str(_renderer(suffix).render(report)).encode("utf-8")
     return bytes(_renderer(suffix).render(report))
 
@@ -83,15 +83,14 @@ def render_ready(suffix: str) -> None:
         _renderer(suffix).warm_up()
 
 
+# Each renderer is imported when a report of its format is first written: fpdf2 and its
+# fonts cost about 100 ms, Jinja2 tens of ms, and the terminal and JSON need neither.
+_RENDERERS = {".pdf": "advisor.output.pdf", ".html": "advisor.output.html", ".md": "advisor.output.markdown"}
+
+
 def _renderer(suffix: str) -> Any:
-    """The module that renders a PDF or an HTML report, loaded on first use."""
-    if suffix == ".html":
-        from advisor.output import html  # noqa: PLC0415  lazy: Jinja2 is only needed for HTML
-
-        return html
-    from advisor.output import pdf  # noqa: PLC0415  lazy: fpdf2 and its fonts cost ~100 ms to load
-
-    return pdf
+    """The module that renders a report of this format, loaded on first use."""
+    return importlib.import_module(_RENDERERS[suffix])
 
 
 def write(report: Report, path: str) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor.core import fitrecord
 from advisor.core.actions import ACTIONS
@@ -16,9 +16,10 @@ from advisor.core.knowledge import KnowledgeBase, Tier
 from advisor.core.questionnaire import Questionnaire
 from advisor.output.chart import Panel, flexibility_chart
 from advisor.output.diagram import Diagram, bike_diagram
-from advisor.records import history
-from advisor.records.history import Change
-from advisor.records.store import Consultation, Decision
+
+if TYPE_CHECKING:
+    from advisor.records.history import Change
+    from advisor.records.store import Consultation, Decision
 
 PAPERS = ("a4", "letter")
 # An emergency or urgent report keeps page 1 for the warning; what follows is introduced so.
@@ -296,7 +297,9 @@ def _follow_up(result: Assessment, form: Questionnaire, earlier: list[Consultati
     last = earlier[-1]
     visits = [(v.date, v.answers) for v in earlier] + [(result.date, result.answers)]
     chart = flexibility_over_visits(kb, form, visits)
-    return FollowUp(last.date, history.since_last(last.answers, result.answers), chart)
+    from advisor.records.history import since_last  # noqa: PLC0415  only a follow-up needs the record's code
+
+    return FollowUp(last.date, since_last(last.answers, result.answers), chart)
 
 
 def flexibility_over_visits(

@@ -23,7 +23,7 @@ VERSION = 1
 
 
 class _Decision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     kind: Literal["adjustment", "exercise"]
     item: str
     accepted: bool
@@ -31,7 +31,7 @@ class _Decision(BaseModel):
 
 
 class _Visit(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     date: dt.date
     questionnaire: str
     urgency: str
@@ -43,7 +43,7 @@ class _Visit(BaseModel):
 
 
 class ClientFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     format: Literal["bikefit-advisor-client"]
     version: int = Field(ge=1, le=VERSION)
     client: str = Field(min_length=1, max_length=MAX_NAME)
