@@ -19,6 +19,8 @@ from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
 from advisor.core.pipeline import assess
 from advisor.output import formats as report
+from advisor.output import pdf
+from advisor.output.pdf_layout import COMMON, FULL, drawable, family_for
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "examples" / "routine-low-back-tight-hamstrings.yaml"
@@ -95,6 +97,23 @@ def test_unicode_names_print_and_other_scripts_degrade_visibly() -> None:
     assert "print as '?'" in text
     html = rendered(assess(with_client(MAIN, "王芳 Wang")), ".html").decode("utf-8")
     assert "王芳 Wang" in html
+
+
+def test_the_smaller_font_draws_every_fixed_word_and_a_report_gets_the_font_it_needs() -> None:
+    """Most reports embed the 394-glyph cut of the font; it must draw every word the renderers
+    and the knowledge base can print, or a report would show '?' where the full font would not."""
+    root = Path(__file__).resolve().parent.parent
+    drawn_by_pdf = ("pdf", "pdf_layout", "report", "chart", "diagram", "pictures")
+    fixed = [(root / "advisor" / "output" / f"{m}.py").read_text(encoding="utf-8") for m in drawn_by_pdf]
+    fixed += [p.read_text(encoding="utf-8") for p in (root / "rules").rglob("*.yaml")]
+    fixed += [p.read_text(encoding="utf-8") for p in (root / "questionnaires").rglob("*.yaml")]
+    latin = [chr(c) for c in range(0x20, 0x17F) if not 0x7F <= c < 0xA0]
+    missing = set("".join(fixed + latin)) - drawable(COMMON) - {"\n", "\t", "\r"}
+    assert missing == set()
+    assert drawable(COMMON) < drawable(FULL)
+    for name, family in (("Zoë Ødegård", COMMON), ("Ștefan Țurcanu", COMMON), ("Юлия Иванова", FULL)):
+        built = report.report_for(assess(with_client(MAIN, name)), "a4")
+        assert family_for(pdf.texts(built)) == family, name
 
 
 class _Collector(HTMLParser):

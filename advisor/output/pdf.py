@@ -8,8 +8,14 @@ printing empty boxes. Exercise cards and table rows never split across pages.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
 import io
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from advisor.output.diagram import Diagram
 from advisor.output.pdf_layout import (
@@ -47,8 +53,29 @@ def warm_up() -> None:
     new_pdf("a4")
 
 
+def texts(value: Any) -> Iterator[str]:
+    """Every piece of text inside a report, to choose a font that draws all of it.
+
+    The report's own words (headings, labels) are in this package's source, which the tests
+    hold to the smaller font; everything that varies (names, notes, the advice) is in here.
+    """
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from texts(key)
+            yield from texts(item)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            yield from texts(item)
+    elif dataclasses.is_dataclass(value) or isinstance(value, BaseModel):
+        yield from texts(vars(value))
+    elif not isinstance(value, (int, float, dt.date, bytes, Path)) and value is not None:
+        yield str(value)  # as it would be printed (numbers and dates are digits, in every font)
+
+
 def render(report: Report) -> bytes:
-    pdf, t = new_pdf(report.paper)
+    pdf, t = new_pdf(report.paper, texts(report))
     pdf.set_title(t(report.title))
     pdf.set_creator("bikefit-advisor")
     pdf.footer_text = t(f"{report.client or 'Bike-fit report'} · {report.date.isoformat()} · not medical advice")

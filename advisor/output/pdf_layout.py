@@ -7,10 +7,12 @@ time, because fpdf2's own multi_cell re-measures the growing line for every char
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
 from advisor.output.diagram import Diagram
@@ -24,14 +26,16 @@ GUIDE = (37, 99, 235)
 class SafeText:
     """Replaces characters the font cannot draw, and remembers that it did."""
 
-    def __init__(self, drawable: frozenset[int]) -> None:
-        self.drawable = drawable
+    def __init__(self, chars: frozenset[str]) -> None:
+        self.chars = chars | {"\n", "\t"}
         self.replaced = False
 
     def __call__(self, text: str) -> str:
+        if self.chars.issuperset(text):  # nearly always: no character to look at one by one
+            return text
         out = []
         for ch in text:
-            if ord(ch) in self.drawable or ch in "\n\t":
+            if ch in self.chars:
                 out.append(ch)
             else:
                 out.append("?")
@@ -39,15 +43,38 @@ class SafeText:
         return "".join(out)
 
 
-def new_pdf(paper: str) -> tuple[Any, SafeText]:
-    """A page-numbered PDF with the bundled fonts, and the text filter for those fonts."""
+# fpdf2 parses and subsets the whole embedded font for every document, so a font of 2,500
+# glyphs costs a report most of its time. Nearly every report needs only Latin text: it
+# gets a cut of the same font with 394 glyphs (AdvisorSansCommon), about four times faster
+# to embed; a report with any other character (a Greek or Cyrillic name, say) gets the
+# full font. fonts/README.md says how both were made.
+COMMON, FULL = "AdvisorSansCommon", "AdvisorSans"
+
+
+@cache
+def drawable(family: str) -> frozenset[str]:
+    """The characters a bundled font family can draw (both weights cover the same)."""
+    return frozenset(map(chr, TTFont(FONTS / f"{family}.ttf", lazy=True).getBestCmap()))
+
+
+def family_for(text: Iterable[str]) -> str:
+    """The smallest bundled font family that draws every character of ``text``."""
+    return COMMON if drawable(COMMON).issuperset(set("".join(text)) - {"\n", "\t"}) else FULL
+
+
+def new_pdf(paper: str, text: Iterable[str] = ()) -> tuple[Any, SafeText]:
+    """A page-numbered PDF with a bundled font that draws ``text``, and the text filter for it."""
+    family = family_for(text)
     pdf = _pdf_class()(format="A4" if paper == "a4" else "letter")
     pdf.set_margins(15, 12, 15)
     pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font(FONT, "", str(FONTS / "AdvisorSans.ttf"))
-    pdf.add_font(FONT, "B", str(FONTS / "AdvisorSans-Bold.ttf"))
-    # fpdf2 has read the font's character map already; the filter reuses it.
-    return pdf, SafeText(frozenset(pdf.fonts[FONT].cmap))
+    pdf.add_font(FONT, "", str(FONTS / f"{family}.ttf"))
+    pdf.add_font(FONT, "B", str(FONTS / f"{family}-Bold.ttf"))
+    for style in ("", "B"):
+        # The bundled fonts' glyph boxes are right already; recomputing them on embedding
+        # decodes and re-encodes every glyph, a fifth of a report's time.
+        pdf.fonts[FONT + style].ttfont.recalcBBoxes = False
+    return pdf, SafeText(drawable(family))
 
 
 @cache
@@ -72,14 +99,14 @@ def wrap(pdf: Any, text: str, width: float) -> list[str]:
     fpdf2's own multi_cell re-measures the growing line for every character, which made a
     report take most of a second; measuring each word once keeps it to a few milliseconds.
     """
-    cw = pdf.current_font.cw
+    cw = pdf.current_font.cw  # code point -> width in 1/1000 em, the font's default for others
     scale = pdf.font_size_pt * 0.001 / pdf.k
 
     def char_width(c: str) -> float:
-        return (cw[ord(c)] if ord(c) < len(cw) else 600) * scale
+        return float(cw[ord(c)] * scale)
 
     def width_of(s: str) -> float:
-        return sum(char_width(c) for c in s)
+        return float(sum(map(cw.__getitem__, map(ord, s))) * scale)
 
     space = width_of(" ")
     lines: list[str] = []
@@ -126,9 +153,29 @@ def block(
     if draw:
         pdf.set_text_color(*colour)
         for line in lines:
-            pdf.set_x(left)
-            pdf.cell(avail, step, line, align=align, new_x="LMARGIN", new_y="NEXT")
+            line_at(pdf, line, left, avail, step, align)
     return len(lines) * step
+
+
+def line_at(pdf: Any, line: str, left: float, width: float, height: float, align: str = "L") -> None:
+    """One line of text where ``cell(width, height, line, align)`` would put it, then the next line.
+
+    fpdf2's cell() lays out styled fragments for every call, half a report's time; a
+    wrapped line needs only its position, so it is placed with text(), as cell() would.
+    """
+    if pdf.will_page_break(height):
+        pdf.add_page()
+    cw = pdf.current_font.cw
+    used = sum(map(cw.__getitem__, map(ord, line))) * pdf.font_size_pt * 0.001 / pdf.k
+    if align == "R":
+        dx = width - pdf.c_margin - used
+    elif align == "C":
+        dx = (width - used) / 2
+    else:
+        dx = pdf.c_margin
+    if line:
+        pdf.text(left + dx, pdf.y + 0.5 * height + 0.3 * pdf.font_size, line)
+    pdf.set_xy(pdf.l_margin, pdf.y + height)
 
 
 def keep(pdf: Any, height: float) -> None:
