@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from advisor.core.files import remove_leftovers, write_atomic
 from advisor.core.pipeline import assess
 from advisor.core.yamlio import parse, read_text
 from advisor.output import formats
+from advisor.records import config
 
 FORMATS = ("pdf", "html", "md", "json")
 SUMMARY_FIELDS = ("row", "client", "urgency", "report", "error")
@@ -146,14 +148,23 @@ def render_row(doc: Any, source: str, fmt: str, paper: str) -> tuple[bytes | Non
     except AdvisorError as err:
         return None, "", "; ".join(f"{p.field + ': ' if p.field else ''}{p.message}" for p in err.problems[:5])
     result = assess(answers)
-    report = formats.report_for(result, paper, fit=answers.fit)
+    if fmt == "json":  # the result itself: no report model to build
+        return formats.assessment_json(result), result.referral.urgency, ""
+    report = formats.report_for(result, paper, fit=answers.fit, settings=_studio_settings())
     return formats.render(report, f".{fmt}"), result.referral.urgency, ""
+
+
+@cache
+def _studio_settings() -> dict[str, str]:
+    """The studio's name, contact and logo, read once per worker rather than once per report."""
+    return config.load()
 
 
 def _warm_up(fmt: str) -> None:
     """Each worker builds the engine and the report machinery once, before its first row."""
     knowledge.load()
     engine.shared()
+    _studio_settings()
     if fmt in ("pdf", "html"):
         formats.render_ready(f".{fmt}")
 
@@ -220,7 +231,7 @@ def run(
         for row, (data, urgency, error) in zip(todo, results, strict=True):
             name = report_name(row, width, fmt)
             if data is not None:
-                write_atomic(out / name, data)
+                write_atomic(out / name, data, sweep=False)  # remove_leftovers ran above
             outcomes[row.number] = Outcome(row.number, row.client, urgency, name if data is not None else "", error)
             done += 1
             if progress:

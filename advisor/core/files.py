@@ -17,12 +17,16 @@ from advisor.core.errors import AdvisorError, Problem
 STALE_AFTER_SECONDS = 600
 
 
-def write_atomic(path: Path, data: bytes | str, *, mode: int = 0o600, make_folder: bool = False) -> None:
+def write_atomic(
+    path: Path, data: bytes | str, *, mode: int = 0o600, make_folder: bool = False, sweep: bool = True
+) -> None:
     """Write to a temporary file beside ``path``, then rename it into place.
 
     A crash or a full disk leaves either the old file or the new one, never a mix. Files
     are owner-only by default: what the advisor writes is health data. ``make_folder`` is
-    for the advisor's own folders; a folder a user names must exist already.
+    for the advisor's own folders; a folder a user names must exist already. ``sweep=False``
+    skips looking for a killed writer's leftovers, for a caller that cleared them already (a
+    batch writing thousands of reports into one folder would list it once per report).
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     folder = path.parent if str(path.parent) else Path(".")
@@ -31,7 +35,8 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int = 0o600, make_folde
             folder.mkdir(parents=True, exist_ok=True)
         elif not folder.is_dir():
             raise AdvisorError([Problem(str(path), f"cannot be written: the folder {folder} does not exist")])
-        _remove_stale_temporaries(path, whole_folder=make_folder)
+        if sweep:
+            _remove_stale_temporaries(path, whole_folder=make_folder)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as err:
         raise AdvisorError([Problem(str(path), f"cannot be written: {err.strerror or err}")]) from None

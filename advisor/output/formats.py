@@ -49,11 +49,14 @@ def report_for(
     decisions: list[Decision] | None = None,
     earlier_visits: list[Consultation] | None = None,
     fit: FitRecord | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Report:
     """The report model of one assessment, with the studio's settings and the words of the
     questionnaire and the knowledge base; ``decisions`` and ``earlier_visits`` come from a
-    stored consultation (what was agreed, what changed since the visit before)."""
-    settings = config.load()  # read once: the logo is named in the same file
+    stored consultation (what was agreed, what changed since the visit before). ``settings``
+    are read from the user's settings file unless given (a batch reads them once)."""
+    if settings is None:
+        settings = config.load()  # read once: the logo is named in the same file
     return build(
         result,
         followup.form_for(result.questionnaire, result.answers),
@@ -67,11 +70,16 @@ def report_for(
     )
 
 
+def assessment_json(result: Assessment) -> bytes:
+    """The JSON result (knowledge-spec section 4), as `assess --format json` prints it."""
+    return (json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
 def render(report: Report, suffix: str) -> bytes:
     """The report in the format named by ``suffix`` ('.pdf', '.html', '.md' or '.json')."""
     suffix = suffix.lower()
     if suffix == ".json":
-        return (json.dumps(report.assessment.to_json_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        return assessment_json(report.assessment)
     if suffix in (".md", ".html"):
         return str(_renderer(suffix).render(report)).encode("utf-8")
     return bytes(_renderer(suffix).render(report))
