@@ -2,7 +2,8 @@
 each out, a summary and a one-page overview for the organiser.
 
 Each row's work is a pure function from an answer document to report bytes (`render_row`), run
-in a process pool whose workers build the engine and the PDF machinery once. Reports are written
+in a process pool whose workers build the engine and the PDF machinery once, or on a Dask
+cluster (executors.py). Reports are written
 atomically under their final names, so a report that has its final name is complete: after a
 crash or a kill the same command finishes the rest and rewrites nothing that was done.
 """
@@ -10,6 +11,7 @@ crash or a kill the same command finishes the rest and rewrites nothing that was
 from __future__ import annotations
 
 import csv
+import functools
 import html
 import io
 import json
@@ -18,7 +20,6 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,6 +32,7 @@ from advisor.core.errors import AdvisorError, Problem
 from advisor.core.files import remove_leftovers, write_atomic
 from advisor.core.pipeline import assess
 from advisor.core.yamlio import parse, read_text
+from advisor.executors import ordered_results
 from advisor.output import formats
 from advisor.records import config
 
@@ -197,9 +199,12 @@ def run(
     jobs: int | None = None,
     paper: str = "a4",
     progress: Callable[[int, int], None] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> list[Outcome]:
     """Write every row's report into ``out`` (skipping those already there), then the summary
-    and the overview; returns one outcome per row."""
+    and the overview; returns one outcome per row. ``executor`` and ``scheduler``: see
+    executors.py (a local process pool by default, or a Dask cluster)."""
     rows = read_rows(source)
     out.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out)  # half-written reports of a killed run never had their final names
@@ -217,16 +222,15 @@ def run(
     done = len(rows) - len(todo)
     if progress:
         progress(done, len(rows))
-    workers = max(1, jobs or os.cpu_count() or 1)
-    jobs_in = [(row.doc, row.source, fmt, paper) for row in todo]
-    results: Iterator[tuple[bytes | None, str, str]]
-    if workers == 1 or len(todo) < 2:
-        _warm_up(fmt)
-        results = map(_work, jobs_in)
-        pool = None
-    else:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_warm_up, initargs=(fmt,))
-        results = pool.map(_work, jobs_in, chunksize=max(1, min(16, len(todo) // (workers * 4) or 1)))
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    results = ordered_results(
+        _work,
+        ((row.doc, row.source, fmt, paper) for row in todo),
+        workers=workers,
+        warm_up=functools.partial(_warm_up, fmt),
+        executor=executor,
+        scheduler=scheduler,
+    )
     try:
         for row, (data, urgency, error) in zip(todo, results, strict=True):
             name = report_name(row, width, fmt)
@@ -237,8 +241,7 @@ def run(
             if progress:
                 progress(done, len(rows))
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        results.close()  # stop the workers at once if this loop ends early (an interrupt)
     ordered = [outcomes[row.number] for row in rows]
     _fill_urgencies(ordered, rows, out, fmt, width)
     write_atomic(out / "summary.csv", _summary_csv(ordered))

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from advisor import executors
 from advisor.cli import app
 from advisor.core import questionnaire as qmod
 
@@ -152,3 +153,39 @@ def test_a_killed_batch_leaves_no_half_report_and_finishes_on_the_next_run(tmp_p
     after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
     assert len(after) == 16 and all(after[n] == s for n, s in before.items())
     assert not list(out.glob(".*.tmp"))
+
+
+def test_a_dask_cluster_gives_the_same_reports_as_the_local_pool(tmp_path: Path) -> None:
+    """The federation path: the same rows on a running Dask cluster (here one on 127.0.0.1)."""
+    distributed = pytest.importorskip("dask.distributed")
+    local, on_dask = tmp_path / "local", tmp_path / "dask"
+    source = riders_csv(tmp_path / "riders.csv", ROWS)
+    assert runner.invoke(app, ["batch", str(source), "--out", str(local), "-f", "json"]).exit_code == 2
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        args = ["batch", str(source), "--out", str(on_dask), "-f", "json", "--executor", "dask"]
+        result = runner.invoke(app, [*args, "--scheduler", cluster.scheduler_address])
+    assert result.exit_code == 2, result.output  # the bad row counts the same on both
+    assert summary(on_dask) == summary(local)
+    for row in summary(local):
+        if row["report"]:
+            assert (on_dask / row["report"]).read_bytes() == (local / row["report"]).read_bytes()
+
+
+def test_an_unknown_executor_or_an_unreachable_scheduler_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "1s")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["batch", str(EXAMPLES), "--out", str(out), "--executor", "spark"])
+    assert result.exit_code == 2
+    assert "unknown executor 'spark'; allowed: local, dask" in result.output
+    result = runner.invoke(app, ["batch", str(EXAMPLES), "--out", str(out), "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert "--scheduler: is for --executor dask" in result.output
+    if pytest.importorskip("dask.distributed"):
+        args = ["batch", str(EXAMPLES), "--out", str(out), "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2
+        assert "could not reach tcp://127.0.0.1:9" in result.output

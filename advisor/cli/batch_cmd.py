@@ -24,6 +24,20 @@ def batch_command(
         int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Processes (default: every core).")
     ] = None,
     paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor", metavar="local|dask", help="local: a process pool here; dask: a Dask cluster (extra 'dask')."
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="With --executor dask: a running scheduler (tcp://host:8786); default: a local cluster.",
+        ),
+    ] = None,
 ) -> None:
     """One report per rider, DIR/summary.csv and DIR/overview.html; run again to finish after a stop.
 
@@ -46,7 +60,16 @@ def batch_command(
         raise AdvisorError([Problem(out, "is a file; give a folder for the reports", field="--out")])
     bar = _progress()
     try:
-        outcomes = batch.run(path, target, chosen, jobs, paper_size(paper), progress=bar.update if bar else None)
+        outcomes = batch.run(
+            path,
+            target,
+            chosen,
+            jobs,
+            paper_size(paper),
+            progress=bar.update if bar else None,
+            executor=executor.strip().lower(),
+            scheduler=scheduler,
+        )
     finally:
         if bar:
             bar.close()

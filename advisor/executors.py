@@ -1,0 +1,105 @@
+"""Where a batch's rows are worked: a process pool on this machine, or a Dask cluster.
+
+A row's work is a pure function of its job (answer document in, report bytes out), so any
+executor that can call a function on many inputs can run it. Both executors here yield the
+results in the order of the jobs, and both keep only a bounded number of rows in flight, so
+a batch of half a million rows never holds them all in memory at once.
+
+Dask is an optional extra (``pip install 'bikefit-advisor[dask]'``): with ``scheduler`` it
+joins an existing cluster (every worker needs the advisor installed, the same version), and
+without one it starts a local cluster of ``workers`` processes on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from advisor.core.errors import AdvisorError, Problem
+
+EXECUTORS = ("local", "dask")
+CONNECT_TIMEOUT = "10s"  # how long to wait for a Dask scheduler named by --scheduler
+T = TypeVar("T")
+
+
+def ordered_results(
+    work: Callable[[Any], T],
+    jobs: Iterable[Any],
+    *,
+    workers: int,
+    warm_up: Callable[[], None],
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> Generator[T, None, None]:
+    """``work(job)`` for every job, in order; ``warm_up`` runs once in each worker first."""
+    if executor == "dask":
+        yield from _dask(work, jobs, workers, warm_up, scheduler)
+        return
+    if executor != "local":
+        raise AdvisorError([Problem("--executor", f"unknown executor '{executor}'; allowed: {', '.join(EXECUTORS)}")])
+    if scheduler:
+        raise AdvisorError([Problem("--scheduler", "is for --executor dask")])
+    if workers == 1:
+        warm_up()
+        yield from map(work, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=warm_up) as pool:
+        try:
+            # Small chunks keep every worker busy to the end; a window keeps memory bounded.
+            yield from _windowed(lambda chunk: pool.map(work, chunk, chunksize=8), jobs, 64 * workers)
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+
+def _windowed(run: Callable[[list[Any]], Iterable[T]], jobs: Iterable[Any], size: int) -> Iterator[T]:
+    """``run`` over consecutive windows of ``size`` jobs, the next window started before the last ends."""
+    it = iter(jobs)
+    pending: deque[Iterator[T]] = deque()
+    while True:
+        chunk = list(itertools.islice(it, size))
+        if chunk:
+            pending.append(iter(run(chunk)))
+        if not pending:
+            return
+        if chunk and len(pending) < 2:  # keep one window queued behind the one being read
+            continue
+        yield from pending.popleft()
+
+
+def _dask(
+    work: Callable[[Any], T], jobs: Iterable[Any], workers: int, warm_up: Callable[[], None], scheduler: str | None
+) -> Iterator[T]:
+    try:
+        from dask.distributed import Client, LocalCluster  # noqa: PLC0415  an optional extra, for this path only
+    except ImportError:
+        raise AdvisorError(
+            [Problem("--executor", "dask needs the dask extra: pip install 'bikefit-advisor[dask]'")]
+        ) from None
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        else:
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            )
+            client = Client(cluster)
+    except (OSError, TimeoutError) as err:
+        where = scheduler or "a local cluster"
+        raise AdvisorError([Problem("--scheduler", f"could not reach {where}: {err}")]) from None
+    try:
+        client.run(warm_up)
+        in_flight = max(64, 64 * len(client.scheduler_info().get("workers", {}) or [None]))
+
+        def run(chunk: list[Any]) -> Iterator[T]:
+            futures = client.map(work, chunk, pure=False)  # submitted now, read in order later
+            return (future.result() for future in futures)
+
+        yield from _windowed(run, jobs, in_flight)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
