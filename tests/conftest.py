@@ -8,7 +8,10 @@ stays under two minutes on a 2-core machine.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from hypothesis import HealthCheck, settings
 
@@ -19,3 +22,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 # Reports default to the locale's paper; tests that do not choose one expect A4 on any machine.
 os.environ["LC_ALL"] = "C.UTF-8"
 os.environ.pop("LC_PAPER", None)
+# The start-up cache of the knowledge base goes to a folder of the test run's own, never
+# the user's; each run starts without one, so the suite also exercises building it.
+if "ADVISOR_CACHE_DIR" not in os.environ:
+    os.environ["ADVISOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="advisor-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["ADVISOR_CACHE_DIR"], ignore_errors=True)
