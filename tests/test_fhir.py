@@ -26,7 +26,9 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from advisor.cli import app
 from advisor.core import answers as answers_mod
 from advisor.core import fhir, fitrecord, knowledge
 from advisor.core import questionnaire as qmod
@@ -658,3 +660,26 @@ def test_the_mapping_imports_only_the_standard_library_and_the_core() -> None:
             imported.add(node.module)
     outside = {m for m in imported if m.split(".")[0] not in sys.stdlib_module_names and m != "__future__"}
     assert all(m == "advisor.core" or m.startswith("advisor.core.") for m in outside), outside
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_assess_and_questionnaires_show_print_valid_fhir() -> None:
+    runner = CliRunner()
+    example = ROOT / "examples" / "urgent-pain-after-crash.yaml"
+    result = runner.invoke(app, ["assess", str(example), "--format", "fhir"])
+    assert result.exit_code == 0, result.output
+    bundle = json.loads(result.stdout)
+    _validate(bundle)
+    request = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "ServiceRequest")
+    assert request["priority"] == "asap"  # urgent
+    (read,) = fhir.read_bundle(bundle)
+    assert read.values == answers_mod.load(str(example)).values
+    for qid in ("rider", "fitter"):
+        shown = runner.invoke(app, ["questionnaires", "show", qid, "--format", "fhir"])
+        assert shown.exit_code == 0, shown.output
+        assert FhirQuestionnaire.model_validate(json.loads(shown.stdout)).url == fhir.canonical(qid)
+    refused = runner.invoke(app, ["questionnaires", "show", "rider", "--format", "json"])
+    assert refused.exit_code == 2
+    assert "allowed: text, fhir" in refused.output

@@ -17,12 +17,13 @@ from advisor.cli.common import (
     app,
     handled,
     make_console,
-    output_format,
+    output_format_or_fhir,
     paged,
     paper_size,
     terminal_output,
 )
 from advisor.core import answers as answers_mod
+from advisor.core import fhir
 from advisor.core.pipeline import assess as run_assessment
 from advisor.output import formats
 
@@ -34,7 +35,11 @@ def assess(
     format: Annotated[
         str,
         typer.Option(
-            "--format", "-f", metavar="text|json", callback=output_format, help="text for people, json for scripts."
+            "--format",
+            "-f",
+            metavar="text|json|fhir",
+            callback=output_format_or_fhir,
+            help="text for people, json for scripts, fhir for a clinic's system (a FHIR R4 Bundle).",
         ),
     ] = "text",
     explain: Annotated[bool, typer.Option("--explain", help="Add the rule trace: rule, source, answers used.")] = False,
@@ -55,11 +60,13 @@ def assess(
     if format == "json":
         data = result.to_json_dict()
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    elif format == "fhir":
+        sys.stdout.write(json.dumps(fhir.bundle([(answers, result)]), ensure_ascii=False, indent=2) + "\n")
     else:
         shown = formats.report_for(result, paper_size(paper))
         paged(make_console(), lambda c: terminal_output().render(shown, c, explain=explain), not no_pager)
     if written:
-        typer.echo(f"Report written to {written}", err=format == "json")
+        typer.echo(f"Report written to {written}", err=format in ("json", "fhir"))
 
 
 @app.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,11 +16,12 @@ from advisor.cli.common import (
     exercises_app,
     handled,
     make_console,
+    output_format_or_fhir,
     questionnaires_app,
     rules_app,
     say,
 )
-from advisor.core import knowledge, lint, resources
+from advisor.core import fhir, knowledge, lint, resources
 from advisor.core import questionnaire as qmod
 from advisor.core.errors import Problem, did_you_mean
 from advisor.core.files import check_target, write_atomic
@@ -85,18 +88,37 @@ def questionnaires_list() -> None:
         typer.echo(f"{form.id:8} {len(form.questions):3} questions  {form.title}")
 
 
+def _text_or_fhir(value: str) -> str:
+    chosen = output_format_or_fhir(value)
+    if chosen == "json":
+        raise typer.BadParameter("'json' is not a format here; allowed: text, fhir")
+    return chosen
+
+
 @questionnaires_app.command("show")
 @handled
 def questionnaires_show(
     qid: Annotated[str, typer.Argument(metavar="ID", help="rider or fitter")],
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="text|fhir",
+            callback=_text_or_fhir,
+            help="text to read, or fhir: the questionnaire as a FHIR R4 Questionnaire (JSON).",
+        ),
+    ] = "text",
 ) -> None:
     """Show every question of a questionnaire with its type, range and when it is asked.
 
-    Example: advisor questionnaires show fitter
+    Example: advisor questionnaires show fitter --format fhir
     """
-    browse = catalog_output()
-
-    browse.questionnaire(qmod.load(qid), make_console())
+    form = qmod.load(qid)
+    if format == "fhir":
+        sys.stdout.write(json.dumps(fhir.questionnaire_resource(form), ensure_ascii=False, indent=2) + "\n")
+        return
+    catalog_output().questionnaire(form, make_console())
 
 
 @rules_app.command("list")

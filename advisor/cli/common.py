@@ -93,12 +93,21 @@ _state = {"debug": False}
 
 def output_format(value: str) -> str:
     """--format: text or json. "--format pdf" is a natural guess: say where a PDF comes from."""
+    return _chosen_format(value, ("text", "json"))
+
+
+def output_format_or_fhir(value: str) -> str:
+    """--format: text, json, or fhir (a FHIR R4 resource as JSON, for a clinic's system)."""
+    return _chosen_format(value, ("text", "json", "fhir"))
+
+
+def _chosen_format(value: str, allowed: tuple[str, ...]) -> str:
     chosen = value.strip().lower()
-    if chosen in ("text", "json"):
+    if chosen in allowed:
         return chosen
     if chosen.lstrip(".") in ("pdf", "html", "md", "markdown"):
         raise typer.BadParameter(f"'{value}' is a report format; write one with --report report.{chosen.lstrip('.')}")
-    raise typer.BadParameter(f"'{value}' is not a format; allowed: text, json")
+    raise typer.BadParameter(f"'{value}' is not a format; allowed: {', '.join(allowed)}")
 
 
 class Paper(str, Enum):
@@ -181,4 +190,7 @@ def main_options(
     _state["debug"] = debug
 
 
-DB_HELP = "The consultation database (default: the user data folder, or ADVISOR_DB)."
+DB_HELP = (
+    "The consultation database: a SQLite file or a postgresql://USER@HOST/DATABASE URL "
+    "(default: ADVISOR_DB, else a file in the user data folder)."
+)
