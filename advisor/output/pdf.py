@@ -61,6 +61,8 @@ def texts(value: Any) -> Iterator[str]:
     """
     if isinstance(value, str):
         yield value
+    elif value is None or isinstance(value, (int, float, dt.date, bytes, Path)):
+        return  # numbers and dates print as digits, which every font draws
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from texts(key)
@@ -68,10 +70,10 @@ def texts(value: Any) -> Iterator[str]:
     elif isinstance(value, (list, tuple, set, frozenset)):
         for item in value:
             yield from texts(item)
-    elif dataclasses.is_dataclass(value) or isinstance(value, BaseModel):
+    elif isinstance(value, BaseModel) or dataclasses.is_dataclass(value):
         yield from texts(vars(value))
-    elif not isinstance(value, (int, float, dt.date, bytes, Path)) and value is not None:
-        yield str(value)  # as it would be printed (numbers and dates are digits, in every font)
+    else:
+        yield str(value)  # an enum or the like, as it would be printed
 
 
 def render(report: Report) -> bytes:
