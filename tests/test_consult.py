@@ -1,4 +1,7 @@
-"""Fitter consultations through the CLI: recording, decisions, history, reports, export and import."""
+"""Fitter consultations through the CLI: recording, decisions, history, reports, export and import.
+
+Every test runs on a SQLite file and on a PostgreSQL store (ADVISOR_DB names it; conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -20,10 +23,10 @@ FIRST = ROOT / "examples" / "routine-low-back-tight-hamstrings.yaml"
 
 
 @pytest.fixture(autouse=True)
-def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_at: str) -> None:
     monkeypatch.setenv("ADVISOR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ADVISOR_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ADVISOR_DB", str(tmp_path / "studio.db"))
+    monkeypatch.setenv("ADVISOR_DB", store_at)
     monkeypatch.chdir(tmp_path)
 
 
@@ -56,7 +59,7 @@ def test_record_from_a_file_with_declines_and_a_report(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "Consultation 1 saved for Zoë Ødegård" in result.stdout
-    with Store(tmp_path / "studio.db") as store:
+    with Store() as store:
         visit = store.consultation(1)
     declined = [d for d in visit.decisions if not d.accepted]
     assert [(d.item, d.note) for d in declined] == [("strap-stretch", "hip feels pinched")]
@@ -75,7 +78,7 @@ def test_bad_declines_are_refused_and_nothing_is_stored(tmp_path: Path) -> None:
     emergency = ROOT / "examples" / "emergency-saddle-numbness-off-bike.yaml"
     result = run("consult", "--client", "Alex", "--answers", str(emergency), "--decline", "stop-riding-until-assessed")
     assert result.exit_code == 2 and "cannot be declined" in result.stderr
-    with Store(tmp_path / "studio.db") as store:
+    with Store() as store:
         assert store.clients() == []
 
 
@@ -161,7 +164,7 @@ def test_interactive_consult_offers_last_visits_answers(tmp_path: Path) -> None:
     assert "Last visit: 2026-11-24" in result.stdout
     assert "Enter keeps: 62°" in result.stdout
     assert "Numbers the client declines" in result.stdout
-    with Store(tmp_path / "studio.db") as store:
+    with Store() as store:
         visit = store.history("Zoë Ødegård")[-1]
     assert visit.answers["passive_slr_deg"] == 78 and visit.answers["back_pain_intensity"] == 3
     assert visit.answers["bar_drop_cm"] == 9  # kept from last time
@@ -179,7 +182,7 @@ def test_interrupted_consult_resumes(tmp_path: Path) -> None:
     second = run("consult", "--resume", input="\n".join(rest) + "\n")
     assert second.exit_code == 0, second.output
     assert "Question 4 of" in second.stdout and "Question 1 of" not in second.stdout
-    with Store(tmp_path / "studio.db") as store:
+    with Store() as store:
         assert len(store.history("Sam")) == 1
     assert not drafts.path("consult", "Sam").exists()
 
@@ -214,7 +217,7 @@ def test_a_red_flag_in_a_consultation_is_recorded_with_the_stop(tmp_path: Path) 
     result = run("consult", "--client", "Sam", input="y\n")
     assert result.exit_code == 0, result.output
     assert "EMERGENCY" in result.stdout
-    with Store(tmp_path / "studio.db") as store:
+    with Store() as store:
         visit = store.history("Sam")[0]
     assert visit.urgency == "emergency"
     assert [d.item for d in visit.decisions] == ["stop-riding-until-assessed"]

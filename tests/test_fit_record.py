@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+import shutil
 from pathlib import Path
 
 import yaml
@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from advisor.core import fitrecord
 from advisor.core import questionnaire as qmod
 from advisor.core.conditions import holds
-from advisor.records.store import MIGRATIONS, Store
+from advisor.records.store import Store
 from tests.spec_ids import SAFETY
 from tests.test_consult import folders, run  # noqa: F401  (the studio's folders, autouse)
 
@@ -102,7 +102,7 @@ def test_the_fitter_types_the_settings_after_the_advice(tmp_path: Path) -> None:
     result = run("consult", "--client", "Ana", input="\n".join(lines) + "\n")
     assert result.exit_code == 0, result.output[-2000:]
     assert "out of range" in result.stdout and "[720 mm]" in result.stdout
-    with Store(tmp_path / "studio.db") as store:
+    with Store() as store:
         fit = store.history("Ana")[-1].fit
     assert fit["before"] == {"saddle_height_mm": 720, "saddle_setback_mm": 80}
     assert fit["after"] == {"saddle_height_mm": 724, "saddle_setback_mm": 80}
@@ -110,12 +110,6 @@ def test_the_fitter_types_the_settings_after_the_advice(tmp_path: Path) -> None:
 
 def test_a_database_from_before_fit_records_is_migrated(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
-    with sqlite3.connect(db) as conn:
-        conn.executescript(MIGRATIONS[0])
-        conn.execute("PRAGMA application_id = 1111900484")
-        conn.execute("PRAGMA user_version = 1")
-        conn.execute("INSERT INTO clients VALUES (1, 'Old', 'old', '2026-01-01T00:00:00')")
-        row = (1, 1, "2026-01-01", "rider", "routine", "{}", "{}", "2026-01-01T00:00:00")
-        conn.execute("INSERT INTO consultations VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+    shutil.copy(ROOT / "tests" / "data" / "store-v1.sqlite3", db)  # written by the release before fit records
     with Store(db) as store:
-        assert store.history("Old")[0].fit == {}
+        assert [v.fit for v in store.history("Zoë Ødegård")] == [{}, {}]

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Examples that need an earlier one's result run after it: settings and browsing first,
 # then a recorded visit, then what reads the record.
 ORDER = ["config", "questionnaires", "rules", "exercises", "assess", "ask", "consult", "clients", "history",
-         "report", "export", "import", "serve", "batch"]  # fmt: skip
+         "report", "export", "import", "migrate", "serve", "batch"]  # fmt: skip
 
 
 def _examples() -> list[tuple[str, str]]:

@@ -214,10 +214,16 @@ def test_read_only_commands_create_nothing(tmp_path: Path) -> None:
 
 def test_a_database_url_is_not_taken_for_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    url = "postgresql://fitter:secret@db.example/studio"
-    err = refused(["clients", "--db", url], "--db", "postgresql URL", "SQLite file")
-    refused(["consult", "--client", "Zoë", "--answers", str(EXAMPLE), "--db", url], "postgresql URL")
-    assert list(tmp_path.iterdir()) == []  # no folder named after the URL, password included
+    other = "mysql://fitter:secret@db.example/studio"
+    err = refused(["clients", "--db", other], "--db", "mysql:// URL", "SQLite file path", "postgresql://")
+    refused(["consult", "--client", "Zoë", "--answers", str(EXAMPLE), "--db", other], "mysql:// URL")
+    monkeypatch.setenv("ADVISOR_DB", other)
+    err += refused(["history", "Zoë"], "ADVISOR_DB", "mysql:// URL")
+    # A PostgreSQL URL is a server, even one that is not there (nothing listens on port 1).
+    monkeypatch.delenv("ADVISOR_DB")
+    unreachable = "postgresql://fitter:secret@127.0.0.1:1/studio"
+    err += refused(["clients", "--db", unreachable], "postgresql://fitter:***@127.0.0.1:1/studio", "cannot reach")
+    assert list(tmp_path.iterdir()) == []  # no folder named after a URL, password included
     assert "secret" not in err
 
 

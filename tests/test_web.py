@@ -1,11 +1,16 @@
-"""The studio over HTTP: headers, login, CSRF, escaping, the form's names, saves under load."""
+"""The studio over HTTP: headers, login, CSRF, escaping, the form's names, saves under load.
+
+The tests that save and read consultations run on a SQLite file and on a PostgreSQL store.
+"""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -14,8 +19,10 @@ from typer.testing import CliRunner
 
 from advisor.cli import app as cli
 from advisor.core import questionnaire as qmod
+from advisor.records.store import Store
 from advisor.web import security
 from advisor.web.app import create_app
+from tests.postgres_server import PASSWORD, PostgresServer
 from tests.web_server import running
 
 FORM = qmod.load("fitter")
@@ -35,6 +42,14 @@ def answers(**extra: str) -> dict[str, str]:
 @pytest.fixture
 def studio(tmp_path: Path) -> TestClient:
     return TestClient(create_app(str(tmp_path / "studio.db")), base_url="http://127.0.0.1")
+
+
+@pytest.fixture
+def studio_on(store_at: str) -> Iterator[tuple[TestClient, str]]:
+    """The studio on either store (conftest.py), and where its records are; started and
+    stopped as a server is (its lifespan closes the store)."""
+    with TestClient(create_app(store_at), base_url="http://127.0.0.1") as client:
+        yield client, store_at
 
 
 def test_every_page_sends_the_security_headers(studio: TestClient) -> None:
@@ -75,7 +90,8 @@ def test_live_advice_follows_the_answers_and_a_red_flag_at_once(studio: TestClie
     assert "safety screen" in partial.text
 
 
-def test_without_javascript_the_form_posts_and_the_advice_page_saves(studio: TestClient, tmp_path: Path) -> None:
+def test_without_javascript_the_form_posts_and_the_advice_page_saves(studio_on: tuple[TestClient, str]) -> None:
+    studio, records = studio_on
     token = csrf(studio.get("/consult").text)
     review = studio.post("/consult/review", data={"csrf": token, "client": "Ana", **answers()})
     assert review.status_code == 200 and "Save the consultation" in review.text
@@ -97,7 +113,7 @@ def test_without_javascript_the_form_posts_and_the_advice_page_saves(studio: Tes
     pdf = studio.get(saved.headers["location"] + "/report.pdf")
     assert pdf.content.startswith(b"%PDF") and pdf.headers["cache-control"] == "no-store"
     # The same record the CLI reads.
-    history = CliRunner().invoke(cli, ["history", "Ana", "--db", str(tmp_path / "studio.db"), "--format", "json"])
+    history = CliRunner().invoke(cli, ["history", "Ana", "--db", records, "--format", "json"])
     assert '"declined"' not in history.stdout and '"strap-stretch"' in history.stdout
     assert '"accepted": false' in history.stdout
 
@@ -170,9 +186,8 @@ def test_serving_beyond_this_computer_needs_a_password(monkeypatch: pytest.Monke
     assert security.is_loopback("127.0.0.1") and security.is_loopback("::1") and not security.is_loopback("0.0.0.0")
 
 
-def test_twenty_fitters_saving_at_once_lose_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "studio.db"
-    with running(db) as base:
+def test_twenty_fitters_saving_at_once_lose_nothing(store_at: str) -> None:
+    with running(store_at) as base:
         failures: list[str] = []
 
         def one(n: int) -> None:
@@ -189,10 +204,14 @@ def test_twenty_fitters_saving_at_once_lose_nothing(tmp_path: Path) -> None:
         for t in threads:
             t.join()
     assert failures == []
-    assert _count(db) == 20
+    with Store(store_at) as store:
+        assert sorted(c.visits for c in store.clients()) == [1] * 20
 
 
-def test_a_returning_client_finds_last_visits_answers_but_not_the_safety_screen(studio: TestClient) -> None:
+def test_a_returning_client_finds_last_visits_answers_but_not_the_safety_screen(
+    studio_on: tuple[TestClient, str],
+) -> None:
+    studio, _ = studio_on
     token = csrf(studio.get("/consult").text)
     data = {"csrf": token, "client": "Ana", "date": "2026-11-30", **answers()}
     assert studio.post("/consult/save", data=data, follow_redirects=False).status_code == 303
@@ -302,7 +321,8 @@ def test_parallel_wrong_guesses_queue_and_each_waits_longer(tmp_path: Path, monk
     assert waits == [0.5, 1.0, 2.0, 4.0, 8.0]  # one at a time; even the right one waited its turn
 
 
-def test_live_advice_reads_the_last_visit_as_the_saved_consultation_will(studio: TestClient) -> None:
+def test_live_advice_reads_the_last_visit_as_the_saved_consultation_will(studio_on: tuple[TestClient, str]) -> None:
+    studio, _ = studio_on
     token = csrf(studio.get("/consult").text)
     first = {"csrf": token, "client": "Ana", "date": "2026-01-10", **answers(back_pain_intensity="2")}
     assert studio.post("/consult/save", data=first, follow_redirects=False).status_code == 303
@@ -356,3 +376,46 @@ def test_a_tampered_note_is_stored_on_one_line(studio: TestClient, tmp_path: Pat
     with sqlite3.connect(tmp_path / "studio.db") as conn:
         (note,) = conn.execute("SELECT note FROM decisions WHERE item = 'strap-stretch'").fetchone()
     assert note.startswith("hip # pinches [2J") and len(note) == 2000 and "\n" not in note and "\x1b" not in note
+
+
+def test_serve_names_a_server_database_without_its_password(postgres: PostgresServer) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.web_server import free_port
+
+    url, port = postgres.new_store(), free_port()
+    env = {**os.environ, "ADVISOR_DB": url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "advisor", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert f"http://127.0.0.1:{port}/" in proc.stdout.readline()
+    assert proc.stdout.readline().startswith(f"Records: postgresql://fitter:***@127.0.0.1:{postgres.port}/studio")
+    for _ in range(100):  # the page answers once the server is up
+        try:
+            r = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+            break
+        except httpx.ConnectError:
+            import time
+
+            time.sleep(0.05)
+    assert r.status_code == 200
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=15)
+    assert "Traceback" not in err
+    for form in (PASSWORD, quote(PASSWORD, safe=""), "p@ss"):
+        assert form not in out + err
+
+
+def test_serve_with_a_wrong_database_password_stops_before_serving(postgres: PostgresServer) -> None:
+    wrong = postgres.url(password="not the password")
+    result = CliRunner().invoke(cli, ["serve", "--db", wrong])
+    assert result.exit_code == 2 and "the server refused the password" in result.stderr
+    assert "The studio is at" not in result.output and "not the password" not in result.output

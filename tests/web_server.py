@@ -21,8 +21,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running(db: Path, password: str | None = None) -> Iterator[str]:
-    """The studio serving ``db``; yields its base URL."""
+def running(db: Path | str, password: str | None = None) -> Iterator[str]:
+    """The studio serving ``db`` (a file or a database URL); yields its base URL."""
     port = free_port()
     config = uvicorn.Config(create_app(str(db), password), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)

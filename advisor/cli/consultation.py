@@ -40,8 +40,8 @@ from advisor.core.interview import Draft, Interview
 from advisor.core.text import MAX_NAME, MAX_NOTE, checked, problem_with, visible
 from advisor.output import formats, terminal
 from advisor.records import drafts
+from advisor.records.location import locate
 from advisor.records.store import Decision, Store
-from advisor.records.store import default_path as default_db_path
 
 KIND = "consult"
 # The one recommendation that can never be declined: it is the safety advice itself.
@@ -197,7 +197,8 @@ def run(
     interactive_decisions: bool,
 ) -> int:
     if report:
-        keep = tuple(Path(p) for p in (answers_file, db or str(default_db_path())) if p and p != "-")
+        records = locate(db).path  # a report never replaces the records' file
+        keep = tuple(p for p in (Path(answers_file) if answers_file else None, records) if p and str(p) != "-")
         formats.check_path(report, keep=keep)
     if client is not None:
         client = checked(client, "name", MAX_NAME, "--client")
@@ -208,7 +209,7 @@ def run(
     name = checked(name, "name", MAX_NAME, "--client")
     for note in notes:
         checked(note, "note", MAX_NOTE, "--note")
-    with Store(draft.db if draft and draft.db else db) as store:
+    with Store(_records_of(draft, db)) as store:
         name = store.client_name(name.strip()) or name.strip()
         if answers_file and not draft:
             answers = answers_mod.load(answers_file)
@@ -245,6 +246,16 @@ def run(
             console.print(f"Report written to {written}", markup=False)
     drafts.clear(KIND, name)
     return 0
+
+
+def _records_of(draft: Draft | None, db: str | None) -> str | None:
+    """Where a resumed consultation is saved: where it was started. A draft names a server
+    without its password (drafts are files), so the --db or ADVISOR_DB naming the same
+    database, password and all, is used when there is one."""
+    if draft is None or not draft.db:
+        return db
+    given = locate(db)
+    return db if given.is_postgres and given.same_place(locate(draft.db)) else draft.db
 
 
 def _waiting_draft(console: Console, read: Callable[[str], str], client: str | None, resume: bool) -> Draft | None:
@@ -296,7 +307,7 @@ def _interview(
             answers=carried,
             report=report,
             paper=paper,
-            db=str(store.path),
+            db=store.location.without_password(),
         )
         intro(console, form)
         if last:

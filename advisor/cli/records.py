@@ -1,4 +1,4 @@
-"""Commands for a fitter's records: consult, clients, history, report, export, import."""
+"""Commands for a fitter's records: consult, clients, history, report, export, import, migrate."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def consult(
     ] = None,
     report: Annotated[str | None, typer.Option("--report", metavar="PATH", help=REPORT_HELP)] = None,
     paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
     decline: Annotated[
         list[str] | None,
         typer.Option("--decline", metavar="ID", help="A recommendation id the client declines (repeatable)."),
@@ -94,7 +94,7 @@ def consult(
 @app.command()
 @handled
 def clients(
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
     format: Annotated[
         str, typer.Option("--format", "-f", metavar="text|json", callback=output_format, help="text or json.")
     ] = "text",
@@ -135,7 +135,7 @@ def clients(
 @handled
 def history(
     name: Annotated[str, typer.Argument(help="The client's name.")],
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
     format: Annotated[
         str, typer.Option("--format", "-f", metavar="text|json", callback=output_format, help="text or json.")
     ] = "text",
@@ -165,7 +165,7 @@ def report_command(
         int, typer.Option("--consultation", metavar="ID", help="The consultation id (see 'advisor history').")
     ],
     out: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help=REPORT_HELP)],
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
     paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
 ) -> None:
     """Write the report of a stored consultation again.
@@ -173,7 +173,7 @@ def report_command(
     Example: advisor report --consultation 1 --out zoe-first-visit.pdf
     """
     with Store(db, create=False) as store:
-        formats.check_path(out, keep=(store.path,))
+        formats.check_path(out, keep=store.files)
         written = visits.write_report(store, store.consultation(consultation), out, paper_size(paper))
     say(f"Report written to {written}")
 
@@ -183,7 +183,7 @@ def report_command(
 def export_command(
     name: Annotated[str, typer.Argument(help="The client's name.")],
     out: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help="The JSON file to write.")],
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
 ) -> None:
     """Write every consultation of a client to one JSON file, to move them to another studio.
@@ -200,7 +200,7 @@ def export_command(
 @handled
 def import_command(
     file: Annotated[str, typer.Argument(help="A file written by 'advisor export'.")],
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
 ) -> None:
     """Add a client's consultations from an export file; visits already stored are skipped.
 
@@ -212,3 +212,31 @@ def import_command(
         client, added, skipped = transfer.import_client(store, name, visits)
     extra = f" ({skipped} already there)" if skipped else ""
     say(f"Imported {added} consultation{'s' if added != 1 else ''} for {client}{extra}")
+
+
+@app.command("migrate")
+@handled
+def migrate_command(
+    to: Annotated[str, typer.Option("--to", metavar="URL|PATH", help="The store to copy into (created if new).")],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="PATH|URL",
+            help="The store to copy from, only read (default: ADVISOR_DB, else the user data folder's file).",
+        ),
+    ] = None,
+) -> None:
+    """Copy every client's consultations into another store, such as a studio's SQLite file into a
+    shared PostgreSQL database; visits already there are skipped, so running it again is safe.
+
+    Example: advisor migrate --to studio-copy.sqlite3
+    """
+    with Store(source, create=False) as origin, Store(to) as target:
+        clients_copied, added, skipped = transfer.copy_all(origin, target)
+        shown = target.name
+    extra = f" ({skipped} already there)" if skipped else ""
+    say(
+        f"Copied {added} consultation{'s' if added != 1 else ''} of {clients_copied} "
+        f"client{'s' if clients_copied != 1 else ''} to {shown}{extra}"
+    )

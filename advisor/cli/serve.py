@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from advisor.cli.common import DB_HELP, AdvisorError, app, handled
+from advisor.cli.common import DB_HELP, AdvisorError, app, handled, say
 from advisor.core.errors import Problem
 from advisor.core.yamlio import read_text
+from advisor.records.location import locate
 
 ENV_PASSWORD = "ADVISOR_PASSWORD"
 HOST_HELP = "Address to listen on; anything but 127.0.0.1 needs a password."
@@ -24,7 +25,7 @@ def serve(
         str, typer.Option("--host", help="Address to listen on; anything but 127.0.0.1 needs a password.")
     ] = ("127.0.0.1"),
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH", help=DB_HELP)] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
     password_file: Annotated[
         str | None,
         typer.Option(
@@ -53,13 +54,13 @@ def serve(
 
     from advisor.web.app import create_app  # noqa: PLC0415  lazy: as above
 
+    studio = create_app(db, password)  # opens the records first: a wrong --db stops here, with exit code 2
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"The studio is at http://{shown}:{port}/  (Ctrl-C stops it)")
+    say(f"Records: {locate(db).shown}")  # a database URL's password is shown as ***
     # Access logs name paths only; the password travels in a POST body and is never printed.
     # No proxy headers: an X-Forwarded-For from anyone must not pick the address a login is slowed by.
-    uvicorn.run(
-        create_app(db, password), host=host, port=port, log_level="warning", server_header=False, proxy_headers=False
-    )
+    uvicorn.run(studio, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
 
 
 def _password(password_file: str | None) -> str | None:

@@ -1,9 +1,11 @@
-"""Moving a client's records between studios: one JSON file holds every consultation."""
+"""Moving records between studios and stores: one JSON file holds a client's consultations,
+and ``copy_all`` copies every client from one store into another (SQLite to PostgreSQL, say)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,7 +55,7 @@ class ClientFile(BaseModel):
 
 def export_client(store: Store, name: str, out: str, *, force: bool = False) -> tuple[Path, int]:
     """Write every consultation of a client to ``out``; an existing file only with ``force``."""
-    target = check_target(Path(out), option="--out", keep=(store.path,), overwrite=force, example="client.json")
+    target = check_target(Path(out), option="--out", keep=store.files, overwrite=force, example="client.json")
     stored = store.client_name(name)
     if stored is None:
         raise AdvisorError([Problem(store.name, f"has no client named '{name}'; see 'advisor clients'")])
@@ -123,6 +125,24 @@ def import_client(store: Store, client: str, visits: list[Consultation]) -> tupl
     stored = store.client_name(client) or client
     added, skipped = store.import_client(stored, visits)
     return stored, added, skipped
+
+
+def copy_all(source: Store, target: Store) -> tuple[int, int, int]:
+    """Every client's consultations from ``source`` into ``target``, one transaction per client,
+    skipping visits ``target`` already holds; returns (clients, added, already there)."""
+    if source.location.same_place(target.location) or _same_file(source, target):
+        raise AdvisorError([Problem("--to", f"is {target.name}, the store being copied; give another")])
+    added = skipped = 0
+    summaries = source.clients()
+    for summary in summaries:
+        stored = target.client_name(summary.name) or summary.name
+        more, already = target.import_client(stored, source.history(summary.name))
+        added, skipped = added + more, skipped + already
+    return len(summaries), added, skipped
+
+
+def _same_file(a: Store, b: Store) -> bool:
+    return a.path is not None and b.path is not None and b.path.exists() and os.path.samefile(a.path, b.path)
 
 
 def _check_content(parsed: ClientFile, name: str) -> None:

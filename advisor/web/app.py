@@ -7,8 +7,10 @@ server answers with a page); with it, the advice beside the form updates as answ
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -81,13 +83,21 @@ def create_app(db: str | None = None, password: str | None = None) -> ASGIApp:
         # A fresh secret each start: sessions end when the server does. HttpOnly, SameSite=Lax.
         Middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32), same_site="lax", max_age=SESSION_AGE),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        studio.store.close()
+
     # The headers wrap everything, error pages included.
-    return SecurityHeaders(Starlette(routes=routes, middleware=middleware))
+    return SecurityHeaders(Starlette(routes=routes, middleware=middleware, lifespan=lifespan))
 
 
 class _Studio:
     def __init__(self, db: str | None, password: str | None) -> None:
-        self.db = db
+        # One store for the studio's life: a server's connections are pooled, and a wrong
+        # password or an unreachable server stops `advisor serve` before it starts.
+        self.store = Store(db)
         self.password = password
         self.throttle = Throttle()
         self.signed_in: set[str] = set()  # session ids given at login; logout removes one
@@ -171,8 +181,7 @@ class _Studio:
         if (denied := self.guard(request)) is not None:
             return denied
         query = request.query_params.get("q", "").strip()
-        with Store(self.db) as store:
-            rows = store.clients()
+        rows = self.store.clients()
         if query:
             rows = [r for r in rows if query.casefold() in r.name.casefold()]
         return self.page(request, "clients.html.j2", rows=rows, query=query)
@@ -181,11 +190,10 @@ class _Studio:
         if (denied := self.guard(request)) is not None:
             return denied
         name = request.path_params["name"]
-        with Store(self.db) as store:
-            stored = store.client_name(name)
-            if stored is None:
-                raise HTTPException(404, "No client of that name.")
-            visits = store.history(stored)
+        stored = self.store.client_name(name)
+        if stored is None:
+            raise HTTPException(404, "No client of that name.")
+        visits = self.store.history(stored)
         timeline = history.timeline(visits)
         chart = flexibility_over_visits(self.kb, self.form, [(v.date, v.answers) for v in visits])
         return self.page(
@@ -205,9 +213,8 @@ class _Studio:
         values: dict[str, Any] = {}
         last = None
         if client:
-            with Store(self.db) as store:
-                stored = store.client_name(client)
-                last = store.previous(stored) if stored else None
+            stored = self.store.client_name(client)
+            last = self.store.previous(stored) if stored else None
             client = stored or client
             # As `advisor consult` does: last visit's answers, the safety screen asked afresh.
             values = self.form.carried_over(last.answers) if last else {}
@@ -282,9 +289,8 @@ class _Studio:
         )
 
     def previous_answers(self, client: str, date: dt.date) -> dict[str, Any] | None:
-        with Store(self.db) as store:
-            stored = store.client_name(client)
-            last = store.previous(stored, date) if stored else None
+        stored = self.store.client_name(client)
+        last = self.store.previous(stored, date) if stored else None
         return last.answers if last else None
 
     async def save(self, request: Request) -> Response:
@@ -297,9 +303,8 @@ class _Studio:
         answers = parsed.answers.model_copy(update={"client": client})
         result = assess(answers, self.previous_answers(client, date))
         decisions = self.decisions(data, result)
-        with Store(self.db) as store:
-            name = store.client_name(client) or client
-            cid = store.record(name, answers, result, decisions)
+        name = self.store.client_name(client) or client
+        cid = self.store.record(name, answers, result, decisions)
         return RedirectResponse(f"/visits/{cid}", status_code=303)
 
     def decisions(self, data: FormData, result: Assessment) -> list[Decision]:
@@ -316,8 +321,7 @@ class _Studio:
     async def visit(self, request: Request) -> Response:
         if (denied := self.guard(request)) is not None:
             return denied
-        with Store(self.db) as store:
-            visit = _visit(store, request.path_params["cid"])
+        visit = _visit(self.store, request.path_params["cid"])
         report = formats.report_for(Assessment.model_validate(visit.result), decisions=visit.decisions)
         return self.page(request, "visit.html.j2", visit=visit, report=report)
 
@@ -327,9 +331,8 @@ class _Studio:
         kind = request.path_params["kind"]
         if kind not in ("pdf", "html"):
             raise HTTPException(404, "Reports are PDF or HTML.")
-        with Store(self.db) as store:
-            visit = _visit(store, request.path_params["cid"])
-            before = [c for c in store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
+        visit = _visit(self.store, request.path_params["cid"])
+        before = [c for c in self.store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
         result = Assessment.model_validate(visit.result)
         report = formats.report_for(result, decisions=visit.decisions, earlier_visits=before or None)
         body = formats.render(report, f".{kind}")
