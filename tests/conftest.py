@@ -11,7 +11,10 @@ of a throw-away PostgreSQL server (tests/postgres_server.py), started once per s
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +30,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 # Reports default to the locale's paper; tests that do not choose one expect A4 on any machine.
 os.environ["LC_ALL"] = "C.UTF-8"
 os.environ.pop("LC_PAPER", None)
+# The start-up cache of the knowledge base goes to a folder of the test run's own, never
+# the user's; each run starts without one, so the suite also exercises building it.
+if "ADVISOR_CACHE_DIR" not in os.environ:
+    os.environ["ADVISOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="advisor-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["ADVISOR_CACHE_DIR"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

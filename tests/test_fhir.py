@@ -683,3 +683,67 @@ def test_assess_and_questionnaires_show_print_valid_fhir() -> None:
     refused = runner.invoke(app, ["questionnaires", "show", "rider", "--format", "json"])
     assert refused.exit_code == 2
     assert "allowed: text, fhir" in refused.output
+
+
+def test_a_client_goes_out_as_a_bundle_and_comes_back_into_another_store(store_at: str, tmp_path: Path) -> None:
+    """export --format fhir, then import into another store (SQLite or PostgreSQL): the same
+    answers and the same advice, and importing again adds nothing."""
+    runner = CliRunner()
+    home = tmp_path / "home.db"
+    first = ROOT / "examples" / "routine-low-back-tight-hamstrings.yaml"
+    second = tmp_path / "second.yaml"
+    second.write_text(
+        first.read_text(encoding="utf-8")
+        .replace("2026-11-24", "2026-12-20")
+        .replace("passive_slr_deg: 62", "passive_slr_deg: 70"),
+        encoding="utf-8",
+    )
+    for answers in (first, second):
+        args = ["consult", "--client", "Zoë Ødegård", "--answers", str(answers), "--accept-all", "--db", str(home)]
+        assert runner.invoke(app, args).exit_code == 0
+    out = tmp_path / "zoe.fhir.json"
+    exported = runner.invoke(app, ["export", "Zoë Ødegård", "--out", str(out), "--format", "fhir", "--db", str(home)])
+    assert exported.exit_code == 0, exported.output
+    bundle = json.loads(out.read_text(encoding="utf-8"))
+    _validate(bundle)
+    assert len(_resources(bundle, "QuestionnaireResponse")) == 2
+    imported = runner.invoke(app, ["import", str(out), "--db", store_at])
+    assert imported.exit_code == 0, imported.output
+    assert "Imported 2 consultations for Zoë Ødegård" in imported.output
+    again = runner.invoke(app, ["import", str(out), "--db", store_at])
+    assert "Imported 0 consultations for Zoë Ødegård (2 already there)" in again.output
+
+    def history(db: str) -> list[dict[str, Any]]:
+        shown = runner.invoke(app, ["history", "Zoë Ødegård", "--format", "json", "--db", db])
+        assert shown.exit_code == 0, shown.output
+        visits: list[dict[str, Any]] = json.loads(shown.stdout)
+        return visits
+
+    original, copied = history(str(home)), history(store_at)
+    assert [v["answers"] for v in copied] == [v["answers"] for v in original]
+    assert [v["referral"] for v in copied] == [v["referral"] for v in original]
+    refused = runner.invoke(app, ["export", "Zoë Ødegård", "--out", str(out), "--format", "text", "--db", str(home)])
+    assert refused.exit_code == 2
+    assert "allowed: json, fhir" in refused.output
+
+
+def test_a_bundle_of_several_clients_or_none_is_refused_whole(tmp_path: Path) -> None:
+    runner = CliRunner()
+    pairs = []
+    for name in ("Ana", "Ben"):
+        answers = answers_mod.load(str(ROOT / "examples" / "routine-knee-pain.yaml")).model_copy(
+            update={"client": name}
+        )
+        pairs.append((answers, assess(answers)))
+    two = tmp_path / "two.json"
+    two.write_text(json.dumps(fhir.bundle(pairs)), encoding="utf-8")
+    db = tmp_path / "studio.db"
+    result = runner.invoke(app, ["import", str(two), "--db", str(db)])
+    assert result.exit_code == 2
+    assert "holds several clients (Ana, Ben); import one client's Bundle at a time" in result.output
+    assert not db.exists()
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps(fhir.bundle([])), encoding="utf-8")
+    result = runner.invoke(app, ["import", str(empty), "--db", str(db)])
+    assert result.exit_code == 2
+    assert "holds no consultation" in result.output

@@ -21,6 +21,7 @@ from advisor.cli.common import (
     handled,
     make_console,
     output_format,
+    output_format_or_fhir,
     paged,
     paper_size,
     say,
@@ -178,6 +179,13 @@ def report_command(
     say(f"Report written to {written}")
 
 
+def _json_or_fhir(value: str) -> str:
+    chosen = output_format_or_fhir(value)
+    if chosen == "text":
+        raise typer.BadParameter("'text' is not a format here; allowed: json, fhir")
+    return chosen
+
+
 @app.command("export")
 @handled
 def export_command(
@@ -185,6 +193,16 @@ def export_command(
     out: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help="The JSON file to write.")],
     db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="json|fhir",
+            callback=_json_or_fhir,
+            help="json: the advisor's own file, to move a client to another studio; fhir: a FHIR R4 Bundle.",
+        ),
+    ] = "json",
 ) -> None:
     """Write every consultation of a client to one JSON file, to move them to another studio.
 
@@ -192,14 +210,14 @@ def export_command(
     """
 
     with Store(db, create=False) as store:
-        written, count = transfer.export_client(store, name, out, force=force)
+        written, count = transfer.export_client(store, name, out, force=force, as_fhir=format == "fhir")
     say(f"Exported {count} consultation{'s' if count != 1 else ''} to {written}")
 
 
 @app.command("import")
 @handled
 def import_command(
-    file: Annotated[str, typer.Argument(help="A file written by 'advisor export'.")],
+    file: Annotated[str, typer.Argument(help="A file written by 'advisor export' (its own JSON or a FHIR Bundle).")],
     db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
 ) -> None:
     """Add a client's consultations from an export file; visits already stored are skipped.

@@ -1,5 +1,10 @@
 """Moving records between studios and stores: one JSON file holds a client's consultations,
-and ``copy_all`` copies every client from one store into another (SQLite to PostgreSQL, say)."""
+and ``copy_all`` copies every client from one store into another (SQLite to PostgreSQL, say).
+
+A client's consultations also go out as a FHIR R4 Bundle (core/fhir.py), for a clinic's
+system, and come back from one: the Bundle carries the answers, so an import assesses them
+again, in date order with each visit's previous one, as the consultation did.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.core import answers as answers_mod
-from advisor.core import knowledge
+from advisor.core import fhir, knowledge
+from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.files import check_target, write_atomic
+from advisor.core.fitrecord import FitRecord
+from advisor.core.pipeline import assess
 from advisor.core.text import MAX_NAME, MAX_NOTE, problem_with
 from advisor.core.yamlio import read_text
 from advisor.records.store import Consultation, Decision, Store
@@ -53,13 +61,18 @@ class ClientFile(BaseModel):
     consultations: list[_Visit]
 
 
-def export_client(store: Store, name: str, out: str, *, force: bool = False) -> tuple[Path, int]:
-    """Write every consultation of a client to ``out``; an existing file only with ``force``."""
+def export_client(store: Store, name: str, out: str, *, force: bool = False, as_fhir: bool = False) -> tuple[Path, int]:
+    """Write every consultation of a client to ``out`` (the advisor's own JSON, or a FHIR R4
+    Bundle with ``as_fhir``); an existing file only with ``force``."""
     target = check_target(Path(out), option="--out", keep=store.files, overwrite=force, example="client.json")
     stored = store.client_name(name)
     if stored is None:
         raise AdvisorError([Problem(store.name, f"has no client named '{name}'; see 'advisor clients'")])
     visits = store.history(stored)
+    if as_fhir:
+        pairs = [(_answers_of(stored, v), Assessment.model_validate(v.result)) for v in visits]
+        write_atomic(target, json.dumps(fhir.bundle(pairs), ensure_ascii=False, indent=2) + "\n")
+        return target, len(visits)
     doc = {
         "format": FORMAT,
         "version": VERSION,
@@ -83,8 +96,16 @@ def export_client(store: Store, name: str, out: str, *, force: bool = False) -> 
     return target, len(visits)
 
 
+def _answers_of(client: str, visit: Consultation) -> Answers:
+    fit = FitRecord.model_validate(visit.fit) if visit.fit else FitRecord()
+    return Answers(
+        questionnaire=visit.questionnaire, client=client, date=visit.date, values=dict(visit.answers), fit=fit
+    )
+
+
 def read_export(path: str) -> tuple[str, list[Consultation]]:
-    """The client and consultations of an export file, checked in full before anything is stored."""
+    """The client and consultations of an export file (the advisor's own JSON or a FHIR Bundle
+    it wrote), checked in full before anything is stored."""
     name = "<stdin>" if path == "-" else path
     try:
         raw = json.loads(read_text(path, limit=50_000_000))
@@ -92,6 +113,8 @@ def read_export(path: str) -> tuple[str, list[Consultation]]:
         raise AdvisorError([Problem(name, f"is not valid JSON: {err.msg}", err.lineno)]) from None
     except (ValueError, RecursionError) as err:  # a number of thousands of digits; nesting too deep
         raise AdvisorError([Problem(name, f"cannot be read as an export: {str(err)[:80]}")]) from None
+    if isinstance(raw, dict) and "resourceType" in raw:
+        return _read_bundle(raw, name)
     try:
         parsed = ClientFile.model_validate(raw)
     except ValidationError as err:
@@ -118,6 +141,45 @@ def read_export(path: str) -> tuple[str, list[Consultation]]:
         for v in parsed.consultations
     ]
     return parsed.client, visits
+
+
+def _read_bundle(raw: dict[str, Any], name: str) -> tuple[str, list[Consultation]]:
+    """One client's visits from a FHIR Bundle, each assessed again with the visit before it."""
+    read = fhir.read_bundle(raw, name)
+    clients = sorted({a.client or "" for a in read})
+    if not read:
+        raise AdvisorError([Problem(name, "holds no consultation (no QuestionnaireResponse)")])
+    if "" in clients:
+        raise AdvisorError(
+            [Problem(name, "has a consultation without the client's name; a record needs one", field="entry")]
+        )
+    if len(clients) > 1:
+        shown = ", ".join(clients[:5])
+        raise AdvisorError([Problem(name, f"holds several clients ({shown}); import one client's Bundle at a time")])
+    trouble = problem_with(clients[0], "name", MAX_NAME)
+    if trouble:
+        raise AdvisorError([Problem(name, trouble, field="client")])
+    visits: list[Consultation] = []
+    previous: dict[str, Any] | None = None
+    for answers in sorted(read, key=lambda a: a.date):  # sorted() keeps a day's visits in order
+        result = assess(answers, previous)
+        visits.append(
+            Consultation(
+                id=0,
+                client=clients[0],
+                date=answers.date,
+                questionnaire=answers.questionnaire,
+                urgency=result.referral.urgency,
+                answers=dict(answers.values),
+                result=result.to_json_dict(),
+                decisions=[],  # the Bundle says what was advised, not what the rider agreed to
+                # The day itself: importing the same Bundle again then finds its visits stored.
+                created=f"{answers.date.isoformat()}T00:00:00",
+                fit=answers.fit.model_dump(),
+            )
+        )
+        previous = dict(answers.values)
+    return clients[0], visits
 
 
 def import_client(store: Store, client: str, visits: list[Consultation]) -> tuple[str, int, int]:
