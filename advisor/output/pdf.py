@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from advisor.core.figures import Picture
 from advisor.output.diagram import Diagram
 from advisor.output.pdf_layout import (
     ACCENT,
@@ -70,6 +71,8 @@ def texts(value: Any) -> Iterator[str]:
     elif isinstance(value, (list, tuple, set, frozenset)):
         for item in value:
             yield from texts(item)
+    elif isinstance(value, Picture):  # angles and lengths, and a caption under each frame
+        yield from (frame.label for frame in value.frames)
     elif isinstance(value, BaseModel) or dataclasses.is_dataclass(value):
         yield from texts(vars(value))
     else:

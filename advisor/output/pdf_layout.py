@@ -93,6 +93,11 @@ def _pdf_class() -> Any:
     return ReportPDF
 
 
+# Word widths in font units, per bundled font file: the knowledge base's texts hold a few
+# thousand distinct words, and every report repeats them.
+_word_widths: dict[str, dict[str, int]] = {}
+
+
 def wrap(pdf: Any, text: str, width: float) -> list[str]:
     """Greedy word wrap with the current font, in linear time.
 
@@ -101,12 +106,19 @@ def wrap(pdf: Any, text: str, width: float) -> list[str]:
     """
     cw = pdf.current_font.cw  # code point -> width in 1/1000 em, the font's default for others
     scale = pdf.font_size_pt * 0.001 / pdf.k
+    # The same words come back on every line and in every report: each is measured once.
+    known = _word_widths.setdefault(str(pdf.current_font.ttffile), {})
+    if len(known) > 50_000:  # names and notes add words without end in a long-running studio
+        known.clear()
 
     def char_width(c: str) -> float:
         return float(cw[ord(c)] * scale)
 
     def width_of(s: str) -> float:
-        return float(sum(map(cw.__getitem__, map(ord, s))) * scale)
+        units = known.get(s)
+        if units is None:
+            units = known[s] = sum(map(cw.__getitem__, map(ord, s)))
+        return float(units * scale)
 
     space = width_of(" ")
     lines: list[str] = []
