@@ -82,6 +82,10 @@ def _pdf_class() -> Any:
     class ReportPDF(FPDF):
         footer_text = ""
 
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.wrapped: dict[tuple[str, str, float, float], list[str]] = {}
+
         def footer(self) -> None:
             self.set_y(-12)
             self.set_font(FONT, "", 8)
@@ -157,11 +161,17 @@ def block(
     draw: bool = True,
 ) -> float:
     """Write (or, with draw=False, only measure) a wrapped block; returns its height in mm."""
-    pdf.set_font(FONT, "B" if bold else "", size)
+    style = "B" if bold else ""
+    if pdf.font_style != style or pdf.font_size_pt != size or pdf.font_family != FONT:
+        pdf.set_font(FONT, style, size)
     left = pdf.l_margin if x is None else x
     avail = (pdf.w - pdf.r_margin - left) if width is None else width
     step = line_h or size * 0.45
-    lines = wrap(pdf, text, avail)
+    # A block is usually measured (to keep it on one page) and then drawn: wrap it once.
+    key = (text, style, size, avail)
+    lines = pdf.wrapped.get(key)
+    if lines is None:
+        lines = pdf.wrapped[key] = wrap(pdf, text, avail)
     if draw:
         pdf.set_text_color(*colour)
         for line in lines:
