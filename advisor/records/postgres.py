@@ -123,7 +123,9 @@ class PostgresDatabase(Database):
             yield conn
 
     def describe(self, err: sa.exc.DBAPIError) -> str:
-        text = " ".join(str(err.orig).split())
+        # The driver's message spans lines ("Connection refused" / "Is the server running...?").
+        lines = [" ".join(line.split()) for line in str(err.orig).splitlines() if line.strip()]
+        text = "; ".join(lines)
         text = text.removeprefix("connection failed: ")
         return self.location.redact(text)
 
