@@ -224,20 +224,12 @@ def test_a_returning_client_finds_last_visits_answers_but_not_the_safety_screen(
 def test_serve_prints_its_address_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     import os
     import signal
-    import subprocess
-    import sys
 
-    from tests.web_server import free_port
+    from tests.web_server import free_port, serve_process
 
     port = free_port()
     env = {**os.environ, "ADVISOR_DB": str(tmp_path / "studio.db"), "ADVISOR_PASSWORD": "s3cret-studio"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "advisor", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = serve_process(port, env)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert f"http://127.0.0.1:{port}/" in line
@@ -381,20 +373,12 @@ def test_a_tampered_note_is_stored_on_one_line(studio: TestClient, tmp_path: Pat
 def test_serve_names_a_server_database_without_its_password(postgres: PostgresServer) -> None:
     import os
     import signal
-    import subprocess
-    import sys
 
-    from tests.web_server import free_port
+    from tests.web_server import free_port, serve_process
 
     url, port = postgres.new_store(), free_port()
     env = {**os.environ, "ADVISOR_DB": url}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "advisor", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = serve_process(port, env)
     assert proc.stdout is not None
     assert f"http://127.0.0.1:{port}/" in proc.stdout.readline()
     assert proc.stdout.readline().startswith(f"Records: postgresql://fitter:***@127.0.0.1:{postgres.port}/studio")

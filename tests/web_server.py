@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +14,17 @@ from pathlib import Path
 import uvicorn
 
 from advisor.web.app import create_app
+
+
+def serve_process(port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`advisor serve` in a process of its own, as a fitter starts it, with its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "advisor", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def free_port() -> int:
