@@ -167,3 +167,22 @@ def test_a_url_is_shown_and_remembered_without_its_password(given: str, shown: s
     said = "FATAL: s3cr@t or s3cr%40t"
     assert location.redact(said) == (said if "s3cr" not in given else "FATAL: *** or ***")
     assert location.same_place(locate(kept))
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "postgresql://fitter:Secr3t#xy@127.0.0.1:1/studio",
+        "postgresql://fitter:Secr3t?xy@127.0.0.1:1/studio",
+        "postgresql://fitter:Sec/r3txy@127.0.0.1:1/studio",
+        "postgresql://fitter:Secr3t@xy@127.0.0.1:1/studio",
+        "postgresql://fitter:Secr3t@[::1/studio",
+    ],
+)
+def test_a_password_a_url_cannot_hold_as_typed_is_refused_without_showing_it(given: str) -> None:
+    """A URL parser cuts such a URL short, and its complaint would quote the password."""
+    for args, env in ((["clients", "--db", given], {}), (["clients"], {"ADVISOR_DB": given})):
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 2, result.output
+        assert "percent-encoded (# as %23" in result.output
+        assert "Secr3t" not in result.output and "r3txy" not in result.output and "xy@" not in result.output

@@ -47,9 +47,14 @@ class Location:
         """The password as written in the URL and as decoded (longest first, for ``redact``)."""
         if self.url is None:
             return []
-        parts = urlsplit(self.url)
-        found = [parts.password or ""]  # as written, percent-encoding and all
-        found += [raw for key, _, raw in (p.partition("=") for p in parts.query.split("&")) if key == "password"]
+        found = [_raw_password(self.url) or ""]  # as typed, even where a URL parser would cut it short
+        try:
+            parts = urlsplit(self.url)
+        except ValueError:  # a URL locate() refuses; the password as typed is still hidden
+            parts = None
+        if parts is not None:
+            found.append(parts.password or "")  # as written, percent-encoding and all
+            found += [raw for key, _, raw in (p.partition("=") for p in parts.query.split("&")) if key == "password"]
         found += [decoded(s) for s in found for decoded in (unquote, unquote_plus)]
         return sorted({s for s in found if s}, key=len, reverse=True)
 
@@ -81,16 +86,39 @@ def locate(db: str | None) -> Location:
             ]
         )
     location = Location(url=given)
+    typed = _raw_password(given)
     try:
         parts = urlsplit(given)
         parts.port  # noqa: B018  (reading it checks it: a port that is not a number raises)
-    except ValueError as err:
-        raise AdvisorError([Problem(source, f"is not a valid PostgreSQL URL ({location.redact(str(err))})")]) from None
+        readable = typed is None or (parts.password == typed and not set(typed) & set("@/?#"))
+    except ValueError:
+        readable = False
+    if not readable:
+        # Never the parser's own words: they may quote a piece of the password.
+        raise AdvisorError(
+            [
+                Problem(
+                    source,
+                    "is not a valid PostgreSQL URL: write postgresql://USER:PASSWORD@HOST:PORT/DATABASE, with "
+                    "any # ? / @ % in the password percent-encoded (# as %23, ? as %3F, / as %2F, @ as %40, "
+                    "% as %25)",
+                )
+            ]
+        ) from None
     if not parts.path.strip("/"):
         raise AdvisorError(
             [Problem(source, f"names no database; add it at the end: {location.shown.rstrip('/')}/studio")]
         )
     return location
+
+
+def _raw_password(url: str) -> str | None:
+    """The password as typed: from after ``scheme://user:`` to the last ``@``, whatever it holds."""
+    rest = url.split("://", 1)[-1]
+    if "@" not in rest:
+        return None
+    _user, colon, password = rest.rsplit("@", 1)[0].partition(":")
+    return password if colon else None
 
 
 def default_file() -> Path:
