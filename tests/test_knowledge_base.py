@@ -224,7 +224,14 @@ BROKEN_RULES = [
         "findings.yaml",
         "      - {answer: sex, equals: female}\n    then: {finding: tight-hamstrings}",
         "      - {answer: sex, equals: female}\n      - {no_finding: weak-core}\n    then: {finding: tight-hamstrings}",
-        ["no_finding may only be used by fit, exercise and safety rules"],
+        ["no_finding (or a finding inside none_of) may only be used by fit, exercise and safety rules"],
+    ),
+    (
+        "findings.yaml",
+        "      - {answer: sex, equals: female}\n    then: {finding: tight-hamstrings}",
+        "      - {answer: sex, equals: female}\n      - none_of: [{finding: weak-core}]\n"
+        "    then: {finding: tight-hamstrings}",
+        ["no_finding (or a finding inside none_of) may only be used by fit, exercise and safety rules"],
     ),
     (
         "findings.yaml",

@@ -3,11 +3,13 @@
 Each rule's condition is compiled once into a closure. A run evaluates the finding rules
 first, in an order where every finding a rule reads is made before it (repeating only if
 the rules refer to each other in a cycle), then every other rule once with all findings
-known: the same result experta reaches through its salience (lint forbids ``no_finding``
-before the findings are complete). The cost is one test per rule, so assessment time grows
-linearly with the rule base, where a Rete network re-matches every new finding against
-every pattern. experta stays the engine of record: tests/test_engine.py holds this engine
-to experta's firings on generated answer sets, and ``ADVISOR_ENGINE=experta`` runs it.
+known. That is the result experta reaches through its salience, because lint forbids a
+triage or finding rule to ask that a finding is absent (``no_finding``, or ``finding``
+inside ``none_of``): the answer would depend on the order the rules ran in. The cost is one
+test per rule, so assessment time grows linearly with the rule base, where a Rete network
+re-matches every new finding against every pattern. experta stays the engine of record:
+tests/test_engine.py holds this engine to experta's firings on generated answer sets, and
+``ADVISOR_ENGINE=experta`` runs it.
 """
 
 from __future__ import annotations

@@ -197,18 +197,32 @@ def _check_targets(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:
     ]
 
 
+def _absent_findings(cond: Condition, negated: bool = False) -> Iterator[HasFinding]:
+    """The finding tests of ``cond`` that hold when a finding is absent: ``no_finding``, and a
+    ``finding`` inside ``none_of`` (which negates what it holds)."""
+    if isinstance(cond, HasFinding):
+        if cond.negated != negated:
+            yield cond
+    elif isinstance(cond, Group):
+        for item in cond.items:
+            yield from _absent_findings(item, negated != (cond.kind == "none_of"))
+
+
 def _check_stage(rule: RuleDef) -> list[Problem]:
     out = []
-    for c in walk(rule.condition):
-        if isinstance(c, HasFinding) and c.negated and STAGE_ORDER[rule.stage] <= STAGE_ORDER["finding"]:
+    if STAGE_ORDER[rule.stage] <= STAGE_ORDER["finding"]:
+        # Before every finding is made, "absent" would depend on the order the rules ran in.
+        for c in _absent_findings(rule.condition):
             out.append(
                 Problem(
                     rule.file,
-                    "no_finding may only be used by fit, exercise and safety rules, after all findings are made",
+                    "no_finding (or a finding inside none_of) may only be used by fit, exercise and safety rules, "
+                    "after all findings are made",
                     c.line,
                     f"{rule.id}.when",
                 )
             )
+    for c in walk(rule.condition):
         if isinstance(c, Group) and c.kind == "none_of":
             for item in c.items:
                 if isinstance(item, Group):
