@@ -712,6 +712,8 @@ def test_a_client_goes_out_as_a_bundle_and_comes_back_into_another_store(store_a
     assert "Imported 2 consultations for Zoë Ødegård" in imported.output
     again = runner.invoke(app, ["import", str(out), "--db", store_at])
     assert "Imported 0 consultations for Zoë Ødegård (2 already there)" in again.output
+    back_home = runner.invoke(app, ["import", str(out), "--db", str(home)])  # the studio it came from
+    assert "Imported 0 consultations for Zoë Ødegård (2 already there)" in back_home.output
 
     def history(db: str) -> list[dict[str, Any]]:
         shown = runner.invoke(app, ["history", "Zoë Ødegård", "--format", "json", "--db", db])

@@ -127,15 +127,15 @@ class Database(ABC):
         with self._writing("nothing was imported") as conn:
             client_id = self._client_id(conn, client, stamp)
             for v in visits:
-                exists = conn.execute(
-                    sa.select(sa.literal(1)).where(
-                        consultations.c.client_id == client_id,
-                        consultations.c.date == v.date,
-                        consultations.c.created == v.created,
-                        consultations.c.answers == _dump(v.answers),
+                # The same day and the same answers are the same visit, whenever and however it
+                # was recorded: a studio's visit that went to a clinic as FHIR and came back (its
+                # recording time not carried) is found as surely as one imported twice.
+                same_day = conn.execute(
+                    sa.select(consultations.c.questionnaire, consultations.c.answers).where(
+                        consultations.c.client_id == client_id, consultations.c.date == v.date
                     )
-                ).first()
-                if exists:
+                ).all()
+                if any(q == v.questionnaire and json.loads(a) == v.answers for q, a in same_day):
                     skipped += 1
                     continue
                 visit = (v.date, v.questionnaire, v.urgency, v.answers, v.result, v.created, v.fit)

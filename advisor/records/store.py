@@ -124,8 +124,9 @@ class Store:
     def import_client(self, client: str, visits: list[Consultation]) -> tuple[int, int]:
         """Add a client's consultations in one transaction, skipping any already stored.
 
-        A visit counts as already stored when the client has one with the same date,
-        creation time and answers, so importing the same file twice changes nothing.
+        A visit counts as already stored when the client has one on the same date with the
+        same questionnaire and answers, so importing the same file twice, or a visit that went
+        out as FHIR and came back, changes nothing.
         Returns (added, skipped).
         """
         return self._db.import_visits(client, _now(), visits)
