@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,11 +29,11 @@ from typing import Any
 from advisor.core import answers as answers_mod
 from advisor.core import engine, knowledge
 from advisor.core import questionnaire as qmod
-from advisor.core.errors import AdvisorError, Problem
+from advisor.core.errors import EXIT_INTERNAL, AdvisorError, Problem
 from advisor.core.files import remove_leftovers, write_atomic
 from advisor.core.pipeline import assess
 from advisor.core.yamlio import parse, read_text
-from advisor.executors import ordered_results
+from advisor.executors import check, ordered_results
 from advisor.output import formats
 from advisor.records import config
 
@@ -205,6 +206,7 @@ def run(
     """Write every row's report into ``out`` (skipping those already there), then the summary
     and the overview; returns one outcome per row. ``executor`` and ``scheduler``: see
     executors.py (a local process pool by default, or a Dask cluster)."""
+    check(executor, scheduler)
     rows = read_rows(source)
     out.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out)  # half-written reports of a killed run never had their final names
@@ -232,7 +234,7 @@ def run(
         scheduler=scheduler,
     )
     try:
-        for row, (data, urgency, error) in zip(todo, results, strict=True):
+        for row, (data, urgency, error) in zip(todo, _reported(results), strict=True):
             name = report_name(row, width, fmt)
             if data is not None:
                 write_atomic(out / name, data, sweep=False)  # remove_leftovers ran above
@@ -247,6 +249,21 @@ def run(
     write_atomic(out / "summary.csv", _summary_csv(ordered))
     write_atomic(out / "overview.html", _overview(ordered, source))
     return ordered
+
+
+def _reported(results: Iterator[tuple[bytes | None, str, str]]) -> Iterator[tuple[bytes | None, str, str]]:
+    """The results, with a worker that died (killed, out of memory) said in words, not a traceback."""
+    try:
+        yield from results
+    except BrokenProcessPool:
+        raise AdvisorError(
+            [
+                Problem(
+                    "batch", "a worker process died (killed, or out of memory); run the same command again to finish"
+                )
+            ],
+            exit_code=EXIT_INTERNAL,
+        ) from None
 
 
 def _fill_urgencies(outcomes: list[Outcome], rows: list[Row], out: Path, fmt: str, width: int) -> None:

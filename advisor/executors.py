@@ -7,11 +7,15 @@ a batch of half a million rows never holds them all in memory at once.
 
 Dask is an optional extra (``pip install 'bikefit-advisor[dask]'``): with ``scheduler`` it
 joins an existing cluster (every worker needs the advisor installed, the same version), and
-without one it starts a local cluster of ``workers`` processes on 127.0.0.1.
+without one it starts a local cluster of ``workers`` processes on 127.0.0.1, talking TLS
+with certificates of its own. A cluster of one's own carries the answers (health data) over
+its network: configure Dask's TLS for it (``tls://`` addresses, the ``distributed.comm.tls``
+settings) before pointing ``--scheduler`` at it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -35,13 +39,10 @@ def ordered_results(
     scheduler: str | None = None,
 ) -> Generator[T, None, None]:
     """``work(job)`` for every job, in order; ``warm_up`` runs once in each worker first."""
+    check(executor, scheduler)
     if executor == "dask":
         yield from _dask(work, jobs, workers, warm_up, scheduler)
         return
-    if executor != "local":
-        raise AdvisorError([Problem("--executor", f"unknown executor '{executor}'; allowed: {', '.join(EXECUTORS)}")])
-    if scheduler:
-        raise AdvisorError([Problem("--scheduler", "is for --executor dask")])
     if workers == 1:
         warm_up()
         yield from map(work, jobs)
@@ -56,6 +57,14 @@ def ordered_results(
             yield from _windowed(run, jobs, 64 * workers)
         finally:
             pool.shutdown(cancel_futures=True)
+
+
+def check(executor: str, scheduler: str | None) -> None:
+    """Refuse an executor or scheduler that cannot run, before any work is done."""
+    if executor not in EXECUTORS:
+        raise AdvisorError([Problem("--executor", f"unknown executor '{executor}'; allowed: {', '.join(EXECUTORS)}")])
+    if scheduler and executor != "dask":
+        raise AdvisorError([Problem("--scheduler", "is for --executor dask")])
 
 
 def _windowed(run: Callable[[list[Any]], Iterable[T]], jobs: Iterable[Any], size: int) -> Iterator[T]:
@@ -78,6 +87,9 @@ def _dask(
 ) -> Iterator[T]:
     try:
         from dask.distributed import Client, LocalCluster  # noqa: PLC0415  an optional extra, for this path only
+
+        if importlib.util.find_spec("cryptography") is None:  # makes the local cluster's TLS certificates
+            raise ImportError("cryptography")
     except ImportError:
         raise AdvisorError(
             [Problem("--executor", "dask needs the dask extra: pip install 'bikefit-advisor[dask]'")]
@@ -87,11 +99,18 @@ def _dask(
         if scheduler:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT)
         else:
+            # TLS with certificates made for this cluster alone: another user of the machine
+            # can neither send it work nor read the answers going to its workers.
             cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                security=True,
             )
             client = Client(cluster)
-    except (OSError, TimeoutError) as err:
+    except (OSError, TimeoutError, ValueError) as err:  # ValueError: an address Dask cannot read
         where = scheduler or "a local cluster"
         raise AdvisorError([Problem("--scheduler", f"could not reach {where}: {err}")]) from None
     try:
