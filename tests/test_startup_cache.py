@@ -96,3 +96,26 @@ def test_off_builds_every_time_and_writes_nothing(tmp_path: Path, monkeypatch: p
     assert startup_cache.cached("probe", lambda: 5) == 5
     assert list(tmp_path.iterdir()) == []
     assert knowledge.load_dir(resources.rules_dir()).rules
+
+
+def test_two_rule_folders_alike_keep_their_own_paths_and_others_files_are_left(tmp_path: Path) -> None:
+    """An entry holds file paths (for messages), so a copy of a rules folder gets its own; a
+    folder in the cache that is not an entry is never removed."""
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    stranger = cache / ("0" * 32)
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("not the advisor's", encoding="utf-8")
+    os.utime(stranger, (0, 0))  # written long ago
+    for folder in (tmp_path / "a", tmp_path / "b"):
+        subprocess.run(["cp", "-r", str(resources.rules_dir()), str(folder)], check=True)
+        env = {**os.environ, startup_cache.ENV_CACHE_DIR: str(cache), resources.ENV_RULES_DIR: str(folder)}
+        shown = subprocess.run(
+            [sys.executable, "-m", "advisor", "rules", "show", "fnd-saddle-high-dynamic"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert str(folder / "findings.yaml") in shown.stdout
+    assert (stranger / "notes.txt").exists()

@@ -53,8 +53,9 @@ def root() -> Path | None:
 @cache
 def _fingerprint(rules: Path, questionnaires: Path) -> str:
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(sys.version.encode())
-    sources = (("rules", rules, "**/*"), ("questionnaires", questionnaires, "**/*"), ("code", _CORE, "*.py"))
+    # The folders themselves too: the entries hold file paths, for messages and `rules show`.
+    digest.update(f"{sys.version}\0{rules}\0{questionnaires}\0".encode())
+    sources = (("rules", rules, "**/*.yaml"), ("questionnaires", questionnaires, "**/*.yaml"), ("code", _CORE, "*.py"))
     for label, folder, pattern in sources:
         for path in sorted(p for p in folder.glob(pattern) if p.is_file()):
             digest.update(f"{label}/{path.relative_to(folder)}\0".encode())
@@ -81,12 +82,14 @@ def cached(name: str, build: Callable[[], T]) -> T:
     base = root()
     if base is None or not hasattr(os, "getuid"):  # no owner check to rely on: build every time
         return build()
-    folder = base / _fingerprint(resources.rules_dir().resolve(), resources.questionnaires_dir().resolve())
+    try:
+        folder = base / _fingerprint(resources.rules_dir().resolve(), resources.questionnaires_dir().resolve())
+    except OSError:  # a file that cannot be read: the build will say which, with its own words
+        return build()
     entry = folder / f"{name}.pickle"
-    if _trusted(base, folder=True) and _trusted(folder, folder=True) and _trusted(entry, folder=False):
+    if _trusted(base, folder=True) and _trusted(folder, folder=True):
         try:
-            with entry.open("rb") as fh:
-                value: T = pickle.load(fh)
+            value: T = pickle.loads(_read_own(entry))
             return value
         except Exception:
             pass
@@ -95,12 +98,25 @@ def cached(name: str, build: Callable[[], T]) -> T:
     return value
 
 
+def _read_own(entry: Path) -> bytes:
+    """The entry's bytes, checked on the open file itself (no link followed, owner-only), so
+    nothing can be swapped in between the check and the read."""
+    fd = os.open(entry, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if info.st_uid != os.getuid() or not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077:
+            raise PermissionError(f"{entry} is not the user's own")
+        return fh.read()
+
+
 def _remove_old(base: Path, keep: Path) -> None:
-    """Entries for other files, unused for a day (two rule folders in use at once keep theirs)."""
+    """Other entries written more than a day ago (two rule folders in use at once keep theirs);
+    only folders that hold nothing but entries, whatever else shares the cache folder."""
     now = time.time()
     for old in base.iterdir():
-        unused = old != keep and _ENTRY_FOLDER.match(old.name) and _trusted(old, folder=True)
-        if unused and now - old.stat().st_mtime > 86400:
+        ours = old != keep and _ENTRY_FOLDER.match(old.name) and _trusted(old, folder=True)
+        only_entries = ours and all(p.suffix in (".pickle", ".tmp") for p in old.iterdir())
+        if only_entries and now - old.stat().st_mtime > 86400:
             shutil.rmtree(old, ignore_errors=True)
 
 
