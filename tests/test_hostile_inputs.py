@@ -131,13 +131,14 @@ def _export(tmp_path: Path) -> tuple[Path, dict]:
     [
         (lambda v: v["answers"].update(passive_slr_deg=999),
          ["consultations[0].answers.passive_slr_deg", "out of range"]),
+        (lambda v: v["answers"].update(age=10**400), ["consultations[0].answers.age", "out of range"]),
         (lambda v: v["answers"].update(bogus_question=1), ["consultations[0].answers.bogus_question"]),
         (lambda v: v.update(urgency="whenever"), ["consultations[0].urgency", "'whenever' is not an urgency"]),
         (lambda v: v["result"].pop("referral"), ["consultations[0].result", "not an advisor result"]),
         (lambda v: v["decisions"].append({"kind": "exercise", "item": "bogus", "accepted": True}),
          ["'bogus' is not advised"]),
     ],
-    ids=["answer-out-of-range", "unknown-question", "bad-urgency", "missing-referral", "unknown-decision"],
+    ids=["answer-out-of-range", "a-400-digit-age", "unknown-question", "bad-urgency", "missing-referral", "unknown-decision"],
 )  # fmt: skip
 def test_an_export_with_invalid_content_is_refused_and_nothing_is_written(
     tmp_path: Path, breakage, words: list[str]

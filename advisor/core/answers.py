@@ -42,7 +42,7 @@ def check_value(q: Question, value: Any) -> tuple[Any, str | None]:
     if q.type in ("int", "number"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return None, f"{_shown(value)} is not a number; allowed: {allowed}"
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):  # an int is finite, however long
             return None, f"{_shown(value)} is not a finite number; allowed: {allowed}"
         if q.type == "int":
             if isinstance(value, float) and not value.is_integer():
