@@ -121,7 +121,9 @@ def wrap(pdf: Any, text: str, width: float) -> list[str]:
     def width_of(s: str) -> float:
         units = known.get(s)
         if units is None:
-            units = known[s] = sum(map(cw.__getitem__, map(ord, s)))
+            units = sum(map(cw.__getitem__, map(ord, s)))
+            if len(s) <= 64:  # words; not the pieces of an unbroken run of text being cut up
+                known[s] = units
         return float(units * scale)
 
     space = width_of(" ")
