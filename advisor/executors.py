@@ -51,10 +51,10 @@ def ordered_results(
         try:
             # Chunks of up to 8 rows save round trips yet keep every worker busy to the end (and
             # a small batch's progress smooth); a window keeps memory bounded.
-            def run(chunk: list[Any]) -> Iterator[T]:
+            def start_window(chunk: list[Any]) -> Iterator[T]:
                 return pool.map(work, chunk, chunksize=max(1, min(8, len(chunk) // (4 * workers))))
 
-            yield from _windowed(run, jobs, 64 * workers)
+            yield from _windowed(start_window, jobs, 64 * workers)
         finally:
             pool.shutdown(cancel_futures=True)
 
@@ -67,14 +67,14 @@ def check(executor: str, scheduler: str | None) -> None:
         raise AdvisorError([Problem("--scheduler", "is for --executor dask")])
 
 
-def _windowed(run: Callable[[list[Any]], Iterable[T]], jobs: Iterable[Any], size: int) -> Iterator[T]:
-    """``run`` over consecutive windows of ``size`` jobs, the next window started before the last ends."""
+def _windowed(start: Callable[[list[Any]], Iterable[T]], jobs: Iterable[Any], size: int) -> Iterator[T]:
+    """``start`` each window of ``size`` jobs in turn, the next one before the last is read."""
     it = iter(jobs)
     pending: deque[Iterator[T]] = deque()
     while True:
         chunk = list(itertools.islice(it, size))
         if chunk:
-            pending.append(iter(run(chunk)))
+            pending.append(iter(start(chunk)))
         if not pending:
             return
         if chunk and len(pending) < 2:  # keep one window queued behind the one being read
@@ -117,11 +117,11 @@ def _dask(
         client.run(warm_up)
         in_flight = max(64, 64 * len(client.scheduler_info().get("workers", {}) or [None]))
 
-        def run(chunk: list[Any]) -> Iterator[T]:
+        def start_window(chunk: list[Any]) -> Iterator[T]:
             futures = client.map(work, chunk, pure=False)  # submitted now, read in order later
             return (future.result() for future in futures)
 
-        yield from _windowed(run, jobs, in_flight)
+        yield from _windowed(start_window, jobs, in_flight)
     finally:
         client.close()
         if cluster is not None:
