@@ -138,7 +138,8 @@ def _export(tmp_path: Path) -> tuple[Path, dict]:
         (lambda v: v["decisions"].append({"kind": "exercise", "item": "bogus", "accepted": True}),
          ["'bogus' is not advised"]),
     ],
-    ids=["answer-out-of-range", "a-400-digit-age", "unknown-question", "bad-urgency", "missing-referral", "unknown-decision"],
+    ids=["answer-out-of-range", "a-400-digit-age", "unknown-question", "bad-urgency", "missing-referral",
+         "unknown-decision"],
 )  # fmt: skip
 def test_an_export_with_invalid_content_is_refused_and_nothing_is_written(
     tmp_path: Path, breakage, words: list[str]
