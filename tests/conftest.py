@@ -2,8 +2,9 @@
 
 `HYPOTHESIS_PROFILE=ci` (set by .ci/run) runs the safety promises over 300 generated
 answer sets (each assessed twice, with and without a previous visit half the time); the
-default runs 150 so the suite stays quick while developing. The whole CI run of the suite
-stays under two minutes on a 2-core machine.
+default runs 150 so the suite stays quick while developing. The whole CI run of the suite,
+both stores, the browser and the Dask cluster included, takes about two and a half minutes
+on a 2-core machine.
 
 A records test that takes `store_at` runs twice: on a SQLite file and on a fresh schema
 of a throw-away PostgreSQL server (tests/postgres_server.py), started once per session.

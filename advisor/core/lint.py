@@ -212,13 +212,13 @@ def _check_stage(rule: RuleDef) -> list[Problem]:
     out = []
     if STAGE_ORDER[rule.stage] <= STAGE_ORDER["finding"]:
         # Before every finding is made, "absent" would depend on the order the rules ran in.
-        for c in _absent_findings(rule.condition):
+        for absent in _absent_findings(rule.condition):
             out.append(
                 Problem(
                     rule.file,
                     "no_finding (or a finding inside none_of) may only be used by fit, exercise and safety rules, "
                     "after all findings are made",
-                    c.line,
+                    absent.line,
                     f"{rule.id}.when",
                 )
             )
