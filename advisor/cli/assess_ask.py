@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -15,11 +13,12 @@ from advisor.cli.common import (
     REPORT_HELP,
     Paper,
     app,
+    format_choice,
     handled,
     make_console,
-    output_format_or_fhir,
     paged,
     paper_size,
+    print_json,
     terminal_output,
 )
 from advisor.core import answers as answers_mod
@@ -38,7 +37,7 @@ def assess(
             "--format",
             "-f",
             metavar="text|json|fhir",
-            callback=output_format_or_fhir,
+            callback=format_choice("text", "json", "fhir"),
             help="text for people, json for scripts, fhir for a clinic's system (a FHIR R4 Bundle).",
         ),
     ] = "text",
@@ -58,10 +57,9 @@ def assess(
     # The report is written first, so it exists even if the output below goes nowhere.
     written = formats.write(formats.report_for(result, paper_size(paper), fit=answers.fit), report) if report else None
     if format == "json":
-        data = result.to_json_dict()
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        print_json(result.to_json_dict())
     elif format == "fhir":
-        sys.stdout.write(json.dumps(fhir.bundle([(answers, result)]), ensure_ascii=False, indent=2) + "\n")
+        print_json(fhir.bundle([(answers, result)]))
     else:
         shown = formats.report_for(result, paper_size(paper))
         paged(make_console(), lambda c: terminal_output().render(shown, c, explain=explain), not no_pager)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,9 +12,10 @@ from advisor.cli.common import (
     app,
     catalog_output,
     exercises_app,
+    format_choice,
     handled,
     make_console,
-    output_format_or_fhir,
+    print_json,
     questionnaires_app,
     rules_app,
     say,
@@ -88,13 +87,6 @@ def questionnaires_list() -> None:
         typer.echo(f"{form.id:8} {len(form.questions):3} questions  {form.title}")
 
 
-def _text_or_fhir(value: str) -> str:
-    chosen = output_format_or_fhir(value)
-    if chosen == "json":
-        raise typer.BadParameter("'json' is not a format here; allowed: text, fhir")
-    return chosen
-
-
 @questionnaires_app.command("show")
 @handled
 def questionnaires_show(
@@ -105,7 +97,7 @@ def questionnaires_show(
             "--format",
             "-f",
             metavar="text|fhir",
-            callback=_text_or_fhir,
+            callback=format_choice("text", "fhir"),
             help="text to read, or fhir: the questionnaire as a FHIR R4 Questionnaire (JSON).",
         ),
     ] = "text",
@@ -116,7 +108,7 @@ def questionnaires_show(
     """
     form = qmod.load(qid)
     if format == "fhir":
-        sys.stdout.write(json.dumps(fhir.questionnaire_resource(form), ensure_ascii=False, indent=2) + "\n")
+        print_json(fhir.questionnaire_resource(form))
         return
     catalog_output().questionnaire(form, make_console())
 

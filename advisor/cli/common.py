@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -91,23 +92,26 @@ app.add_typer(exercises_app, name="exercises")
 _state = {"debug": False}
 
 
-def output_format(value: str) -> str:
-    """--format: text or json. "--format pdf" is a natural guess: say where a PDF comes from."""
-    return _chosen_format(value, ("text", "json"))
+def format_choice(*allowed: str) -> Callable[[str], str]:
+    """The --format callback of a command that prints ``allowed`` (text, json, fhir: a FHIR R4
+    resource as JSON). "--format pdf" is a natural guess: it says where a PDF comes from."""
+
+    def chosen_format(value: str) -> str:
+        chosen = value.strip().lower()
+        if chosen in allowed:
+            return chosen
+        if chosen.lstrip(".") in ("pdf", "html", "md", "markdown"):
+            raise typer.BadParameter(
+                f"'{value}' is a report format; write one with --report report.{chosen.lstrip('.')}"
+            )
+        raise typer.BadParameter(f"'{value}' is not a format here; allowed: {', '.join(allowed)}")
+
+    return chosen_format
 
 
-def output_format_or_fhir(value: str) -> str:
-    """--format: text, json, or fhir (a FHIR R4 resource as JSON, for a clinic's system)."""
-    return _chosen_format(value, ("text", "json", "fhir"))
-
-
-def _chosen_format(value: str, allowed: tuple[str, ...]) -> str:
-    chosen = value.strip().lower()
-    if chosen in allowed:
-        return chosen
-    if chosen.lstrip(".") in ("pdf", "html", "md", "markdown"):
-        raise typer.BadParameter(f"'{value}' is a report format; write one with --report report.{chosen.lstrip('.')}")
-    raise typer.BadParameter(f"'{value}' is not a format; allowed: {', '.join(allowed)}")
+def print_json(data: Any) -> None:
+    """JSON for scripts on standard output, as every --format json (or fhir) prints it."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 class Paper(str, Enum):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Annotated
@@ -18,12 +17,12 @@ from advisor.cli.common import (
     AdvisorError,
     Paper,
     app,
+    format_choice,
     handled,
     make_console,
-    output_format,
-    output_format_or_fhir,
     paged,
     paper_size,
+    print_json,
     say,
 )
 from advisor.core.errors import Problem
@@ -97,7 +96,10 @@ def consult(
 def clients(
     db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
     format: Annotated[
-        str, typer.Option("--format", "-f", metavar="text|json", callback=output_format, help="text or json.")
+        str,
+        typer.Option(
+            "--format", "-f", metavar="text|json", callback=format_choice("text", "json"), help="text or json."
+        ),
     ] = "text",
 ) -> None:
     """List the clients with their number of visits, last visit date and urgency.
@@ -120,7 +122,7 @@ def clients(
             }
             for r in rows
         ]
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        print_json(data)
         return
     if not rows:
         typer.echo("No clients yet. Record one with: advisor consult --client NAME")
@@ -138,7 +140,10 @@ def history(
     name: Annotated[str, typer.Argument(help="The client's name.")],
     db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
     format: Annotated[
-        str, typer.Option("--format", "-f", metavar="text|json", callback=output_format, help="text or json.")
+        str,
+        typer.Option(
+            "--format", "-f", metavar="text|json", callback=format_choice("text", "json"), help="text or json."
+        ),
     ] = "text",
     no_pager: Annotated[bool, typer.Option("--no-pager", help=PAGER_HELP)] = False,
 ) -> None:
@@ -153,7 +158,7 @@ def history(
             raise AdvisorError([Problem(store.name, f"has no client named '{name}'; see 'advisor clients'")])
         visits = store.history(stored)
     if format == "json":
-        sys.stdout.write(json.dumps(history_mod.to_json(visits), ensure_ascii=False, indent=2) + "\n")
+        print_json(history_mod.to_json(visits))
     else:
         lines = [visible(line) for line in history_mod.to_lines(stored, visits)]
         paged(make_console(), lambda console: console.out("\n".join(lines), highlight=False), not no_pager)
@@ -179,13 +184,6 @@ def report_command(
     say(f"Report written to {written}")
 
 
-def _json_or_fhir(value: str) -> str:
-    chosen = output_format_or_fhir(value)
-    if chosen == "text":
-        raise typer.BadParameter("'text' is not a format here; allowed: json, fhir")
-    return chosen
-
-
 @app.command("export")
 @handled
 def export_command(
@@ -199,7 +197,7 @@ def export_command(
             "--format",
             "-f",
             metavar="json|fhir",
-            callback=_json_or_fhir,
+            callback=format_choice("json", "fhir"),
             help="json: the advisor's own file, to move a client to another studio; fhir: a FHIR R4 Bundle.",
         ),
     ] = "json",
