@@ -270,13 +270,22 @@ class _Studio:
                 parsed.errors["client"] = trouble
         return client, date, parsed
 
-    async def review(self, request: Request) -> Response:
+    async def submitted(self, request: Request) -> Response | tuple[FormData, str, dt.date, forms.Parsed]:
+        """A consultation form sent to be reviewed or saved: the login and the form checked, or
+        the page that refuses it. Returns (form, client, date, answers read from it)."""
         if (denied := self.guard(request)) is not None:
             return denied
         data = await self.posted(request)
         client, date, parsed = self.read_form(data, for_saving=True)
         if parsed.answers is None or parsed.errors:
             return self.consult_page(request, client, date, parsed, status=422)
+        return data, client, date, parsed
+
+    async def review(self, request: Request) -> Response:
+        if isinstance(sent := await self.submitted(request), Response):
+            return sent
+        _, client, date, parsed = sent
+        assert parsed.answers is not None  # submitted() refuses a form without them
         result = assess(parsed.answers, self.previous_answers(client, date))
         return self.page(
             request,
@@ -294,12 +303,10 @@ class _Studio:
         return last.answers if last else None
 
     async def save(self, request: Request) -> Response:
-        if (denied := self.guard(request)) is not None:
-            return denied
-        data = await self.posted(request)
-        client, date, parsed = self.read_form(data, for_saving=True)
-        if parsed.answers is None or parsed.errors:
-            return self.consult_page(request, client, date, parsed, status=422)
+        if isinstance(sent := await self.submitted(request), Response):
+            return sent
+        data, client, date, parsed = sent
+        assert parsed.answers is not None  # submitted() refuses a form without them
         answers = parsed.answers.model_copy(update={"client": client})
         result = assess(answers, self.previous_answers(client, date))
         decisions = self.decisions(data, result)
