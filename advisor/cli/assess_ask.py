@@ -54,15 +54,16 @@ def assess(
         formats.check_path(report, keep=() if file == "-" else (Path(file),))
     answers = answers_mod.load(file)
     result = run_assessment(answers)
+    # One report model for the file and the terminal (which leaves the fit record out).
+    built = formats.report_for(result, paper_size(paper), fit=answers.fit) if report or format == "text" else None
     # The report is written first, so it exists even if the output below goes nowhere.
-    written = formats.write(formats.report_for(result, paper_size(paper), fit=answers.fit), report) if report else None
+    written = formats.write(built, report) if built and report else None
     if format == "json":
         print_json(result.to_json_dict())
     elif format == "fhir":
         print_json(fhir.bundle([(answers, result)]))
-    else:
-        shown = formats.report_for(result, paper_size(paper))
-        paged(make_console(), lambda c: terminal_output().render(shown, c, explain=explain), not no_pager)
+    elif built:
+        paged(make_console(), lambda c: terminal_output().render(built, c, explain=explain), not no_pager)
     if written:
         typer.echo(f"Report written to {written}", err=format in ("json", "fhir"))
 
