@@ -198,3 +198,5 @@ DB_HELP = (
     "The consultation database: a SQLite file or a postgresql://USER@HOST/DATABASE URL "
     "(default: ADVISOR_DB, else a file in the user data folder)."
 )
+# The --db option of every command that reads or writes the records.
+DbOption = Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)]

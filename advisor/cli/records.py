@@ -10,11 +10,11 @@ import typer
 
 from advisor.cli import visits
 from advisor.cli.common import (
-    DB_HELP,
     PAGER_HELP,
     PAPER_HELP,
     REPORT_HELP,
     AdvisorError,
+    DbOption,
     Paper,
     app,
     format_choice,
@@ -44,7 +44,7 @@ def consult(
     ] = None,
     report: Annotated[str | None, typer.Option("--report", metavar="PATH", help=REPORT_HELP)] = None,
     paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
+    db: DbOption = None,
     decline: Annotated[
         list[str] | None,
         typer.Option("--decline", metavar="ID", help="A recommendation id the client declines (repeatable)."),
@@ -91,16 +91,18 @@ def consult(
     raise typer.Exit(code)
 
 
+# --format of the commands that list records: text for people, json for scripts.
+TextOrJson = Annotated[
+    str,
+    typer.Option("--format", "-f", metavar="text|json", callback=format_choice("text", "json"), help="text or json."),
+]
+
+
 @app.command()
 @handled
 def clients(
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
-    format: Annotated[
-        str,
-        typer.Option(
-            "--format", "-f", metavar="text|json", callback=format_choice("text", "json"), help="text or json."
-        ),
-    ] = "text",
+    db: DbOption = None,
+    format: TextOrJson = "text",
 ) -> None:
     """List the clients with their number of visits, last visit date and urgency.
 
@@ -138,13 +140,8 @@ def clients(
 @handled
 def history(
     name: Annotated[str, typer.Argument(help="The client's name.")],
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
-    format: Annotated[
-        str,
-        typer.Option(
-            "--format", "-f", metavar="text|json", callback=format_choice("text", "json"), help="text or json."
-        ),
-    ] = "text",
+    db: DbOption = None,
+    format: TextOrJson = "text",
     no_pager: Annotated[bool, typer.Option("--no-pager", help=PAGER_HELP)] = False,
 ) -> None:
     """A client's consultations: date, urgency, key measures and what changed since the visit before.
@@ -171,7 +168,7 @@ def report_command(
         int, typer.Option("--consultation", metavar="ID", help="The consultation id (see 'advisor history').")
     ],
     out: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help=REPORT_HELP)],
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
+    db: DbOption = None,
     paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
 ) -> None:
     """Write the report of a stored consultation again.
@@ -189,7 +186,7 @@ def report_command(
 def export_command(
     name: Annotated[str, typer.Argument(help="The client's name.")],
     out: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help="The JSON file to write.")],
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
+    db: DbOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
     format: Annotated[
         str,
@@ -216,7 +213,7 @@ def export_command(
 @handled
 def import_command(
     file: Annotated[str, typer.Argument(help="A file written by 'advisor export' (its own JSON or a FHIR Bundle).")],
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
+    db: DbOption = None,
 ) -> None:
     """Add a client's consultations from an export file; visits already stored are skipped.
 

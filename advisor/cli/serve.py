@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from advisor.cli.common import DB_HELP, AdvisorError, app, handled, say
+from advisor.cli.common import AdvisorError, DbOption, app, handled, say
 from advisor.core.errors import Problem
 from advisor.core.yamlio import read_text
 from advisor.records.location import locate
@@ -25,7 +25,7 @@ def serve(
         str, typer.Option("--host", help="Address to listen on; anything but 127.0.0.1 needs a password.")
     ] = ("127.0.0.1"),
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
-    db: Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)] = None,
+    db: DbOption = None,
     password_file: Annotated[
         str | None,
         typer.Option(
