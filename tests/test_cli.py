@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import app
+from advisor.cli import COMMAND_MODULES, app, command_module
 from tests.spec_ids import EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,3 +209,57 @@ def test_python_dash_m_advisor(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.returncode == 0 and proc.stdout.startswith("advisor ")
+
+
+def test_the_command_table_names_the_module_of_every_command() -> None:
+    """A run imports only the module the table names for its command, so the table must hold
+    every command and group, each with the module that registers it."""
+    seen = {}
+    for info in app.registered_commands:
+        assert info.callback is not None
+        seen[info.name or info.callback.__name__] = {info.callback.__module__}
+    for group in app.registered_groups:
+        assert group.typer_instance is not None and group.name
+        commands = group.typer_instance.registered_commands
+        seen[group.name] = {c.callback.__module__ for c in commands if c.callback is not None}
+    assert set(seen) == set(COMMAND_MODULES)
+    for name, modules in seen.items():
+        assert modules == {f"advisor.cli.{COMMAND_MODULES[name]}"}, name
+
+
+@pytest.mark.parametrize(
+    "argv,module",
+    [
+        (["assess", "a.yaml"], "assess_ask"),
+        (["--debug", "history", "Ann"], "records"),
+        (["rules", "list"], "browse"),
+        ([], None),
+        (["--help"], None),
+        (["--version"], None),
+        (["asess", "a.yaml"], None),  # a typo: every command loads, so the error can suggest one
+    ],
+)
+def test_a_command_line_names_the_module_to_load(argv: list[str], module: str | None) -> None:
+    assert command_module(argv) == module
+
+
+def test_assess_loads_only_what_it_needs() -> None:
+    """`advisor assess` imports its own command module, and neither rich nor the records,
+    the browsing commands, the batch or the studio (each costs start-up time)."""
+    code = (
+        "import sys\n"
+        "from advisor.cli import main\n"
+        f"sys.argv = ['advisor', 'assess', {str(MAIN_EXAMPLE)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as stop:\n"
+        "    assert not stop.code, stop.code\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "Referral: Routine" in proc.stdout
+    loaded = set(proc.stderr.split())
+    assert "advisor.cli.assess_ask" in loaded
+    for absent in ("rich", "advisor.cli.records", "advisor.cli.browse", "advisor.cli.batch_cmd", "advisor.cli.serve"):
+        assert absent not in loaded, absent

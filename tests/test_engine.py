@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,12 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from advisor.core import engine, knowledge
-from advisor.core.answers import Answers
+from advisor.core.answers import Answers, load
 from advisor.core.assemble import assemble
 from advisor.core.conditions import holds
 from advisor.core.errors import AdvisorError
 from advisor.core.firing import Firing
 from advisor.core.followup import derive, form_for
+from tests.scenario_files import EXAMPLES
 from tests.strategies import answer_sets
 
 KB = knowledge.load()
@@ -62,6 +65,29 @@ def test_the_direct_engine_gives_experta_s_result(answers: Answers, previous: An
     assert _merged(direct) == _merged(reference)
     form = form_for(answers.questionnaire, values)
     assert assemble(KB, form, answers, direct) == assemble(KB, form, answers, reference)
+
+
+@settings(max_examples=100, deadline=None)
+@given(answer_sets(), st.one_of(st.none(), answer_sets("fitter")))
+def test_the_result_is_what_validation_would_make(answers: Answers, previous: Answers | None) -> None:
+    """assemble makes its models without validating them: validating what it made changes
+    nothing (no field of a wrong type, nothing left out), and the JSON dump warns of nothing."""
+    values = _values(answers, previous)
+    form = form_for(answers.questionnaire, values)
+    made = assemble(KB, form, answers, DIRECT.run(values))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pydantic warns when a value does not fit its field's type
+        dumped = made.model_dump()
+        made.to_json_dict()
+    assert type(made).model_validate(dumped) == made
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_a_loaded_answer_file_is_what_validation_would_make(example: Path) -> None:
+    """answers.load makes Answers (and the fit record) without validating them again."""
+    loaded = load(str(example))
+    assert Answers.model_validate(loaded.model_dump()) == loaded
+    assert type(loaded.fit).model_validate(loaded.fit.model_dump()) == loaded.fit
 
 
 def test_advisor_engine_chooses_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
 import random
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rich.console import Console
 
 from advisor.core import knowledge
 from advisor.core.actions import CONFLICT_RULE, PROFESSIONAL_FIT, STOP_RIDING
 from advisor.core.answers import Answers
 from advisor.core.pipeline import assess
 from advisor.output import formats, terminal
+from advisor.output.screen import Screen
 from tests.strategies import answer_sets
 
 # The number of examples comes from the Hypothesis profile (tests/conftest.py): a quick
@@ -120,9 +119,9 @@ def test_safety_promises(answers: Answers, previous: Answers | None) -> None:
         assert "lower-saddle" not in adjusted
 
     # 12. Rider-facing text names things in words, never by an answer or rule id.
-    out = io.StringIO()
-    terminal.render(formats.report_for(result), Console(file=out, width=100, color_system=None))
-    text = out.getvalue()
+    screen = Screen(100)
+    terminal.render(formats.report_for(result), screen)
+    text = screen.render()
     for qid in v:
         if "_" in qid:  # one-word ids ("age", "pregnant") are plain words too
             assert qid not in text, qid

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -16,15 +17,14 @@ from advisor.cli.common import (
     format_choice,
     handled,
     make_console,
-    paged,
+    page,
     paper_size,
     print_json,
-    terminal_output,
 )
 from advisor.core import answers as answers_mod
 from advisor.core import fhir
 from advisor.core.pipeline import assess as run_assessment
-from advisor.output import formats
+from advisor.output import formats, screen, terminal
 
 
 @app.command()
@@ -63,7 +63,9 @@ def assess(
     elif format == "fhir":
         print_json(fhir.bundle([(answers, result)]))
     elif built:
-        paged(make_console(), lambda c: terminal_output().render(built, c, explain=explain), not no_pager)
+        out = screen.for_stream(sys.stdout)
+        terminal.render(built, out, explain=explain)
+        page(out.render(), not no_pager)
     if written:
         typer.echo(f"Report written to {written}", err=format in ("json", "fhir"))
 

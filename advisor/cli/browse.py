@@ -11,13 +11,10 @@ from advisor.cli.common import (
     AdvisorError,
     app,
     catalog_output,
-    exercises_app,
     format_choice,
     handled,
     make_console,
     print_json,
-    questionnaires_app,
-    rules_app,
     say,
 )
 from advisor.core import fhir, knowledge, lint, resources
@@ -28,7 +25,13 @@ from advisor.output.diagram import to_svg
 from advisor.output.pictures import exercise_picture
 from advisor.records import config
 
+questionnaires_app = typer.Typer(help="Browse the questionnaires.", no_args_is_help=True)
+rules_app = typer.Typer(help="Browse and check the rules of the knowledge base.", no_args_is_help=True)
+exercises_app = typer.Typer(help="Browse the exercise catalog.", no_args_is_help=True)
 config_app = typer.Typer(help="Settings such as the studio's name on reports.", no_args_is_help=True)
+app.add_typer(questionnaires_app, name="questionnaires")
+app.add_typer(rules_app, name="rules")
+app.add_typer(exercises_app, name="exercises")
 app.add_typer(config_app, name="config")
 
 

@@ -6,6 +6,7 @@ import functools
 import gc
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -82,12 +83,6 @@ app = typer.Typer(
     add_completion=True,  # --install-completion for bash, zsh, fish and PowerShell
     rich_markup_mode=None,
 )
-questionnaires_app = typer.Typer(help="Browse the questionnaires.", no_args_is_help=True)
-rules_app = typer.Typer(help="Browse and check the rules of the knowledge base.", no_args_is_help=True)
-exercises_app = typer.Typer(help="Browse the exercise catalog.", no_args_is_help=True)
-app.add_typer(questionnaires_app, name="questionnaires")
-app.add_typer(rules_app, name="rules")
-app.add_typer(exercises_app, name="exercises")
 
 _state = {"debug": False}
 
@@ -139,43 +134,35 @@ def paper_size(chosen: Paper | None) -> str:
 REPORT_HELP = "Also write a report: .pdf, .html, .md or .json, by the file's extension."
 
 
-def terminal_output() -> ModuleType:
-    """The terminal renderers (advisor.output.terminal), loaded on first use."""
-    from advisor.output import terminal  # noqa: PLC0415  lazy: rich costs ~60 ms; JSON output never needs it
-
-    return terminal
-
-
 def catalog_output() -> ModuleType:
     """The knowledge-base browser (advisor.output.catalog), loaded on first use."""
-    from advisor.output import catalog  # noqa: PLC0415  lazy: rich again, only for browsing commands
+    from advisor.output import catalog  # noqa: PLC0415  lazy: it draws with rich, only for browsing commands
 
     return catalog
 
 
-def paged(console: Console, draw: Callable[[Console], None], use_pager: bool) -> None:
-    """Draw on the console, through a pager ($PAGER, else less) when the output is longer than a
-    terminal it is going to, as git does; never when the output goes to a file or a pipe."""
-    if not (use_pager and console.is_terminal and sys.stdout.isatty()):
-        draw(console)
+def page(text: str, use_pager: bool) -> None:
+    """Print the text, through a pager ($PAGER, else less) when it is longer than the terminal
+    it is going to, as git does; never when the output goes to a file or a pipe."""
+    if use_pager and sys.stdout.isatty() and text.count("\n") >= shutil.get_terminal_size().lines:
+        import pydoc  # noqa: PLC0415  lazy: only a long result on a terminal is paged
+
+        os.environ.setdefault("LESS", "FRX")  # keep colours, quit at once if it fits, leave it on screen
+        pydoc.pager(text)
         return
-    with console.capture() as capture:
-        draw(console)
-    text = capture.get()
-    if text.count("\n") < console.size.height:
-        console.out(text, end="", highlight=False)
-        return
-    os.environ.setdefault("LESS", "FRX")  # keep colours, quit at once if it fits, leave it on screen
-    with console.pager(styles=True):
-        console.out(text, end="", highlight=False)
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 PAGER_HELP = "Do not page long output on a terminal."
 
 
 def make_console(stderr: bool = False) -> Console:
-    console: Console = terminal_output().console(stderr)
-    return console
+    """A rich console for the interactive and browsing commands: markup is off, so names with
+    brackets print as they are; rich honours NO_COLOR itself."""
+    from rich.console import Console  # noqa: PLC0415  lazy: rich costs ~60 ms; assess and JSON output never need it
+
+    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=False)
 
 
 def _version(value: bool) -> None:

@@ -26,6 +26,7 @@ from advisor.cli.interactive import (
     line_reader,  # noqa: F401  (the consult command reads lines with it)
     offer_resume,
     save_and_stop,
+    show_report,
     stop_panel,
 )
 from advisor.core import answers as answers_mod
@@ -38,7 +39,7 @@ from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.fitrecord import FitRecord
 from advisor.core.interview import Draft, Interview
 from advisor.core.text import MAX_NAME, MAX_NOTE, checked, problem_with, visible
-from advisor.output import formats, terminal
+from advisor.output import formats
 from advisor.records import drafts
 from advisor.records.location import locate
 from advisor.records.store import Decision, Store
@@ -222,7 +223,7 @@ def run(
         console.print()
         if stop is not None:
             stop_panel(console, stop)
-        terminal.render(formats.report_for(result), console)
+        show_report(console, formats.report_for(result))
         if declines or notes or not interactive_decisions:
             decisions = decisions_from_flags(result, declines, notes)
         else:

@@ -27,6 +27,8 @@ from advisor.core.questionnaire import Question
 from advisor.core.text import MAX_NAME, checked
 from advisor.core.yamlio import dump
 from advisor.output import formats, terminal
+from advisor.output.report import Report
+from advisor.output.screen import Screen
 from advisor.records import drafts
 
 EXIT_INTERRUPTED = 130
@@ -222,6 +224,14 @@ def _prompt(q: Question, current: Any) -> str:
     return f"[{hint}] > "
 
 
+def show_report(console: Console, report: Report) -> None:
+    """The advice drawn as `advisor assess` draws it, at this console's width; rich keeps or
+    drops its styles as the console's terminal allows."""
+    screen = Screen(console.width, styled=True)
+    terminal.render(report, screen)
+    console.print(Text.from_ansi(screen.render().rstrip("\n")), soft_wrap=True)
+
+
 def _finish(console: Console, read: Callable[[str], str], interview: Interview, stop: Tier | None) -> int:
     draft = interview.draft
     doc, answers = draft_answers(interview)
@@ -229,7 +239,7 @@ def _finish(console: Console, read: Callable[[str], str], interview: Interview, 
     console.print()
     if stop is not None:
         stop_panel(console, stop)
-    terminal.render(report, console)
+    show_report(console, report)
     saved = _save_answers(console, read, doc, draft.out)
     console.print(f"\nYour answers are saved in {saved}")
     console.print(f"Run 'advisor assess {saved}' to see this advice again.")

@@ -20,7 +20,7 @@ from advisor.cli.common import (
     format_choice,
     handled,
     make_console,
-    paged,
+    page,
     paper_size,
     print_json,
     say,
@@ -158,7 +158,7 @@ def history(
         print_json(history_mod.to_json(visits))
     else:
         lines = [visible(line) for line in history_mod.to_lines(stored, visits)]
-        paged(make_console(), lambda console: console.out("\n".join(lines), highlight=False), not no_pager)
+        page("".join(line + "\n" for line in lines), not no_pager)
 
 
 @app.command("report")

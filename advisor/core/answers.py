@@ -28,7 +28,9 @@ class Answers(BaseModel):
     client: str | None = None
     date: dt.date
     values: dict[str, Any]
-    fit: FitRecord = FitRecord()  # the bike's settings before and after, when a fitter measured them
+    # The bike's settings before and after, when a fitter measured them (an empty record made
+    # without building its validator, which importing this module would otherwise do).
+    fit: FitRecord = FitRecord.model_construct()
     source: str = "<answers>"
 
 
@@ -172,7 +174,11 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
     if problems:
         raise AdvisorError(problems)
     ordered = {qid_: values[qid_] for qid_ in form.ids() if qid_ in values}
-    return Answers(questionnaire=form.id, client=client, date=date, values=ordered, fit=fit, source=name)
+    # Every field is checked above, with messages that name the file, the field and what is
+    # allowed; validating again would only cost the validator's build.
+    return Answers.model_construct(
+        questionnaire=form.id, client=client, date=date, values=ordered, fit=fit, source=name
+    )
 
 
 def _stopped_at_red_flag(values: dict[str, Any], missing: list[str]) -> bool:

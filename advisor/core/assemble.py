@@ -4,6 +4,11 @@ Here the referral tier's policy is applied (what may be advised at each urgency)
 holds are honoured, adjustments that pull one setting opposite ways are replaced by a
 professional bike fit, and everything is put in declared order (priority, then id), never
 in the order rules happened to fire.
+
+The result's models are made with ``model_construct``: everything in them comes from checked
+answers and the validated knowledge base, and validating it again would build nine
+validators in every process, a tenth of a short command's time. tests/test_engine.py holds
+what is made here to what validation would make, over generated answer sets.
 """
 
 from __future__ import annotations
@@ -104,7 +109,7 @@ class _Firings:
 
     def trace(self) -> list[out.TraceEntry]:
         return [
-            out.TraceEntry(
+            out.TraceEntry.model_construct(
                 rule=m.rule.id,
                 stage=m.rule.stage,
                 effect=f"{m.rule.action}: {m.rule.target}",
@@ -121,7 +126,7 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
     tier = triage.highest(kb, [m.rule.target for m in f.by_action["refer"]])
     referral_rules = [m for m in f.by_action["refer"] if m.rule.target == tier.id]
     stop = tier.fit == "stop"
-    referral = out.Referral(
+    referral = out.Referral.model_construct(
         urgency=tier.id,
         stop_riding=stop,
         title=tier.title,
@@ -130,7 +135,7 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
         reasons=[f.because(m) for m in referral_rules],
         rules=[m.rule.id for m in referral_rules],
         actions=[
-            out.ReasonAction(
+            out.ReasonAction.model_construct(
                 reason=f.because(m), what_to_do=m.rule.what_to_do, tell_doctor=m.rule.tell_doctor, rule=m.rule.id
             )
             for m in referral_rules
@@ -139,7 +144,9 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
         else [],
     )
     findings = [
-        out.Finding(id=fid, name=kb.findings[fid].name, summary=kb.findings[fid].summary, **_why_fields(f.why(ms)))
+        out.Finding.model_construct(
+            id=fid, name=kb.findings[fid].name, summary=kb.findings[fid].summary, **_why_fields(f.why(ms))
+        )
         for fid, ms in _grouped(f.by_action["finding"], lambda fid: (kb.findings[fid].priority, fid))
     ]
     withheld: list[out.Withheld] = []
@@ -150,12 +157,12 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
         for area in kb.areas.values()
         if not holds(area.condition, answers.values)
     ]
-    reassess = out.Reassess(
+    reassess = out.Reassess.model_construct(
         advice=tier.reassess,
         weeks=tier.reassess_weeks,
         date=answers.date + dt.timedelta(weeks=tier.reassess_weeks) if tier.reassess_weeks else None,
     )
-    return out.Assessment(
+    return out.Assessment.model_construct(
         questionnaire=answers.questionnaire,
         client=answers.client,
         date=answers.date,
@@ -183,7 +190,9 @@ def _adjustments(
             hold = holds_adj[aid]
             name = kb.adjustments[aid].name
             withheld.append(
-                out.Withheld(kind="adjustment", id=aid, name=name, reason=f.because(hold), rule=hold.rule.id)
+                out.Withheld.model_construct(
+                    kind="adjustment", id=aid, name=name, reason=f.because(hold), rule=hold.rule.id
+                )
             )
             del groups[aid]
     if tier.fit == "stop":
@@ -221,7 +230,9 @@ def _exercises(
         hold = holds_ex.get(eid) or holds_position.get(ex.position)
         if hold is not None:
             withheld.append(
-                out.Withheld(kind="exercise", id=eid, name=ex.name, reason=f.because(hold), rule=hold.rule.id)
+                out.Withheld.model_construct(
+                    kind="exercise", id=eid, name=ex.name, reason=f.because(hold), rule=hold.rule.id
+                )
             )
         elif not _tier_allows(tier, ex):
             withheld.append(_tier_hold("exercise", eid, ex.name, tier))
@@ -266,7 +277,9 @@ def _tier_allows(tier: Tier, ex: Exercise) -> bool:
 
 
 def _tier_hold(kind: str, item_id: str, name: str, tier: Tier) -> out.Withheld:
-    return out.Withheld(kind=kind, id=item_id, name=name, reason=tier.held_back, rule=None, tier=tier.id)
+    return out.Withheld.model_construct(
+        kind=kind, id=item_id, name=name, reason=tier.held_back, rule=None, tier=tier.id
+    )
 
 
 def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
@@ -301,7 +314,7 @@ def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
 
 
 def _adjustment(a: Adjustment, why: _Why, phase: int = 1, notes: list[str] | None = None) -> out.Adjustment:
-    return out.Adjustment(
+    return out.Adjustment.model_construct(
         id=a.id,
         name=a.name,
         kind=a.kind,
@@ -331,7 +344,7 @@ def _exercise(ex: Exercise, tier: Tier, equipment: list[str] | None, why: _Why, 
         if not item.required:
             label += " (optional)"
         kit.append(label)
-    return out.Exercise(
+    return out.Exercise.model_construct(
         id=ex.id,
         name=ex.name,
         target=ex.target,

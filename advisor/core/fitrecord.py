@@ -70,12 +70,13 @@ def form() -> FitRecordForm:
 
 def check(raw: Any, name: str, problems: list[Problem]) -> FitRecord:
     """The ``fit:`` block of an answer file: before/after mappings of known settings."""
+    # Made without validation: _check_values has checked every value against the form.
     if raw is None:
-        return FitRecord()
+        return FitRecord.model_construct()
     line = raw.line if isinstance(raw, LineDict) else None
     if not isinstance(raw, dict):
         problems.append(Problem(name, "must be a mapping with 'before:' and/or 'after:'", line, "fit"))
-        return FitRecord()
+        return FitRecord.model_construct()
     parts: dict[str, dict[str, float | str]] = {}
     for key, values in raw.items():
         at = raw.line_of(key) if isinstance(raw, LineDict) else None
@@ -86,7 +87,7 @@ def check(raw: Any, name: str, problems: list[Problem]) -> FitRecord:
             problems.append(Problem(name, "must be a mapping of setting ids to values", at, f"fit.{key}"))
             continue
         parts[key] = _check_values(values, f"fit.{key}", name, problems)
-    return FitRecord(**parts)
+    return FitRecord.model_construct(before=parts.get("before", {}), after=parts.get("after", {}))
 
 
 def _check_values(values: dict[Any, Any], where: str, name: str, problems: list[Problem]) -> dict[str, float | str]:

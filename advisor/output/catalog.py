@@ -8,7 +8,7 @@ from rich.text import Text
 from advisor.core.actions import STAGE_ORDER
 from advisor.core.knowledge import Exercise, KnowledgeBase, RuleDef
 from advisor.core.questionnaire import Questionnaire
-from advisor.output.terminal import rows
+from advisor.output.screen import Screen
 
 
 def questionnaire(form: Questionnaire, console: Console) -> None:
@@ -59,7 +59,7 @@ def rule(kb: KnowledgeBase, r: RuleDef, console: Console) -> None:
             for i, sid in enumerate(r.source)
         ],
     ]
-    console.print(rows(lines, 0))
+    _print_rows(console, lines)
     console.print(Text(f"Defined in {r.file}:{r.line}", style="dim"))
 
 
@@ -90,3 +90,10 @@ def exercise(kb: KnowledgeBase, ex: Exercise, console: Console) -> None:
     for sid in ex.source:
         src = kb.sources[sid]
         console.print(f"  [{sid}] {src.citation()}", markup=False)
+
+
+def _print_rows(console: Console, lines: list[tuple[str, str, str]]) -> None:
+    """Label/value rows drawn as the advice draws them, at this console's width."""
+    screen = Screen(console.width, styled=True)
+    screen.rows(lines, 0)
+    console.print(Text.from_ansi(screen.render().rstrip("\n")), soft_wrap=True)
