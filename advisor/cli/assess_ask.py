@@ -22,7 +22,6 @@ from advisor.cli.common import (
     print_json,
 )
 from advisor.core import answers as answers_mod
-from advisor.core import fhir
 from advisor.core.pipeline import assess as run_assessment
 from advisor.output import formats, screen, terminal
 
@@ -61,6 +60,8 @@ def assess(
     if format == "json":
         print_json(result.to_json_dict())
     elif format == "fhir":
+        from advisor.core import fhir  # noqa: PLC0415  lazy: only --format fhir needs the FHIR mapping
+
         print_json(fhir.bundle([(answers, result)]))
     elif built:
         out = screen.for_stream(sys.stdout)

@@ -50,17 +50,13 @@ def serve(
                 )
             ]
         )
-    import uvicorn  # noqa: PLC0415  lazy: the web server loads only to serve
-
-    from advisor.web.app import create_app  # noqa: PLC0415  lazy: as above
+    from advisor.web.app import create_app, run  # noqa: PLC0415  lazy: the web server loads only to serve
 
     studio = create_app(db, password)  # opens the records first: a wrong --db stops here, with exit code 2
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"The studio is at http://{shown}:{port}/  (Ctrl-C stops it)")
     say(f"Records: {locate(db).shown}")  # a database URL's password is shown as ***
-    # Access logs name paths only; the password travels in a POST body and is never printed.
-    # No proxy headers: an X-Forwarded-For from anyone must not pick the address a login is slowed by.
-    uvicorn.run(studio, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
+    run(studio, host, port)
 
 
 def _password(password_file: str | None) -> str | None:

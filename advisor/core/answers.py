@@ -1,7 +1,5 @@
 """Answer files: reading them and checking every answer against its questionnaire."""
 
-from __future__ import annotations
-
 import datetime as dt
 import math
 from typing import Any

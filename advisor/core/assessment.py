@@ -1,7 +1,5 @@
 """The result of an assessment: what every output format renders (knowledge-spec section 4)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Any
 

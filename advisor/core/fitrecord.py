@@ -5,8 +5,6 @@ the advice; it is stored with the visit, compared in `history` and shown in the 
 a recommended change the numbers do not show as made stays open.
 """
 
-from __future__ import annotations
-
 import math
 from functools import cache
 from typing import Any, Literal

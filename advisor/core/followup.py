@@ -4,8 +4,6 @@ They let rules speak of change: a flexibility test that crossed its cut-off, pai
 worse. They are computed here, never asked, and only when both visits answered.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from functools import cache
 from typing import Any, Literal

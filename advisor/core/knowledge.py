@@ -5,8 +5,6 @@ loader checks structure (fields, types, ids, sources) and reports ``file:line`` 
 ``advisor rules check`` (lint.py) adds the cross-references.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path

@@ -1,7 +1,5 @@
 """Questionnaire definitions: the questions, their types, ranges and when they are asked."""
 
-from __future__ import annotations
-
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -44,7 +42,7 @@ class Question(BaseModel):
     line: int = 0
 
     @model_validator(mode="after")
-    def _shape(self) -> Question:
+    def _shape(self) -> "Question":
         if self.type in ("choice", "multi"):
             if not self.choices:
                 raise ValueError(f"a {self.type} question needs 'choices'")

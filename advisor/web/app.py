@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import uvicorn
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
@@ -56,6 +57,13 @@ FORM = "fitter"
 LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1", "[::1]"]
 SESSION_AGE = 12 * 3600  # seconds: a working day at the studio
 MAX_BODY = 256_000  # bytes: the whole questionnaire is a few kilobytes
+
+
+def run(studio: ASGIApp, host: str, port: int) -> None:
+    """Serve the studio until Ctrl-C or SIGTERM."""
+    # Access logs name paths only; the password travels in a POST body and is never printed.
+    # No proxy headers: an X-Forwarded-For from anyone must not pick the address a login is slowed by.
+    uvicorn.run(studio, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
 
 
 def create_app(db: str | None = None, password: str | None = None) -> ASGIApp:
