@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -263,3 +264,11 @@ def test_assess_loads_only_what_it_needs() -> None:
     assert "advisor.cli.assess_ask" in loaded
     for absent in ("rich", "advisor.cli.records", "advisor.cli.browse", "advisor.cli.batch_cmd", "advisor.cli.serve"):
         assert absent not in loaded, absent
+
+
+def test_shell_completion_offers_every_command() -> None:
+    """Completion runs the script with no command yet named: every module is loaded for it."""
+    env = {**os.environ, "_ADVISOR_COMPLETE": "complete_bash", "COMP_WORDS": "advisor ", "COMP_CWORD": "1"}
+    code = "from advisor.cli import main; main()"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert set(proc.stdout.split()) >= set(COMMAND_MODULES), proc.stdout + proc.stderr
