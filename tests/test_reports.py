@@ -5,10 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from fontTools.ttLib import TTFont
+from fpdf import FPDF
+from fpdf.fonts import TTFFont
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -19,7 +24,7 @@ from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
 from advisor.core.pipeline import assess
 from advisor.output import formats as report
-from advisor.output import pdf
+from advisor.output import pdf, pdf_layout
 from advisor.output.pdf_layout import COMMON, FULL, drawable, family_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -307,3 +312,114 @@ def test_the_studio_logo_prints_in_pdf_and_html(tmp_path: Path, monkeypatch: pyt
         assert runner.invoke(app, ["assess", str(MAIN), "--report", str(out)]).exit_code == 0
     assert list(PdfReader(tmp_path / "r.pdf").pages[0].images)
     assert 'src="data:image/png;base64,' in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+# The PDF's fonts: parsed once per process and embedded without fontTools' subsetter, through
+# fpdf2 internals (pyproject.toml pins fpdf2 to 2.8). These fail loudly if those change.
+
+
+def embedded_fonts(data: bytes) -> dict[str, tuple[bytes, bytes, dict[int, str]]]:
+    """Each font of a PDF by name: its font file, its CIDToGIDMap and its codes' text."""
+    fonts = {}
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            cid = font["/DescendantFonts"][0].get_object()
+            to_unicode = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+            codes = {
+                int(code, 16): bytes.fromhex(text).decode("utf-16-be")
+                for code, text in re.findall(r"<([0-9A-F]{4})> <([0-9A-F]+)>", to_unicode.split("endcodespacerange")[1])
+                if code != "0000" or text != "0000"
+            }
+            file = cid["/FontDescriptor"].get_object()["/FontFile2"].get_object().get_data()
+            fonts[str(font["/BaseFont"]).lstrip("/")] = (file, cid["/CIDToGIDMap"].get_object().get_data(), codes)
+    return fonts
+
+
+def outline(font: TTFont, name: str) -> tuple[list[tuple[int, int]], list[int], list[int], tuple[int, int]]:
+    coordinates, ends, flags = font["glyf"][name].getCoordinates(font["glyf"])
+    return list(coordinates), list(ends), list(flags), font["hmtx"][name]
+
+
+@pytest.mark.parametrize(("client", "family"), [("Zoë Ødegård", COMMON), ("Юлия Иванова", FULL)])
+def test_the_embedded_fonts_draw_each_character_with_the_bundled_fonts_glyph(client: str, family: str) -> None:
+    data = rendered(assess(with_client(MAIN, client)), ".pdf")
+    fonts = embedded_fonts(data)
+    assert sorted(fonts) == ["MPDFAA+AdvisorSansBold", "MPDFAA+AdvisorSansBook"]
+    for name, (file, cid_to_gid, codes) in fonts.items():
+        path = pdf_layout.FONTS / f"{family}{'-Bold' if name.endswith('Bold') else ''}.ttf"
+        bundled = TTFont(path)
+        embedded = TTFont(io.BytesIO(file), checkChecksums=2)  # a wrong checksum raises
+        # Cut here, not by fontTools' subsetter: the glyph ids are the file's, the outlines
+        # only those the report draws.
+        assert len(embedded.getGlyphOrder()) == len(bundled.getGlyphOrder())
+        assert len(file) < path.stat().st_size / 2
+        assert client.split()[0][0] in codes.values()
+        for code, text in codes.items():
+            gid = int.from_bytes(cid_to_gid[2 * code : 2 * code + 2], "big")
+            glyph = bundled.getBestCmap()[ord(text)]
+            assert gid == bundled.getGlyphID(glyph), text
+            assert outline(embedded, embedded.getGlyphName(gid)) == outline(bundled, glyph), text
+    again = embedded_fonts(rendered(assess(with_client(MAIN, client)), ".pdf"))
+    assert again == fonts  # nothing of one document's font is left for the next
+
+
+def test_a_documents_font_is_what_fpdf2s_add_font_makes() -> None:
+    reference = FPDF()
+    for style, suffix in (("", ""), ("B", "-Bold")):
+        reference.add_font(pdf_layout.FONT, style, str(pdf_layout.FONTS / f"{COMMON}{suffix}.ttf"))
+    document, _ = pdf_layout.new_pdf("a4")
+    for key, theirs in reference.fonts.items():
+        ours = document.fonts[key]
+        slots = {slot for cls in type(theirs).__mro__ for slot in getattr(cls, "__slots__", ())}
+        # _add_font() copies a parsed font and renews what a document changes; a new attribute
+        # in fpdf2 must be looked at before it is copied along.
+        assert slots == {
+            *("i", "type", "ttffile", "fontkey", "name", "up", "ut", "sp", "ss", "scale", "emphasis"),
+            *("desc", "cw", "cmap", "glyph_ids", "subset", "missing_glyphs", "ttfont", "biggest_size_pt"),
+            *("is_compressed", "is_cff", "is_cid_keyed", "is_symbol", "cff_ros", "collection_font_number"),
+            *("color_font", "palette_index", "unicode_range", "_hbfont"),
+        }
+        for slot in slots - {"ttfont", "subset", "desc"}:
+            assert getattr(ours, slot, None) == getattr(theirs, slot, None), slot
+        assert vars(ours.desc) == vars(theirs.desc)
+        assert list(ours.subset.items()) == list(theirs.subset.items())
+
+
+def test_a_line_is_encoded_as_fpdf2_encodes_it() -> None:
+    reference = FPDF()
+    reference.add_font(pdf_layout.FONT, "", str(pdf_layout.FONTS / f"{COMMON}.ttf"))
+    theirs = reference.fonts[pdf_layout.FONT]
+    ours = pdf_layout.new_pdf("a4")[0].fonts[pdf_layout.FONT]
+    lines = ["Raise the handlebar (1-2 cm)", "", "Zoë Ødegård \\ (Ștefan) · • – ’", "王芳 Wang", "Raise"]
+    assert [ours.encode_text(line) for line in lines] == [TTFFont.encode_text(theirs, line) for line in lines]
+    assert list(ours.subset.items()) == list(theirs.subset.items())  # the same codes, in the same order
+    assert ours.missing_glyphs == theirs.missing_glyphs == [ord("王"), ord("芳")]
+
+
+def test_documents_leave_the_parsed_font_as_it_was() -> None:
+    parsed, _ = pdf_layout._parsed(COMMON, "")
+
+    def state() -> tuple[object, ...]:
+        return dict(parsed.cw), list(parsed.subset.items()), list(parsed.missing_glyphs), dict(vars(parsed.desc))
+
+    before = state()
+    rendered(assess(with_client(MAIN, "Zoë Ødegård")), ".pdf")
+    rendered(assess(answers_mod.load(str(EMERGENCY))), ".pdf")
+    font = pdf_layout.new_pdf("a4")[0].fonts[pdf_layout.FONT]
+    font.encode_text("王 (a character the font lacks)")
+    assert font.cw[ord("王")] and font.missing_glyphs == [ord("王")]
+    assert state() == before
+
+
+def test_reports_rendered_in_threads_are_those_rendered_one_at_a_time() -> None:
+    """The parsed fonts and the wrapped blocks are shared by every document of a process."""
+    results = [assess(with_client(MAIN, name)) for name in ("Zoë Ødegård", "Ana Łukasik", "Юлия Иванова", "Jo Smith")]
+
+    def drawn(result: Assessment) -> tuple[object, ...]:
+        data = rendered(result, ".pdf")
+        return embedded_fonts(data), [page.get_contents().get_data() for page in PdfReader(io.BytesIO(data)).pages]
+
+    alone = [drawn(result) for result in results]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(drawn, results * 3)) == alone * 3

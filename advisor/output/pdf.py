@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from advisor.output.pdf_layout import (
     draw_shapes,
     keep,
     new_pdf,
+    rgb,
     table_height,
     table_row,
 )
@@ -54,29 +54,41 @@ def warm_up() -> None:
     new_pdf("a4")
 
 
-def texts(value: Any) -> Iterator[str]:
+def texts(value: Any) -> list[str]:
     """Every piece of text inside a report, to choose a font that draws all of it.
 
     The report's own words (headings, labels) are in this package's source, which the tests
     hold to the smaller font; everything that varies (names, notes, the advice) is in here.
     """
+    found: list[str] = []
+    _gather(value, found)
+    return found
+
+
+# Numbers and dates print as digits, which every font draws; a logo or a path is never printed.
+_NO_TEXT = (int, float, dt.date, bytes, Path, type(None))
+
+
+def _gather(value: Any, found: list[str]) -> None:
+    # Appends to one list rather than yielding: a report nests many levels deep, and every
+    # string yielded would climb back up through each level's generator.
     if isinstance(value, str):
-        yield value
-    elif value is None or isinstance(value, (int, float, dt.date, bytes, Path)):
-        return  # numbers and dates print as digits, which every font draws
+        found.append(value)
+    elif isinstance(value, _NO_TEXT):
+        return
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from texts(key)
-            yield from texts(item)
+            _gather(key, found)
+            _gather(item, found)
     elif isinstance(value, (list, tuple, set, frozenset)):
         for item in value:
-            yield from texts(item)
+            _gather(item, found)
     elif isinstance(value, Picture):  # angles and lengths, and a caption under each frame
-        yield from (frame.label for frame in value.frames)
+        found.extend(frame.label for frame in value.frames)
     elif isinstance(value, BaseModel) or dataclasses.is_dataclass(value):
-        yield from texts(vars(value))
+        _gather(vars(value), found)
     else:
-        yield str(value)  # an enum or the like, as it would be printed
+        found.append(str(value))  # an enum or the like, as it would be printed
 
 
 def render(report: Report) -> bytes:
@@ -397,7 +409,7 @@ def _answer_cell(pdf: Any, cell: tuple[str, str] | None, width: float, t: Any, x
     h2 = block(pdf, t(value), 8.3, x=None if x is None else x + label_w, width=width - label_w, line_h=3.8, draw=draw)
     height = max(h1, h2) + 2 * pad
     if x is not None:
-        pdf.set_draw_color(*LINE)
+        pdf.set_draw_color(rgb(LINE))
         pdf.set_line_width(0.15)
         pdf.line(x, y + height, x + width, y + height)
     return height

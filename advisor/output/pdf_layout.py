@@ -6,14 +6,23 @@ time, because fpdf2's own multi_cell re-measures the growing line for every char
 
 from __future__ import annotations
 
+import copy
+import itertools
 import math
+import struct
+import types
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf import output as fpdf_output
+from fpdf.drawing_primitives import convert_to_device_color
+from fpdf.fonts import SubsetMap, TTFFont
 
 from advisor.output.diagram import Diagram
 
@@ -43,11 +52,10 @@ class SafeText:
         return "".join(out)
 
 
-# fpdf2 parses and subsets the whole embedded font for every document, so a font of 2,500
-# glyphs costs a report most of its time. Nearly every report needs only Latin text: it
-# gets a cut of the same font with 394 glyphs (AdvisorSansCommon), about four times faster
-# to embed; a report with any other character (a Greek or Cyrillic name, say) gets the
-# full font. fonts/README.md says how both were made.
+# Nearly every report needs only Latin text: it gets a cut of the same font with 394 glyphs
+# (AdvisorSansCommon), which a worker loads in an eighth of the full font's time and embeds in
+# a third; a report with any other character (a Greek or Cyrillic name, say) gets the full
+# font, of 2,500 glyphs. fonts/README.md says how both were made.
 COMMON, FULL = "AdvisorSansCommon", "AdvisorSans"
 
 
@@ -59,7 +67,8 @@ def drawable(family: str) -> frozenset[str]:
 
 def family_for(text: Iterable[str]) -> str:
     """The smallest bundled font family that draws every character of ``text``."""
-    return COMMON if drawable(COMMON).issuperset(set("".join(text)) - {"\n", "\t"}) else FULL
+    # A report repeats most of its strings (labels, units, answers): look at each one once.
+    return COMMON if drawable(COMMON).issuperset(set("".join(set(text))) - {"\n", "\t"}) else FULL
 
 
 def new_pdf(paper: str, text: Iterable[str] = ()) -> tuple[Any, SafeText]:
@@ -68,23 +77,208 @@ def new_pdf(paper: str, text: Iterable[str] = ()) -> tuple[Any, SafeText]:
     pdf = _pdf_class()(format="A4" if paper == "a4" else "letter")
     pdf.set_margins(15, 12, 15)
     pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font(FONT, "", str(FONTS / f"{family}.ttf"))
-    pdf.add_font(FONT, "B", str(FONTS / f"{family}-Bold.ttf"))
     for style in ("", "B"):
-        # The bundled fonts' glyph boxes are right already; recomputing them on embedding
-        # decodes and re-encodes every glyph, a fifth of a report's time.
-        pdf.fonts[FONT + style].ttfont.recalcBBoxes = False
+        _add_font(pdf, family, style)
     return pdf, SafeText(drawable(family))
+
+
+# fpdf2's add_font() parses the font file, and its output() subsets the font with fontTools,
+# for every document: two fifths of a report's time, for files that never change. Here each
+# file is parsed once per process, by fpdf2's own TTFFont so that widths and metrics are
+# fpdf2's, and each document gets a copy with a glyph map of its own. On output, the font
+# embedded keeps the file's glyph ids: the outlines of the glyphs the document uses, and
+# empty ones for the rest (fontTools' "retain_gids" layout). It is put together from the
+# file's stored tables, with no outline decoded, in under a millisecond.
+
+
+def _add_font(pdf: Any, family: str, style: str) -> None:
+    """What ``pdf.add_font(FONT, style, <the family's file>)`` does, from the parsed file."""
+    parsed, outlines = _parsed(family, style)
+    font = copy.copy(parsed)
+    font.i = len(pdf.fonts) + 1
+    # What a document changes is its own: the width table (a defaultdict, which grows on
+    # lookups), the descriptor (numbered on output), the glyphs used and those missing.
+    font.cw = parsed.cw.copy()
+    font.desc = copy.copy(parsed.desc)
+    font.missing_glyphs = []
+    font.ttfont = _Embedding(outlines)
+    font.subset = SubsetMap(font)
+    font.codes = _Codes(font.subset)
+    pdf.fonts[font.fontkey] = font
+
+
+class _ReportFont(TTFFont):
+    """fpdf2's TrueType font, encoding a line of text with one str.translate()."""
+
+    __slots__ = ("codes",)
+    codes: _Codes
+
+    def encode_text(self, text: str) -> str:
+        # As TTFFont.encode_text() does character by character (the bundled fonts are not
+        # symbol fonts, which it maps first): each character becomes its code in the
+        # document's subset, and one the font lacks is left out.
+        return f"({self.escape_text(text.translate(self.codes))}) Tj"
+
+
+class _Codes(dict[int, str | None]):
+    """Character -> its code in a document's font subset, given on first use by the subset."""
+
+    def __init__(self, subset: SubsetMap) -> None:
+        super().__init__()
+        self.subset = subset
+
+    def __missing__(self, char: int) -> str | None:
+        code = self.subset.pick(char)
+        self[char] = None if code is None else chr(code)
+        return self[char]
+
+
+@cache
+def _parsed(family: str, style: str) -> tuple[_ReportFont, _Outlines]:
+    path = FONTS / f"{family}{'-Bold' if style else ''}.ttf"
+    parsed = _ReportFont(FPDF(), path, FONT + style, style)
+    parsed.ttfont.close()  # everything a document needs from the file is read by now
+    return parsed, _outlines(path)
+
+
+@dataclass(frozen=True)
+class _Outlines:
+    """A bundled font file, cut into the pieces its embedded copies are put together from."""
+
+    tables: dict[str, bytes]  # as stored, but for glyf, loca and hmtx; post without glyph names
+    glyphs: tuple[bytes, ...]  # each glyph's outline as stored, by glyph id
+    metrics: tuple[tuple[bytes, bytes], ...]  # each glyph's hmtx entry, as stored and blanked
+    needs: tuple[frozenset[int], ...]  # each glyph's id, with those of the glyphs it is made of
+    ids: dict[str, int]  # glyph name -> glyph id
+    long_loca: bool
+
+    def embedded(self, names: Iterable[str]) -> bytes:
+        """The font file to embed for a document that draws the glyphs ``names``."""
+        keep = set().union({0}, *(self.needs[self.ids[name]] for name in names))  # 0: .notdef
+        glyf = [outline if gid in keep else b"" for gid, outline in enumerate(self.glyphs)]
+        hmtx = [stored if gid in keep else blank for gid, (stored, blank) in enumerate(self.metrics)]
+        offsets = [0, *itertools.accumulate(map(len, glyf))]
+        if self.long_loca:
+            loca = struct.pack(f">{len(offsets)}I", *offsets)
+        else:  # stored outlines all have even lengths, so every offset halves exactly
+            loca = struct.pack(f">{len(offsets)}H", *(offset // 2 for offset in offsets))
+        return _sfnt({**self.tables, "glyf": b"".join(glyf), "loca": loca, "hmtx": b"".join(hmtx)})
+
+
+@cache
+def _outlines(path: Path) -> _Outlines:
+    font = TTFont(path, lazy=True)
+    try:
+        order = font.getGlyphOrder()
+        ids = {name: gid for gid, name in enumerate(order)}
+        glyf, loca, stored = font["glyf"], font["loca"], font.reader["glyf"]
+        needs: dict[int, frozenset[int]] = {}
+
+        def made_of(gid: int) -> frozenset[int]:
+            if gid not in needs:
+                parts = glyf[order[gid]].getComponentNames(glyf)
+                needs[gid] = frozenset({gid}).union(*(made_of(ids[part]) for part in parts))
+            return needs[gid]
+
+        # hmtx: an advance and a left side bearing for the first glyphs, then bearings only.
+        # The PDF gives every advance itself; a glyph left out gets zeros, which compress
+        # to nothing, except the last advance, which the glyphs after it share.
+        long = font["hhea"].numberOfHMetrics
+        hmtx = font.reader["hmtx"]
+        entries = [hmtx[4 * gid : 4 * gid + 4] for gid in range(long)]
+        entries += [hmtx[4 * long + 2 * i : 4 * long + 2 * i + 2] for i in range(len(order) - long)]
+        metrics = [(entry, bytes(len(entry))) for entry in entries]
+        metrics[long - 1] = (entries[long - 1], entries[long - 1])
+
+        tables = {tag: font.reader[tag] for tag in font.reader.tables if tag not in ("glyf", "loca", "hmtx")}
+        # Glyph names are for font editors: a PDF's text is mapped by its ToUnicode table.
+        tables["post"] = struct.pack(">I", 0x00030000) + tables["post"][4:32]
+        return _Outlines(
+            tables=tables,
+            glyphs=tuple(stored[loca[gid] : loca[gid + 1]] for gid in range(len(order))),
+            metrics=tuple(metrics),
+            needs=tuple(made_of(gid) for gid in range(len(order))),
+            ids=ids,
+            long_loca=font["head"].indexToLocFormat == 1,
+        )
+    finally:
+        font.close()
+
+
+def _sfnt(tables: dict[str, bytes]) -> bytes:
+    """A TrueType file of these tables, with its directory and checksums."""
+    tags = sorted(tables)
+    power = 1 << (len(tags).bit_length() - 1)  # the directory's binary search fields
+    directory = [
+        struct.pack(">IHHHH", 0x00010000, len(tags), 16 * power, power.bit_length() - 1, 16 * (len(tags) - power))
+    ]
+    body: list[bytes] = []
+    offset = 12 + 16 * len(tags)
+    head = 0
+    for tag in tags:
+        data = tables[tag]
+        if tag == "head":
+            head = offset
+            data = data[:8] + bytes(4) + data[12:]  # checkSumAdjustment, set below
+        padded = data + bytes(-len(data) % 4)
+        directory.append(struct.pack(">4sIII", tag.encode("latin-1"), _checksum(padded), offset, len(data)))
+        body.append(padded)
+        offset += len(padded)
+    font = bytearray(b"".join(directory + body))
+    font[head + 8 : head + 12] = struct.pack(">I", (0xB1B0AFBA - _checksum(font)) & 0xFFFFFFFF)
+    return bytes(font)
+
+
+def _checksum(data: bytes | bytearray) -> int:
+    return sum(struct.unpack(f">{len(data) // 4}I", data)) & 0xFFFFFFFF
+
+
+class _Embedding:
+    """A document's bundled font as fpdf2's output() sees it, in place of a fontTools TTFont."""
+
+    def __init__(self, outlines: _Outlines) -> None:
+        self.outlines = outlines
+        self.names: list[str] = []
+
+    def keep(self, names: Iterable[str]) -> None:
+        self.names = list(names)
+
+    def getGlyphID(self, name: str) -> int:
+        return self.outlines.ids[name]
+
+    def save(self, file: BinaryIO) -> None:
+        file.write(self.outlines.embedded(self.names))
+
+    def close(self) -> None:
+        pass
+
+    def __contains__(self, tag: str) -> bool:
+        return tag in self.outlines.tables
+
+
+class _Subsetter(ftsubset.Subsetter):
+    """fontTools' subsetter, which output() calls for every font: a bundled font is cut above."""
+
+    def populate(self, glyphs: Iterable[str] = (), **kwargs: Any) -> None:
+        self.glyph_list = list(glyphs)
+        super().populate(glyphs=self.glyph_list, **kwargs)
+
+    def subset(self, font: Any) -> None:
+        if isinstance(font, _Embedding):
+            font.keep(self.glyph_list)
+        else:
+            super().subset(font)
+
+
+# output() reaches fontTools.subset through this name (fpdf2 2.8, which pyproject.toml pins
+# and tests/test_reports.py checks): every name stays fontTools' own but the subsetter.
+fpdf_output.ftsubset = types.SimpleNamespace(**{**vars(ftsubset), "Subsetter": _Subsetter})
 
 
 @cache
 def _pdf_class() -> Any:
     class ReportPDF(FPDF):
         footer_text = ""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.wrapped: dict[tuple[str, str, float, float], list[str]] = {}
 
         def footer(self) -> None:
             self.set_y(-12)
@@ -100,6 +294,11 @@ def _pdf_class() -> Any:
 # Word widths in font units, per bundled font file: the knowledge base's texts hold a few
 # thousand distinct words, and every report repeats them.
 _word_widths: dict[str, dict[str, int]] = {}
+
+# Wrapped blocks, by text, font file, size and width. A block is usually measured (to keep
+# it on one page) and then drawn, and most of a report's text is the knowledge base's, which
+# comes back in report after report: each is wrapped once.
+_wrapped: dict[tuple[str, Path, float, float], tuple[str, ...]] = {}
 
 
 def wrap(pdf: Any, text: str, width: float) -> list[str]:
@@ -169,13 +368,14 @@ def block(
     left = pdf.l_margin if x is None else x
     avail = (pdf.w - pdf.r_margin - left) if width is None else width
     step = line_h or size * 0.45
-    # A block is usually measured (to keep it on one page) and then drawn: wrap it once.
-    key = (text, style, size, avail)
-    lines = pdf.wrapped.get(key)
+    key = (text, pdf.current_font.ttffile, size, avail)
+    lines = _wrapped.get(key)
     if lines is None:
-        lines = pdf.wrapped[key] = wrap(pdf, text, avail)
+        if len(_wrapped) > 20_000:  # names and notes add blocks without end in a long-running studio
+            _wrapped.clear()
+        lines = _wrapped[key] = tuple(wrap(pdf, text, avail))
     if draw:
-        pdf.set_text_color(*colour)
+        pdf.set_text_color(rgb(colour))
         for line in lines:
             line_at(pdf, line, left, avail, step, align)
     return len(lines) * step
@@ -189,17 +389,21 @@ def line_at(pdf: Any, line: str, left: float, width: float, height: float, align
     """
     if pdf.will_page_break(height):
         pdf.add_page()
-    cw = pdf.current_font.cw
-    used = sum(map(cw.__getitem__, map(ord, line))) * pdf.font_size_pt * 0.001 / pdf.k
-    if align == "R":
-        dx = width - pdf.c_margin - used
-    elif align == "C":
-        dx = (width - used) / 2
-    else:
+    if align == "L":
         dx = pdf.c_margin
+    else:
+        used = sum(map(pdf.current_font.cw.__getitem__, map(ord, line))) * pdf.font_size_pt * 0.001 / pdf.k
+        dx = width - pdf.c_margin - used if align == "R" else (width - used) / 2
     if line:
         pdf.text(left + dx, pdf.y + 0.5 * height + 0.3 * pdf.font_size, line)
     pdf.set_xy(pdf.l_margin, pdf.y + height)
+
+
+@cache
+def rgb(colour: tuple[int, int, int]) -> Any:
+    """fpdf2's colour for an RGB triple, made once: set_text_color() and the like take it as
+    it is, where they would convert the three numbers on every call (every block and shape)."""
+    return convert_to_device_color(*colour)
 
 
 def keep(pdf: Any, height: float) -> None:
@@ -237,7 +441,7 @@ def table_row(pdf: Any, widths: tuple[float, ...], cells: list[Cell], t: Any = s
         for text, size, bold, colour in parts(cell):
             block(pdf, t(text), size, bold=bold, colour=colour, x=x + pad, width=w - 2 * pad)
         x += w
-    pdf.set_draw_color(*LINE)
+    pdf.set_draw_color(rgb(LINE))
     pdf.set_line_width(0.2)
     pdf.line(pdf.l_margin, y + row_h, pdf.l_margin + sum(widths), y + row_h)
     pdf.set_xy(pdf.l_margin, y + row_h)
@@ -275,8 +479,8 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
     widths = {"frame": 1.3, "wheel": 0.8, "part": 1.3, "mark": 1.0, "guide": 0.6, "zone": 0.1}
     for s in diagram.shapes:
         colour = colours[s.role]
-        pdf.set_draw_color(*colour)
-        pdf.set_fill_color(*colour)
+        pdf.set_draw_color(rgb(colour))
+        pdf.set_fill_color(rgb(colour))
         pdf.set_line_width(widths[s.role] * (box_w / 86.0) ** 0.5)
         if s.dashed:
             pdf.set_dash_pattern(dash=1.6, gap=1.1)
@@ -300,7 +504,7 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
         elif s.kind == "text":
             cx, cy = pt(p[0], p[1])
             pdf.set_font(FONT, "", 7)
-            pdf.set_text_color(*colour)
+            pdf.set_text_color(rgb(colour))
             pdf.set_xy(cx - 15, cy - 2.8)
             pdf.cell(30, 3.5, t(s.text), align="C")
         elif s.kind == "badge":
