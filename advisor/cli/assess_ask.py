@@ -1,7 +1,5 @@
 """Commands for a rider or anyone with an answer file: assess and ask."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated

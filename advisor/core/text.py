@@ -49,7 +49,9 @@ def one_line(value: str, limit: int) -> str:
 
 def visible(text: str) -> str:
     """The text with every control character shown as an escape (\\x1b, \\n...), never acted on."""
-    if not any(_is_control(ch) for ch in text):
+    # isprintable() is False for every Cc and Cf character (and for a few harmless ones,
+    # such as a no-break space, which the slow path then lets through).
+    if text.isprintable() or not any(_is_control(ch) for ch in text):
         return text
     return "".join(_escape(ch) if _is_control(ch) else ch for ch in text)
 
