@@ -5,6 +5,7 @@ The tests that save and read consultations run on a SQLite file and on a Postgre
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -116,6 +117,26 @@ def test_without_javascript_the_form_posts_and_the_advice_page_saves(studio_on: 
     history = CliRunner().invoke(cli, ["history", "Ana", "--db", records, "--format", "json"])
     assert '"declined"' not in history.stdout and '"strap-stretch"' in history.stdout
     assert '"accepted": false' in history.stdout
+
+
+def test_saving_one_reviewed_form_twice_records_one_visit(studio_on: tuple[TestClient, str]) -> None:
+    """A double click on Save sends the form twice: the second post leads to the first visit."""
+    studio, records = studio_on
+    start = csrf(studio.get("/consult").text)
+    review = studio.post("/consult/review", data={"csrf": start, "client": "Bo", **answers()})
+    token = re.search(r'name="save_token" value="([^"]+)"', review.text)
+    assert token, "the review form carries no save token"
+    form = {"csrf": csrf(review.text), "save_token": token.group(1), "client": "Bo", "date": "2026-11-30", **answers()}
+    first = studio.post("/consult/save", data=form, follow_redirects=False)
+    again = studio.post("/consult/save", data=form, follow_redirects=False)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    listed = CliRunner().invoke(cli, ["history", "Bo", "--db", records, "--format", "json"])
+    assert len(json.loads(listed.stdout)) == 1, listed.stdout
+    # A new review of the same answers is a new consultation, saved as one.
+    second_review = studio.post("/consult/review", data={"csrf": csrf(review.text), "client": "Bo", **answers()})
+    other = re.search(r'name="save_token" value="([^"]+)"', second_review.text)
+    assert other and other.group(1) != token.group(1)
 
 
 def test_a_bad_answer_comes_back_with_its_message(studio: TestClient) -> None:

@@ -101,6 +101,9 @@ def create_app(db: str | None = None, password: str | None = None) -> ASGIApp:
     return SecurityHeaders(Starlette(routes=routes, middleware=middleware, lifespan=lifespan))
 
 
+SAVED_TOKENS = 1000  # saved consultation forms remembered, against a second save of one
+
+
 class _Studio:
     def __init__(self, db: str | None, password: str | None) -> None:
         # One store for the studio's life: a server's connections are pooled, and a wrong
@@ -109,6 +112,10 @@ class _Studio:
         self.password = password
         self.throttle = Throttle()
         self.signed_in: set[str] = set()  # session ids given at login; logout removes one
+        # A double click on Save (or a browser sending the form again) posts one consultation
+        # twice: each review page gives its form a token, and a token already saved leads to
+        # the visit it saved instead of a second one. The most recent tokens are kept.
+        self.saved: dict[str, int] = {}
         self.kb = knowledge.load()
         self.form = qmod.load(FORM)
         self.templates = Environment(
@@ -303,6 +310,7 @@ class _Studio:
             report=formats.report_for(result),
             hidden=forms.fields_of(parsed.values),
             not_declinable={STOP_RIDING},
+            save_token=secrets.token_urlsafe(16),
         )
 
     def previous_answers(self, client: str, date: dt.date) -> dict[str, Any] | None:
@@ -315,11 +323,20 @@ class _Studio:
             return sent
         data, client, date, parsed = sent
         assert parsed.answers is not None  # submitted() refuses a form without them
+        # No await from here to the end: the token is checked and the visit recorded before
+        # the server reads another request.
+        token = str(data.get("save_token") or "")[:64]
+        if token in self.saved:
+            return RedirectResponse(f"/visits/{self.saved[token]}", status_code=303)
         answers = parsed.answers.model_copy(update={"client": client})
         result = assess(answers, self.previous_answers(client, date))
         decisions = self.decisions(data, result)
         name = self.store.client_name(client) or client
         cid = self.store.record(name, answers, result, decisions)
+        if token:
+            if len(self.saved) >= SAVED_TOKENS:
+                del self.saved[next(iter(self.saved))]  # the oldest
+            self.saved[token] = cid
         return RedirectResponse(f"/visits/{cid}", status_code=303)
 
     def decisions(self, data: FormData, result: Assessment) -> list[Decision]:
