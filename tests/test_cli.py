@@ -272,3 +272,10 @@ def test_shell_completion_offers_every_command() -> None:
     code = "from advisor.cli import main; main()"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert set(proc.stdout.split()) >= set(COMMAND_MODULES), proc.stdout + proc.stderr
+
+
+def test_explain_with_a_fhir_bundle_is_refused_not_ignored() -> None:
+    result = run("assess", str(MAIN_EXAMPLE), "--format", "fhir", "--explain")
+    assert result.exit_code == 2
+    assert "--explain" in result.stderr and "--format json" in result.stderr
+    assert result.stdout == ""

@@ -20,6 +20,7 @@ from advisor.cli.common import (
     print_json,
 )
 from advisor.core import answers as answers_mod
+from advisor.core.errors import AdvisorError, Problem
 from advisor.core.pipeline import assess as run_assessment
 from advisor.output import formats, screen, terminal
 
@@ -47,6 +48,10 @@ def assess(
 
     Example: advisor assess examples/routine-low-back-tight-hamstrings.yaml --explain
     """
+    if explain and format == "fhir":
+        # JSON always carries the trace ("trace"); a FHIR Bundle has no place for it.
+        why = "adds the rule trace to text output; a FHIR Bundle has none (--format json holds it as 'trace')"
+        raise AdvisorError([Problem("--explain", why)])
     if report:
         formats.check_path(report, keep=() if file == "-" else (Path(file),))
     answers = answers_mod.load(file)
