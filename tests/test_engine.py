@@ -11,12 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from advisor.core import engine, knowledge
-from advisor.core.answers import Answers, load
+from advisor.core import questionnaire as qmod
+from advisor.core.answers import Answers, load, validate
 from advisor.core.assemble import assemble
 from advisor.core.conditions import holds
 from advisor.core.errors import AdvisorError
 from advisor.core.firing import Firing
 from advisor.core.followup import derive, form_for
+from advisor.core.yamlio import parse
 from tests.scenario_files import EXAMPLES
 from tests.strategies import answer_sets
 
@@ -80,6 +82,25 @@ def test_the_result_is_what_validation_would_make(answers: Answers, previous: An
         dumped = made.model_dump()
         made.to_json_dict()
     assert type(made).model_validate(dumped) == made
+
+
+ODD_BUT_VALID = """
+questionnaire: rider
+client: 1234
+date: '2026-11-24'
+answers: {%s, age: 52, low_back_pain: most_rides}
+fit:
+  before: {saddle_height_mm: 721, saddle_tilt_deg: -1.5, bar_drop_mm: 80, cleat_left: neutral}
+  after: {saddle_height_mm: 715.5, saddle_tilt_deg: 0}
+"""
+
+
+def test_an_answer_file_with_a_fit_record_and_a_number_for_a_name_is_what_validation_would_make() -> None:
+    safe = ", ".join(f"{q.id}: false" for q in qmod.load("rider").questions if q.id.startswith("rf_"))
+    loaded = validate(parse(ODD_BUT_VALID % safe, "odd.yaml"), "odd.yaml")
+    assert loaded.client == "1234" and loaded.fit.before["saddle_height_mm"] == 721.0
+    assert Answers.model_validate(loaded.model_dump()) == loaded
+    assert type(loaded.fit).model_validate(loaded.fit.model_dump()) == loaded.fit
 
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)

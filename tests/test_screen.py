@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from advisor.core.answers import load
+from advisor.core.pipeline import assess
+from advisor.output import formats, terminal
 from advisor.output.screen import Screen, cell_len, for_stream, wrap
+from tests.scenario_files import EXAMPLES
 
 ESC = "\x1b"
 words = st.text(alphabet=st.sampled_from([*"abcdefghij ÆØÅéü李小龍ΣΩ", "\u0301", "–", "…"]), min_size=0, max_size=120)
@@ -95,15 +100,55 @@ class _Tty(io.StringIO):
         ({}, True, (80, True, True)),
         ({"NO_COLOR": "1"}, True, (80, True, False)),
         ({"TERM": "dumb"}, True, (80, False, True)),
+        ({"TERM": "dumb", "FORCE_COLOR": "1"}, True, (80, False, True)),
         ({"FORCE_COLOR": "1"}, False, (80, True, True)),
+        ({"TTY_COMPATIBLE": "1"}, False, (80, True, True)),
+        ({"TTY_COMPATIBLE": "0"}, True, (80, False, True)),
     ],
 )
 def test_a_stream_gets_its_width_and_styles(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str], tty: bool, expect: tuple[int, bool, bool]
 ) -> None:
-    for name in ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TERM"):
+    for name in ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TERM", "TTY_COMPATIBLE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setattr(os, "get_terminal_size", _no_terminal)
     screen = for_stream(_Tty() if tty else io.StringIO())
     assert (screen.width, screen.styled, screen.colour) == expect
+
+
+def _no_terminal(fd: int) -> os.terminal_size:
+    raise OSError("not a terminal")
+
+
+def test_piped_output_is_as_wide_as_the_window_it_was_typed_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`advisor assess F | less -R`: the output is a pipe, the input is the terminal."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+    def size(fd: int) -> os.terminal_size:
+        if fd == 0:
+            return os.terminal_size((132, 40))
+        raise OSError("not a terminal")
+
+    monkeypatch.setattr(os, "get_terminal_size", size)
+    assert for_stream(io.StringIO()).width == 132
+
+
+@pytest.mark.parametrize("width", range(1, 31))
+def test_any_width_draws_the_whole_advice(width: int) -> None:
+    """However narrow the window, every word is there; from 24 columns on every line fits (the
+    emergency box's widest label, "Tell the doctor:", needs that much)."""
+    report = formats.report_for(assess(load(str(EXAMPLES / "urgent-pain-after-crash.yaml"))))
+    screen = Screen(width)
+    terminal.render(report, screen, explain=True)
+    text = screen.render()
+    assert "".join(report.referral.headline.split()) in "".join(text.replace("│", "").split())
+    if width >= 24:
+        assert max(cell_len(line) for line in text.splitlines()) <= width
+
+
+def test_no_rows_draw_nothing() -> None:
+    screen = Screen(40)
+    screen.rows([], 2)
+    assert screen.render() == ""

@@ -5,6 +5,7 @@ The tests that save and read consultations run on a SQLite file and on a Postgre
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sqlite3
@@ -133,10 +134,38 @@ def test_saving_one_reviewed_form_twice_records_one_visit(studio_on: tuple[TestC
     assert first.headers["location"] == again.headers["location"]
     listed = CliRunner().invoke(cli, ["history", "Bo", "--db", records, "--format", "json"])
     assert len(json.loads(listed.stdout)) == 1, listed.stdout
-    # A new review of the same answers is a new consultation, saved as one.
+    # Back to the review page, a decision changed, saved again: that is a consultation of its
+    # own, not lost; nor does the token lead another client's form to Bo's visit.
+    changed = studio.post("/consult/save", data={**form, "decline": "strap-stretch"}, follow_redirects=False)
+    other_client = studio.post("/consult/save", data={**form, "client": "Cy"}, follow_redirects=False)
+    assert len({first.headers["location"], changed.headers["location"], other_client.headers["location"]}) == 3
+    listed = CliRunner().invoke(cli, ["history", "Bo", "--db", records, "--format", "json"])
+    assert len(json.loads(listed.stdout)) == 2, listed.stdout
+    # Each review gives its form a token of its own.
     second_review = studio.post("/consult/review", data={"csrf": csrf(review.text), "client": "Bo", **answers()})
     other = re.search(r'name="save_token" value="([^"]+)"', second_review.text)
     assert other and other.group(1) != token.group(1)
+
+
+@pytest.mark.parametrize("name", ["..", ".", "Bo/..", "a&b=c #1 +"])
+def test_every_client_name_opens_its_page_from_the_list(studio: TestClient, name: str) -> None:
+    """A browser folds "." and ".." out of an address's path, so a client's page takes the name
+    in the query; the list links there, and the page is that client's."""
+    token = csrf(studio.get("/consult").text)
+    saved = studio.post(
+        "/consult/save",
+        data={"csrf": token, "client": name, "date": "2026-11-30", **answers()},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    listing = studio.get("/").text
+    link = re.search(r'<a href="(/client\?name=[^"]+)">', listing)
+    assert link, listing
+    href = html.unescape(link.group(1))
+    assert ".." not in href.split("?")[0]  # nothing a browser could fold
+    page = studio.get(href)
+    assert page.status_code == 200 and "2026-11-30" in page.text
+    assert html.escape(name) in page.text
 
 
 def test_a_bad_answer_comes_back_with_its_message(studio: TestClient) -> None:

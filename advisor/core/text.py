@@ -29,10 +29,6 @@ def problem_with(value: str, what: str, limit: int) -> str | None:
     bad = next((ch for ch in value if _is_control(ch)), None)
     if bad is not None:
         return f"holds a control character ({_escape(bad)}); a {what} is plain text on one line"
-    # A name of dots alone ("..") cannot be a web address's last part: browsers fold it away,
-    # so the studio could never open that client's page. Every real name has a letter or digit.
-    if what == "name" and value and not any(ch.isalnum() for ch in value):
-        return f"{value[:40]!r} has no letter or digit; give the client's name"
     return None
 
 

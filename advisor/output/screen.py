@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import unicodedata
 from typing import IO
 
@@ -93,7 +94,7 @@ class Screen:
     when ``styled``; colour codes only when also ``colour``)."""
 
     def __init__(self, width: int, *, styled: bool = False, colour: bool = True) -> None:
-        self.width = max(8, width)
+        self.width = max(1, width)
         self.styled = styled
         self.colour = colour
         self._lines: list[tuple[str, int]] = []  # as printed, and its width in columns
@@ -134,6 +135,8 @@ class Screen:
     def rows(self, items: list[tuple[str, str, str]], indent: int) -> None:
         """Label/value rows with a hanging indent: wrapped text stays under its value. A label
         is bold, or in its row's style when the row has one."""
+        if not items:
+            return
         labels = [visible(label) for label, _, _ in items]
         label_w = max(cell_len(label) for label in labels)
         value_w = max(1, self.width - indent - label_w - 1)
@@ -149,11 +152,12 @@ class Screen:
         """``inner`` (made ``self.width - 2 - 2 * padding[1]`` wide) in a rounded box, with the
         title centred in its top edge in the border's style."""
         pad_y, pad_x = padding
-        width = self.width - 2
+        width = max(2, self.width - 2)  # inside the two sides
+        room = width - 2  # for the title, between a corner's first dash and the last
         title = f" {visible(title)} "
-        while cell_len(title) > width - 2:
+        while title and cell_len(title) > room:
             title = title[:-1]
-        excess = width - 2 - cell_len(title)
+        excess = room - cell_len(title)
         left = excess // 2
         edge = self._paint
         top = "─" * (left + 1) + title + "─" * (excess - left + 1)
@@ -167,22 +171,39 @@ class Screen:
 
     def inner(self, padding_x: int) -> Screen:
         """A screen for what goes inside a box with this much padding on each side."""
-        return Screen(self.width - 2 - 2 * padding_x, styled=self.styled, colour=self.colour)
+        return Screen(max(1, self.width - 2 - 2 * padding_x), styled=self.styled, colour=self.colour)
 
 
 def for_stream(stream: IO[str]) -> Screen:
-    """A screen for this output: its terminal's width (COLUMNS first, 80 when not a terminal),
-    styled on a terminal (or with FORCE_COLOR), without colour under NO_COLOR or TERM=dumb."""
-    tty = stream.isatty()
+    """A screen for this output, deciding as rich does: the width from COLUMNS, else from the
+    terminal (the output's, or failing that the input's or stderr's, so `advisor assess F |
+    less -R` is as wide as the window), else 80; styles on a terminal (TTY_COMPATIBLE=1 or 0
+    says whether the output is one; FORCE_COLOR styles a pipe), none where TERM is dumb; no
+    colour under NO_COLOR."""
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    tty = compatible == "1" or (compatible != "0" and stream.isatty())
     columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        width = int(columns)
-    else:
-        try:
-            width = os.get_terminal_size(stream.fileno()).columns if tty else 80
-        except (OSError, ValueError):
-            width = 80
-    term = os.environ.get("TERM", "")
-    styled = bool(os.environ.get("FORCE_COLOR")) or (tty and term not in ("dumb", "unknown"))
+    width = int(columns) if columns.isdigit() and int(columns) > 0 else _terminal_width(stream) or 80
+    dumb = os.environ.get("TERM", "") in ("dumb", "unknown")
+    styled = (tty or bool(os.environ.get("FORCE_COLOR"))) and not dumb
     colour = not os.environ.get("NO_COLOR")
     return Screen(width, styled=styled, colour=colour)
+
+
+def _terminal_width(stream: IO[str]) -> int | None:
+    try:
+        fds = [stream.fileno(), 0, 2]
+    except (OSError, ValueError, AttributeError):
+        fds = [0, 2]
+    for fd in fds:
+        try:
+            return os.get_terminal_size(fd).columns or None
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+if sys.platform == "win32":  # a Windows console shows escape codes as they are until told otherwise
+    import colorama
+
+    colorama.just_fix_windows_console()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -77,7 +78,10 @@ def create_app(db: str | None = None, password: str | None = None) -> ASGIApp:
         Route("/", studio.clients),
         Route("/login", studio.login, methods=["GET", "POST"]),
         Route("/logout", studio.logout, methods=["POST"]),
-        Route("/clients/{name:path}", studio.client),
+        # A client's page takes the name in the query: a name such as ".." or "Bo/.." in the
+        # path would be folded away by the browser before the request is sent.
+        Route("/client", studio.client),
+        Route("/clients/{name:path}", studio.client),  # the address earlier versions linked to
         Route("/consult", studio.consult_form),
         Route("/consult/advice", studio.live_advice, methods=["POST"]),
         Route("/consult/review", studio.review, methods=["POST"]),
@@ -104,6 +108,12 @@ def create_app(db: str | None = None, password: str | None = None) -> ASGIApp:
 SAVED_TOKENS = 1000  # saved consultation forms remembered, against a second save of one
 
 
+def _digest(data: FormData) -> str:
+    """What a consultation form says, whatever the order of its fields (its CSRF token aside)."""
+    fields = sorted((key, value) for key, value in data.multi_items() if key != "csrf" and isinstance(value, str))
+    return hashlib.blake2b(repr(fields).encode("utf-8"), digest_size=16).hexdigest()
+
+
 class _Studio:
     def __init__(self, db: str | None, password: str | None) -> None:
         # One store for the studio's life: a server's connections are pooled, and a wrong
@@ -113,9 +123,11 @@ class _Studio:
         self.throttle = Throttle()
         self.signed_in: set[str] = set()  # session ids given at login; logout removes one
         # A double click on Save (or a browser sending the form again) posts one consultation
-        # twice: each review page gives its form a token, and a token already saved leads to
-        # the visit it saved instead of a second one. The most recent tokens are kept.
-        self.saved: dict[str, int] = {}
+        # twice: each review page gives its form a token, and the same form (token, client,
+        # answers and decisions alike) sent again leads to the visit it saved instead of a
+        # second one. A form changed after going back is a consultation of its own. The most
+        # recent tokens are kept, in this process: a restart forgets them.
+        self.saved: dict[str, tuple[str, int]] = {}
         self.kb = knowledge.load()
         self.form = qmod.load(FORM)
         self.templates = Environment(
@@ -204,7 +216,7 @@ class _Studio:
     async def client(self, request: Request) -> Response:
         if (denied := self.guard(request)) is not None:
             return denied
-        name = request.path_params["name"]
+        name = request.path_params.get("name") or request.query_params.get("name", "")
         stored = self.store.client_name(name)
         if stored is None:
             raise HTTPException(404, "No client of that name.")
@@ -326,8 +338,10 @@ class _Studio:
         # No await from here to the end: the token is checked and the visit recorded before
         # the server reads another request.
         token = str(data.get("save_token") or "")[:64]
-        if token in self.saved:
-            return RedirectResponse(f"/visits/{self.saved[token]}", status_code=303)
+        sent_form = _digest(data)
+        earlier = self.saved.get(token)
+        if earlier is not None and earlier[0] == sent_form:
+            return RedirectResponse(f"/visits/{earlier[1]}", status_code=303)
         answers = parsed.answers.model_copy(update={"client": client})
         result = assess(answers, self.previous_answers(client, date))
         decisions = self.decisions(data, result)
@@ -336,7 +350,7 @@ class _Studio:
         if token:
             if len(self.saved) >= SAVED_TOKENS:
                 del self.saved[next(iter(self.saved))]  # the oldest
-            self.saved[token] = cid
+            self.saved[token] = (sent_form, cid)
         return RedirectResponse(f"/visits/{cid}", status_code=303)
 
     def decisions(self, data: FormData, result: Assessment) -> list[Decision]:
