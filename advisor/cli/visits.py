@@ -7,7 +7,6 @@ from pathlib import Path
 
 from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
-from advisor.core.fitrecord import FitRecord
 from advisor.core.pipeline import assess
 from advisor.output import formats
 from advisor.records.store import Consultation, Store
@@ -25,7 +24,4 @@ def assess_visit(answers: Answers, before: list[Consultation]) -> Assessment:
 def write_report(store: Store, visit: Consultation, path: str, paper: str) -> Path:
     """Write a stored consultation's report, with what was agreed and what changed since the visit before."""
     before = [c for c in store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
-    result = Assessment.model_validate(visit.result)
-    fit = FitRecord.model_validate(visit.fit) if visit.fit else None
-    report = formats.report_for(result, paper, decisions=visit.decisions, earlier_visits=before, fit=fit)
-    return formats.write(report, path)
+    return formats.write(formats.stored_report(visit, before, paper), path)

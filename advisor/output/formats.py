@@ -70,6 +70,14 @@ def report_for(
     )
 
 
+def stored_report(visit: Consultation, earlier_visits: list[Consultation], paper: str = "a4") -> Report:
+    """The report of a stored consultation, as the CLI and the studio both show it: what was
+    agreed, the fit record, and what changed since the visits before (``earlier_visits``)."""
+    fit = FitRecord.model_validate(visit.fit) if visit.fit else None
+    result = Assessment.model_validate(visit.result)
+    return report_for(result, paper, decisions=visit.decisions, earlier_visits=earlier_visits or None, fit=fit)
+
+
 def assessment_json(result: Assessment) -> bytes:
     """The JSON result (knowledge-spec section 4), as `assess --format json` prints it."""
     return (json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")

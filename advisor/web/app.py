@@ -30,7 +30,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from advisor.core import knowledge
+from advisor.core import fitrecord, knowledge
 from advisor.core import questionnaire as qmod
 from advisor.core.actions import STOP_RIDING
 from advisor.core.assessment import Assessment
@@ -243,9 +243,11 @@ class _Studio:
             stored = self.store.client_name(client)
             last = self.store.previous(stored) if stored else None
             client = stored or client
-            # As `advisor consult` does: last visit's answers, the safety screen asked afresh.
+            # As `advisor consult` does: last visit's answers, the safety screen asked afresh,
+            # and the bike as the last visit left it as today's "before".
             values = self.form.carried_over(last.answers) if last else {}
-        parsed = forms.Parsed(None, values, {})
+        left = (last.fit.get("after") or last.fit.get("before") or {}) if last and last.fit else {}
+        parsed = forms.Parsed(None, values, {}, {"before": dict(left)} if left else {})
         return self.consult_page(request, client, dt.date.today(), parsed, last)
 
     def consult_page(
@@ -260,6 +262,8 @@ class _Studio:
             client=client,
             date=date.isoformat(),
             values=parsed.values,
+            fit=parsed.fit,
+            fit_form=fitrecord.form(),
             errors=parsed.errors if status != 200 else {},
             last=last,
             advice=advice,
@@ -288,7 +292,7 @@ class _Studio:
         fields = {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
         client = str(data.get("client") or "").strip()
         date, date_error = _date(str(data.get("date") or ""))
-        parsed = forms.parse(fields, self.form, client, date)
+        parsed = forms.parse(fields, self.form, client, date, with_fit=for_saving)
         if date_error:
             parsed.errors["date"] = date_error
         if for_saving:
@@ -320,7 +324,7 @@ class _Studio:
             client=client,
             date=date.isoformat(),
             report=formats.report_for(result),
-            hidden=forms.fields_of(parsed.values),
+            hidden=forms.fields_of(parsed.values, parsed.fit),
             not_declinable={STOP_RIDING},
             save_token=secrets.token_urlsafe(16),
         )
@@ -368,8 +372,11 @@ class _Studio:
         if (denied := self.guard(request)) is not None:
             return denied
         visit = _visit(self.store, request.path_params["cid"])
-        report = formats.report_for(Assessment.model_validate(visit.result), decisions=visit.decisions)
+        report = formats.stored_report(visit, self.earlier(visit))
         return self.page(request, "visit.html.j2", visit=visit, report=report)
+
+    def earlier(self, visit: Consultation) -> list[Consultation]:
+        return [c for c in self.store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
 
     async def report(self, request: Request) -> Response:
         if (denied := self.guard(request)) is not None:
@@ -378,10 +385,7 @@ class _Studio:
         if kind not in ("pdf", "html"):
             raise HTTPException(404, "Reports are PDF or HTML.")
         visit = _visit(self.store, request.path_params["cid"])
-        before = [c for c in self.store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
-        result = Assessment.model_validate(visit.result)
-        report = formats.report_for(result, decisions=visit.decisions, earlier_visits=before or None)
-        body = formats.render(report, f".{kind}")
+        body = formats.render(formats.stored_report(visit, self.earlier(visit)), f".{kind}")
         if kind == "pdf":
             filename = f"report-{visit.date.isoformat()}-{visit.id}.pdf"
             headers = {"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -2,17 +2,19 @@
 
 Every input's name is the question id and its values are those of answer files: true/false
 for yes/no, choice ids, checkboxes sharing the name for a multi-choice, numbers. A field left
-empty (or a multi-choice with nothing ticked) is not answered.
+empty (or a multi-choice with nothing ticked) is not answered. The fit record's settings are
+named as an answer file's fields are: fit.before.<setting id> and fit.after.<setting id>.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.core import answers as answers_mod
+from advisor.core import fitrecord
 from advisor.core.answers import Answers
 from advisor.core.errors import AdvisorError
 from advisor.core.questionnaire import Question, Questionnaire
@@ -24,7 +26,8 @@ FORM_NAME = "<form>"
 class Parsed:
     answers: Answers | None  # None when the form cannot be assessed yet
     values: dict[str, Any]  # what was typed, to fill the form again
-    errors: dict[str, str]  # question id (or "client", "date", "answers") -> message
+    errors: dict[str, str]  # question id (or "client", "date", "answers", "fit.before.<id>") -> message
+    fit: dict[str, dict[str, Any]] = field(default_factory=dict)  # "before"/"after" -> setting -> value
 
 
 def values_from(fields: Mapping[str, Sequence[str]], form: Questionnaire) -> dict[str, Any]:
@@ -42,31 +45,59 @@ def _scalar(q: Question, text: str) -> Any:
     if q.type == "bool":
         return {"true": True, "false": False}.get(text.lower(), text)
     if q.type in ("int", "number"):
-        try:
-            number = float(text.replace(",", "."))
-        except ValueError:
-            return text  # refused with a message by the answers check
-        return int(number) if number.is_integer() else number  # 400, not 400.0, when shown again
+        return _number(text)
     return text
 
 
-def parse(fields: Mapping[str, Sequence[str]], form: Questionnaire, client: str, date: dt.date) -> Parsed:
-    values = values_from(fields, form)
-    doc = {"questionnaire": form.id, "client": client or None, "date": date.isoformat(), "answers": values}
+def fit_from(fields: Mapping[str, Sequence[str]]) -> dict[str, dict[str, Any]]:
+    """The fit record's fields as an answer file's ``fit:`` block (not yet checked); a setting
+    left empty was not measured."""
+    fit: dict[str, dict[str, Any]] = {}
+    for when in fitrecord.WHEN:
+        for setting in fitrecord.form().settings:
+            given = [v.strip() for v in fields.get(f"fit.{when}.{setting.id}", []) if v.strip()]
+            if given:
+                text = given[0]
+                fit.setdefault(when, {})[setting.id] = text if setting.type == "text" else _number(text)
+    return fit
+
+
+def _number(text: str) -> Any:
     try:
-        return Parsed(answers_mod.validate(doc, FORM_NAME), values, {})
+        number = float(text.replace(",", "."))
+    except ValueError:
+        return text  # refused with a message by the check
+    return int(number) if number.is_integer() else number  # 400, not 400.0, when shown again
+
+
+def parse(
+    fields: Mapping[str, Sequence[str]], form: Questionnaire, client: str, date: dt.date, *, with_fit: bool = True
+) -> Parsed:
+    """The form's answers checked as an answer file's are; ``with_fit=False`` leaves the fit
+    record out (the advice does not depend on it, so a half-typed setting cannot hide it)."""
+    values = values_from(fields, form)
+    fit = fit_from(fields) if with_fit else {}
+    doc = {"questionnaire": form.id, "client": client or None, "date": date.isoformat(), "answers": values}
+    if fit:
+        doc["fit"] = fit
+    try:
+        return Parsed(answers_mod.validate(doc, FORM_NAME), values, {}, fit)
     except AdvisorError as err:
         errors: dict[str, str] = {}
         for p in err.problems:
             key = (p.field or "answers").removeprefix("answers.")
             errors.setdefault(key, p.message)
-        return Parsed(None, values, errors)
+        return Parsed(None, values, errors, fit)
 
 
-def fields_of(answers: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Answer values as form fields (to carry them through a page as hidden inputs)."""
+def fields_of(answers: Mapping[str, Any], fit: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, list[str]]:
+    """Answer values (and the fit record's) as form fields, to carry them through a page as
+    hidden inputs."""
+    flat = dict(answers)
+    for when, settings in (fit or {}).items():
+        flat.update({f"fit.{when}.{sid}": value for sid, value in settings.items()})
     out: dict[str, list[str]] = {}
-    for qid, value in answers.items():
+    for qid, value in flat.items():
         if isinstance(value, list):
             out[qid] = [str(v) for v in value]
         elif isinstance(value, bool):
