@@ -39,7 +39,7 @@ from advisor.core.pipeline import assess
 from advisor.core.text import MAX_NAME, MAX_NOTE, one_line, problem_with
 from advisor.output import formats
 from advisor.output.diagram import to_svg
-from advisor.output.report import flexibility_over_visits
+from advisor.output.report import STATUS_WORDS, flexibility_over_visits
 from advisor.records import history
 from advisor.records.store import Consultation, Decision, Store
 from advisor.web import forms
@@ -138,6 +138,7 @@ class _Studio:
             lstrip_blocks=True,
         )
         self.templates.filters["num"] = _num
+        self.templates.globals["status_words"] = STATUS_WORDS
 
     # --- pages -------------------------------------------------------------------------
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -243,11 +244,9 @@ class _Studio:
             stored = self.store.client_name(client)
             last = self.store.previous(stored) if stored else None
             client = stored or client
-            # As `advisor consult` does: last visit's answers, the safety screen asked afresh,
-            # and the bike as the last visit left it as today's "before".
+            # As `advisor consult` does: last visit's answers, the safety screen asked afresh.
             values = self.form.carried_over(last.answers) if last else {}
-        left = (last.fit.get("after") or last.fit.get("before") or {}) if last and last.fit else {}
-        parsed = forms.Parsed(None, values, {}, {"before": dict(left)} if left else {})
+        parsed = forms.Parsed(None, values, {})
         return self.consult_page(request, client, dt.date.today(), parsed, last)
 
     def consult_page(
@@ -264,6 +263,9 @@ class _Studio:
             values=parsed.values,
             fit=parsed.fit,
             fit_form=fitrecord.form(),
+            # The bike as the last visit left it, shown in "before" as a hint: a setting is
+            # recorded only when typed, so nothing unmeasured is stored as today's.
+            last_fit={**last.fit.get("before", {}), **last.fit.get("after", {})} if last and last.fit else {},
             errors=parsed.errors if status != 200 else {},
             last=last,
             advice=advice,
@@ -318,12 +320,13 @@ class _Studio:
         _, client, date, parsed = sent
         assert parsed.answers is not None  # submitted() refuses a form without them
         result = assess(parsed.answers, self.previous_answers(client, date))
+        fit = None if parsed.answers.fit.is_empty() else parsed.answers.fit
         return self.page(
             request,
             "review.html.j2",
             client=client,
             date=date.isoformat(),
-            report=formats.report_for(result),
+            report=formats.report_for(result, fit=fit),
             hidden=forms.fields_of(parsed.values, parsed.fit),
             not_declinable={STOP_RIDING},
             save_token=secrets.token_urlsafe(16),

@@ -50,16 +50,23 @@ def _scalar(q: Question, text: str) -> Any:
 
 
 def fit_from(fields: Mapping[str, Sequence[str]]) -> dict[str, dict[str, Any]]:
-    """The fit record's fields as an answer file's ``fit:`` block (not yet checked); a setting
-    left empty was not measured."""
+    """The fit record's fields as an answer file's ``fit:`` block (not yet checked), read as
+    `advisor consult` reads them: "-" or nothing typed is not measured, and an "after" left
+    empty where "before" was measured is unchanged by today's work (the same value)."""
     fit: dict[str, dict[str, Any]] = {}
-    for when in fitrecord.WHEN:
-        for setting in fitrecord.form().settings:
-            given = [v.strip() for v in fields.get(f"fit.{when}.{setting.id}", []) if v.strip()]
-            if given:
-                text = given[0]
+    for setting in fitrecord.form().settings:
+        typed = {when: _typed(fields, f"fit.{when}.{setting.id}") for when in fitrecord.WHEN}
+        if typed["after"] is None and typed["before"] not in (None, "-"):
+            typed["after"] = typed["before"]
+        for when, text in typed.items():
+            if text is not None and text != "-":
                 fit.setdefault(when, {})[setting.id] = text if setting.type == "text" else _number(text)
     return fit
+
+
+def _typed(fields: Mapping[str, Sequence[str]], name: str) -> str | None:
+    given = [v.strip() for v in fields.get(name, []) if v.strip()]
+    return given[0] if given else None
 
 
 def _number(text: str) -> Any:
@@ -87,6 +94,10 @@ def parse(
         for p in err.problems:
             key = (p.field or "answers").removeprefix("answers.")
             errors.setdefault(key, p.message)
+        # A mistyped setting must not hide the advice (an emergency least of all): when the
+        # fit record is all that is wrong, the answers without it are still assessed.
+        if all(key.startswith("fit") for key in errors):
+            return Parsed(answers_mod.validate({**doc, "fit": None}, FORM_NAME), values, errors, fit)
         return Parsed(None, values, errors, fit)
 
 
@@ -96,6 +107,9 @@ def fields_of(answers: Mapping[str, Any], fit: Mapping[str, Mapping[str, Any]] |
     flat = dict(answers)
     for when, settings in (fit or {}).items():
         flat.update({f"fit.{when}.{sid}": value for sid, value in settings.items()})
+    for sid in (fit or {}).get("before", {}):
+        # Measured before and not after: "-" says so (an empty "after" would read as unchanged).
+        flat.setdefault(f"fit.after.{sid}", "-")
     out: dict[str, list[str]] = {}
     for qid, value in flat.items():
         if isinstance(value, list):

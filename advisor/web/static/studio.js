@@ -29,6 +29,12 @@
     clearTimeout(timer);
     timer = setTimeout(update, 150);
   }
-  form.addEventListener("change", soon);
-  form.addEventListener("input", soon);
+  // The fit record does not change the advice: typing a setting asks for nothing.
+  function onAnswer(event) {
+    var name = event.target && event.target.name;
+    if (name && name.indexOf("fit.") === 0) { return; }
+    soon();
+  }
+  form.addEventListener("change", onAnswer);
+  form.addEventListener("input", onAnswer);
 })();
