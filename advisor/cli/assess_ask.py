@@ -12,7 +12,7 @@ from advisor.cli.common import (
     REPORT_HELP,
     Paper,
     app,
-    format_choice,
+    format_option,
     handled,
     make_console,
     page,
@@ -31,11 +31,10 @@ def assess(
     file: Annotated[str, typer.Argument(metavar="FILE", help="Answer file (YAML or JSON); - reads standard input.")],
     format: Annotated[
         str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="text|json|fhir",
-            callback=format_choice("text", "json", "fhir"),
+        format_option(
+            "text",
+            "json",
+            "fhir",
             help="text for people, json for scripts, fhir for a clinic's system (a FHIR R4 Bundle).",
         ),
     ] = "text",

@@ -11,7 +11,7 @@ from advisor.cli.common import (
     AdvisorError,
     app,
     catalog_output,
-    format_choice,
+    format_option,
     handled,
     make_console,
     print_json,
@@ -96,12 +96,8 @@ def questionnaires_show(
     qid: Annotated[str, typer.Argument(metavar="ID", help="rider or fitter")],
     format: Annotated[
         str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="text|fhir",
-            callback=format_choice("text", "fhir"),
-            help="text to read, or fhir: the questionnaire as a FHIR R4 Questionnaire (JSON).",
+        format_option(
+            "text", "fhir", help="text to read, or fhir: the questionnaire as a FHIR R4 Questionnaire (JSON)."
         ),
     ] = "text",
 ) -> None:

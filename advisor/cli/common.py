@@ -87,9 +87,9 @@ app = typer.Typer(
 _state = {"debug": False}
 
 
-def format_choice(*allowed: str) -> Callable[[str], str]:
-    """The --format callback of a command that prints ``allowed`` (text, json, fhir: a FHIR R4
-    resource as JSON). "--format pdf" is a natural guess: it says where a PDF comes from."""
+def format_option(*allowed: str, help: str) -> Any:
+    """The --format (-f) option of a command that prints ``allowed`` (text, json, fhir: a FHIR
+    R4 resource as JSON). "--format pdf" is a natural guess: it says where a PDF comes from."""
 
     def chosen_format(value: str) -> str:
         chosen = value.strip().lower()
@@ -101,7 +101,7 @@ def format_choice(*allowed: str) -> Callable[[str], str]:
             )
         raise typer.BadParameter(f"'{value}' is not a format here; allowed: {', '.join(allowed)}")
 
-    return chosen_format
+    return typer.Option("--format", "-f", metavar="|".join(allowed), callback=chosen_format, help=help)
 
 
 def print_json(data: Any) -> None:

@@ -17,7 +17,7 @@ from advisor.cli.common import (
     DbOption,
     Paper,
     app,
-    format_choice,
+    format_option,
     handled,
     make_console,
     page,
@@ -92,10 +92,7 @@ def consult(
 
 
 # --format of the commands that list records: text for people, json for scripts.
-TextOrJson = Annotated[
-    str,
-    typer.Option("--format", "-f", metavar="text|json", callback=format_choice("text", "json"), help="text or json."),
-]
+TextOrJson = Annotated[str, format_option("text", "json", help="text or json.")]
 
 
 @app.command()
@@ -190,11 +187,9 @@ def export_command(
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
     format: Annotated[
         str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="json|fhir",
-            callback=format_choice("json", "fhir"),
+        format_option(
+            "json",
+            "fhir",
             help="json: the advisor's own file, to move a client to another studio; fhir: a FHIR R4 Bundle.",
         ),
     ] = "json",
