@@ -23,5 +23,4 @@ def assess_visit(answers: Answers, before: list[Consultation]) -> Assessment:
 
 def write_report(store: Store, visit: Consultation, path: str, paper: str) -> Path:
     """Write a stored consultation's report, with what was agreed and what changed since the visit before."""
-    before = [c for c in store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
-    return formats.write(formats.stored_report(visit, before, paper), path)
+    return formats.write(formats.stored_report(visit, store.before(visit), paper), path)

@@ -154,6 +154,10 @@ class Store:
         visits = [c for c in self.history(client) if before is None or c.date <= before]
         return visits[-1] if visits else None
 
+    def before(self, visit: Consultation) -> list[Consultation]:
+        """The client's consultations before this one, oldest first (a report's follow-up)."""
+        return [c for c in self.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
+
     def integrity(self) -> str:
         return self._db.integrity()
 

@@ -375,11 +375,8 @@ class _Studio:
         if (denied := self.guard(request)) is not None:
             return denied
         visit = _visit(self.store, request.path_params["cid"])
-        report = formats.stored_report(visit, self.earlier(visit))
+        report = formats.stored_report(visit, self.store.before(visit))
         return self.page(request, "visit.html.j2", visit=visit, report=report)
-
-    def earlier(self, visit: Consultation) -> list[Consultation]:
-        return [c for c in self.store.history(visit.client) if (c.date, c.id) < (visit.date, visit.id)]
 
     async def report(self, request: Request) -> Response:
         if (denied := self.guard(request)) is not None:
@@ -388,7 +385,7 @@ class _Studio:
         if kind not in ("pdf", "html"):
             raise HTTPException(404, "Reports are PDF or HTML.")
         visit = _visit(self.store, request.path_params["cid"])
-        body = formats.render(formats.stored_report(visit, self.earlier(visit)), f".{kind}")
+        body = formats.render(formats.stored_report(visit, self.store.before(visit)), f".{kind}")
         if kind == "pdf":
             filename = f"report-{visit.date.isoformat()}-{visit.id}.pdf"
             headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
