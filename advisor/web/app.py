@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import uvicorn
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -131,7 +131,10 @@ class _Studio:
         self.kb = knowledge.load()
         self.form = qmod.load(FORM)
         self.templates = Environment(
-            loader=PackageLoader("advisor.web", "templates"),
+            # The studio's pages, and the report's parts they show as the HTML report does.
+            loader=ChoiceLoader(
+                [PackageLoader("advisor.web", "templates"), PackageLoader("advisor.output", "templates")]
+            ),
             autoescape=select_autoescape(default=True, default_for_string=True),
             undefined=StrictUndefined,
             trim_blocks=True,
