@@ -7,7 +7,6 @@ wrapped lines stay under their value.
 
 from __future__ import annotations
 
-from advisor.core.text import visible
 from advisor.output.report import Report
 from advisor.output.screen import Screen
 
@@ -43,7 +42,7 @@ def render_stop(report: Report, screen: Screen) -> None:
 
 def render(report: Report, screen: Screen, *, explain: bool = False) -> None:
     ref = report.referral
-    who = f" for {visible(report.client)}" if report.client else ""
+    who = f" for {report.client}" if report.client else ""
     screen.line((f"Bike-fit and exercise advice{who} ({report.date.isoformat()}, {report.questionnaire})", "bold"))
     if report.stop:
         render_stop(report, screen)
