@@ -59,6 +59,12 @@ OPERATORS: dict[str, tuple[str, Callable[[Any], bool], Callable[[Any, Any], bool
         _is_scalar_list,
         lambda v, a: isinstance(v, (list, tuple)) and any(x in v for x in a),
     ),
+    # "4 or more of" a list of criteria (NICE NG65's count of inflammatory features).
+    "includes_at_least": (
+        "includes at least",
+        lambda a: isinstance(a, int) and not isinstance(a, bool) and a >= 1,
+        lambda v, a: isinstance(v, (list, tuple)) and len(set(v)) >= a,
+    ),
 }
 _ARG_HELP = {
     "equals": "a single value",
@@ -72,6 +78,7 @@ _ARG_HELP = {
     "is": "true or false",
     "includes": "a single value",
     "includes_any": "a list of values",
+    "includes_at_least": "a whole number of 1 or more",
 }
 
 

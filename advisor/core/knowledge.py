@@ -30,6 +30,14 @@ class _Entry(BaseModel):
     file: str = Field(default="", exclude=True)
 
 
+class _Sourced(_Entry):
+    """An entry that makes a claim: it cites the sources that state it, or, where none does,
+    is marked as expert opinion with a one-line reason (``advisor rules check`` holds both)."""
+
+    source: list[str] = []
+    expert_opinion: str = ""
+
+
 class Source(_Entry):
     """A work a physical therapist can look up, and what in it the rules rely on."""
 
@@ -89,15 +97,14 @@ class Tier(_Entry):
     later_step: str = ""
 
 
-class CatalogFinding(_Entry):
+class CatalogFinding(_Sourced):
     id: str = Field(pattern=ID)
     name: str
     summary: str
     priority: int
-    source: list[str] = Field(min_length=1)
 
 
-class Adjustment(_Entry):
+class Adjustment(_Sourced):
     id: str = Field(pattern=ID)
     name: str
     change: str
@@ -110,7 +117,6 @@ class Adjustment(_Entry):
     # session: an appointment or a later review. Only bike changes are paced in steps.
     kind: Literal["bike", "habit", "session"] = "bike"
     priority: int
-    source: list[str] = Field(min_length=1)
 
 
 class Dose(BaseModel):
@@ -145,7 +151,7 @@ class Progression(BaseModel):
     needs: list[str] = []
 
 
-class Exercise(_Entry):
+class Exercise(_Sourced):
     id: str = Field(pattern=ID)
     name: str
     target: str
@@ -160,14 +166,12 @@ class Exercise(_Entry):
     replaces: list[str] = []  # easier exercises this one takes the place of when both are advised
     picture: Picture  # its key positions as a line figure (figures.py)
     priority: int
-    source: list[str] = Field(min_length=1)
 
 
-class RuleDef(_Entry):
+class RuleDef(_Sourced):
     id: str = Field(pattern=ID)
     description: str
     because: str
-    source: list[str] = Field(min_length=1)
     when: Any = None
     then: dict[str, str] = Field(min_length=1, max_length=1)
     # For emergency and urgent referrals: what to do about this reason, and what to tell
@@ -190,7 +194,7 @@ class RuleDef(_Entry):
         return action.stage if action else "triage"
 
 
-class Chart(_Entry):
+class Chart(_Sourced):
     """A measured test charted over visits: its cut-off (by sex where the source gives one) and
     which way is better."""
 
@@ -199,7 +203,6 @@ class Chart(_Entry):
     better: Literal["higher", "lower"]
     cutoff: float
     cutoff_by_sex: dict[str, float] = {}
-    source: list[str] = Field(min_length=1)
 
     def cutoff_for(self, sex: Any) -> float:
         return self.cutoff_by_sex.get(sex, self.cutoff) if isinstance(sex, str) else self.cutoff
@@ -321,8 +324,17 @@ def _load_file(path: Path, kb: KnowledgeBase) -> None:
 
 def _check_structure(kb: KnowledgeBase) -> None:
     """Checks the engine cannot run without: sources exist, all four tiers exist."""
-    for section in ("findings", "adjustments", "exercises", "rules"):
+    for section in ("findings", "adjustments", "exercises", "rules", "charts"):
         for entry in kb.section(section).values():
+            if not entry.source and not entry.expert_opinion.strip():
+                kb.problems.append(
+                    Problem(
+                        entry.file,
+                        "cite a source that states this, or mark it 'expert_opinion' with a one-line reason",
+                        entry.line,
+                        f"{entry.id}.source",
+                    )
+                )
             for sid in entry.source:
                 if sid not in kb.sources:
                     kb.problems.append(

@@ -284,10 +284,14 @@ def _test_problem(t: AnswerTest, q: Question) -> str | None:
     if q.type in ("choice", "multi"):
         if numeric or t.op == "is":
             return f"'{t.answer}' is a choice; '{t.op}' does not apply"
-        if q.type == "multi" and t.op not in ("includes", "includes_any"):
-            return f"'{t.answer}' takes several values; use includes or includes_any"
-        if q.type == "choice" and t.op in ("includes", "includes_any"):
+        if q.type == "multi" and t.op not in ("includes", "includes_any", "includes_at_least"):
+            return f"'{t.answer}' takes several values; use includes, includes_any or includes_at_least"
+        if q.type == "choice" and t.op in ("includes", "includes_any", "includes_at_least"):
             return f"'{t.answer}' takes one value; use equals, one_of or not_one_of"
+        if t.op == "includes_at_least":
+            if t.arg > len(q.values):
+                return f"'{t.describe()}' can never hold: '{t.answer}' has {len(q.values)} choices"
+            return None
         values = t.arg if isinstance(t.arg, list) else [t.arg]
         for v in values:
             if v not in q.values:
