@@ -125,9 +125,10 @@ def test_emergency_answer_stops_at_once_and_saves() -> None:
 
 
 def test_urgent_answer_asks_only_what_could_make_it_an_emergency() -> None:
-    # A crash (urgent), then: no head injury, a small topple, no back pain, no leg pain, no
-    # saddle numbness. Only questions that could raise the tier come after the crash.
-    typed = ["n", "n", "n", "n", "n", "y", "n", "1", "1", "n", "1"]
+    # A crash (urgent), then: no head injury, a small topple, no cancer, no upper back pain,
+    # steady walking, no hand weakness, no back pain, no leg pain, no saddle numbness. Only
+    # questions that could raise the tier come after the crash.
+    typed = ["n", "n", "n", "n", "n", "y", "n", "1", "n", "n", "n", "n", "1", "n", "1"]
     result = ask("--out", "a.yaml", lines=typed)
     assert result.exit_code == 0, result.output
     out = result.stdout
@@ -225,15 +226,15 @@ def test_the_fitter_questionnaire_asks_the_measured_tests(tmp_path: Path) -> Non
 
 def test_end_of_input_saves_a_draft_and_resume_goes_on() -> None:
     lines = typed_script("rider", RIDER_TYPED)
-    first = ask("--out", "a.yaml", lines=lines[:18])
+    first = ask("--out", "a.yaml", lines=lines[:21])
     assert first.exit_code == 130
     assert "advisor ask --resume" in first.stdout and "resume" in first.stdout.lower()
     assert "Traceback" not in first.output
     draft = drafts.load()
     assert draft is not None and draft.answers["age"] == 44
-    second = CliRunner().invoke(app, ["ask", "--resume"], input="\n".join(lines[18:]) + "\n")
+    second = CliRunner().invoke(app, ["ask", "--resume"], input="\n".join(lines[21:]) + "\n")
     assert second.exit_code == 0, second.output
-    assert "Question 1 of" not in second.stdout and "Question 19 of" in second.stdout
+    assert "Question 1 of" not in second.stdout and "Question 22 of" in second.stdout
     saved = yaml.safe_load(Path("a.yaml").read_text(encoding="utf-8"))["answers"]
     assert saved["age"] == 44 and saved["low_back_pain"] == "long_rides"
     assert not drafts.path().exists()

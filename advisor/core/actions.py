@@ -28,7 +28,7 @@ STOP_RIDING = "stop-riding-until-assessed"
 PROFESSIONAL_FIT = "professional-bike-fit"
 CONFLICT_RULE = "fit-conflict-resolution"
 
-Catalog = Literal["tiers", "findings", "adjustments", "exercises", "positions"]
+Catalog = Literal["tiers", "findings", "adjustments", "exercises", "positions", "notices"]
 
 
 @dataclass(frozen=True)
@@ -51,5 +51,6 @@ ACTIONS: dict[str, Action] = {
         Action("withhold_position", "safety", "positions", "held back: exercises done"),
         Action("note_exercise", "tailor", "exercises", "note"),
         Action("note_adjustment", "tailor", "adjustments", "note"),
+        Action("notify", "tailor", "notices", "said with the referral"),
     )
 }

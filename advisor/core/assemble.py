@@ -142,6 +142,8 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
         ]
         if stop
         else [],
+        notes=_notes(f),
+        reported=_reported(tier, form, answers.values) if stop else "",
     )
     findings = [
         out.Finding.model_construct(
@@ -150,7 +152,7 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
         for fid, ms in _grouped(f.by_action["finding"], lambda fid: (kb.findings[fid].priority, fid))
     ]
     withheld: list[out.Withheld] = []
-    adjustments = _adjustments(f, tier, referral_rules, withheld)
+    adjustments = _adjustments(f, tier, referral_rules, withheld, fitter=answers.questionnaire == "fitter")
     exercises = _exercises(f, tier, answers.values.get("equipment"), withheld)
     not_assessed = [
         f"{area.name}: not assessed. {_what_to_answer(area.condition, form)}"
@@ -178,8 +180,26 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
     )
 
 
+def _notes(f: _Firings) -> list[str]:
+    """What is said with the referral whatever the tier, in declared order."""
+    ids = {m.rule.target for m in f.by_action["notify"]}
+    return [f.kb.notices[n].text for n in sorted(ids, key=lambda n: (f.kb.notices[n].priority, n))]
+
+
+def _reported(tier: Tier, form: Questionnaire, values: dict[str, Any]) -> str:
+    """The pain the rider reported, in the questions' own words, for the doctor; empty when none."""
+    said = []
+    for qid in tier.tell_doctor_answers:
+        q = form.get(qid)
+        value = values.get(qid)
+        if q is None or value in (None, False, "none", 0, []):
+            continue
+        said.append(q.label.lower() if value is True else f"{q.label.lower()} ({q.format_value(value).lower()})")
+    return tier.reported_pain.format(pain="; ".join(said)) if said else ""
+
+
 def _adjustments(
-    f: _Firings, tier: Tier, referral_rules: list[_Merged], withheld: list[out.Withheld]
+    f: _Firings, tier: Tier, referral_rules: list[_Merged], withheld: list[out.Withheld], *, fitter: bool
 ) -> list[out.Adjustment]:
     """Safety holds first, then the tier's policy, then conflicts; in declared order."""
     kb = f.kb
@@ -201,6 +221,16 @@ def _adjustments(
         return [_adjustment(kb.adjustments[STOP_RIDING], f.why(referral_rules))]
     reasons = {aid: f.why(ms) for aid, ms in groups.items()}
     _resolve_conflicts(kb, reasons)
+    if fitter:
+        # The fitter is doing the fit: what would send a rider to book one is a judgement
+        # for the fitter to make on the bike.
+        for aid in [a for a in reasons if kb.adjustments[a].in_fitter_consultation]:
+            instead = kb.adjustments[aid].in_fitter_consultation
+            why = reasons.pop(aid)
+            if instead in reasons:
+                why = _Why(reasons[instead].because + why.because, reasons[instead].rules + why.rules,
+                           dict(sorted({**reasons[instead].answers, **why.answers}.items())))
+            reasons[instead] = why
     ordered = sorted(reasons.items(), key=lambda kv: (kb.adjustments[kv[0]].priority, kv[0]))
     notes = f.notes_on("note_adjustment")
     result = []
@@ -212,8 +242,9 @@ def _adjustments(
             phase = 1 + bike_changes // (tier.bike_changes_per_step or 1)
             bike_changes += 1
         result.append(_adjustment(adj, why, phase, [f.because(n) for n in notes.get(aid, [])]))
-    # Read in steps: what to do now (the first bike changes, habits, appointments), then each later step.
-    return sorted(result, key=lambda a: a.phase)
+    # Read in steps: the bike changes to make now, each later step of them, then the habits
+    # and appointments that go alongside (numbered on, so the diagram's numbers match).
+    return sorted(result, key=lambda a: (a.kind != "bike", a.phase))
 
 
 def _exercises(
@@ -288,20 +319,24 @@ def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
     Only changes to the bike can conflict: habits and appointments add up, they do not pull
     a setting two ways.
     """
-    by_setting: dict[str, list[str]] = defaultdict(list)
+    by_setting: dict[str, dict[str, str]] = defaultdict(dict)
     for aid in sorted(adj):
-        if kb.adjustments[aid].kind == "bike":
-            by_setting[kb.adjustments[aid].setting].append(aid)
-    for setting, ids in sorted(by_setting.items()):
-        directions = {kb.adjustments[a].direction for a in ids}
-        if len(directions) < 2:
+        a = kb.adjustments[aid]
+        if a.kind == "bike":
+            # A change moves its own setting and any other its step moves (shorter cranks
+            # with the saddle raised move the saddle height too).
+            for setting, direction in {a.setting: a.direction, **a.also_moves}.items():
+                by_setting[setting][aid] = direction
+    for setting, moves in sorted(by_setting.items()):
+        # A change already merged into a judgement through another setting is gone from adj.
+        ids = sorted(a for a in moves if a in adj)
+        if len({moves[a] for a in ids}) < 2:
             continue
-        names = " and ".join(f"'{kb.adjustments[a].name}'" for a in ids)
-        details = " ".join(f"{kb.adjustments[a].name}: {' '.join(adj[a].because)}" for a in ids)
+        readings = "; ".join(f"{kb.adjustments[a].name.lower()}, because {_sentence(adj[a].because)}" for a in ids)
         reason = (
-            f"The evidence conflicts: {names} would move your {setting.replace('-', ' ')} opposite ways, "
-            "so neither is advised on its own; a fitter and a physical therapist together should "
-            f"measure it. {details}"
+            f"Your answers point two ways for the {setting.replace('-', ' ')}: {readings}. These "
+            "would undo each other, so neither is advised on its own: which reading holds is "
+            "judged on the bike, with the setting measured while you pedal."
         )
         merged = adj.get(PROFESSIONAL_FIT, _Why([], [], {}))
         merged.because.append(reason)
@@ -311,6 +346,12 @@ def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
             merged.answers.update(adj.pop(a).answers)
         merged.answers = dict(sorted(merged.answers.items()))
         adj[PROFESSIONAL_FIT] = merged
+
+
+def _sentence(because: list[str]) -> str:
+    """Reasons run into one clause: first letter lowered, end stops dropped."""
+    text = " ".join(b.rstrip(".") + ";" for b in because).rstrip(";")
+    return text[:1].lower() + text[1:]
 
 
 def _adjustment(a: Adjustment, why: _Why, phase: int = 1, notes: list[str] | None = None) -> out.Adjustment:

@@ -28,17 +28,28 @@ class Referral(_Model):
     reasons: list[str]
     rules: list[str]
     actions: list[ReasonAction] = []  # emergency and urgent: what to do for each reason
+    # Said to the rider whatever the tier, right under the headline: a parent or guardian
+    # for a rider under 18, a pelvic-health physical therapist after a birth.
+    notes: list[str] = []
+    # Emergency and urgent: the pain the rider reported, in their own answers' words, for the
+    # doctor; built from the answers, so no rider is told to mention pain they do not have.
+    reported: str = ""
 
     def action_groups(self) -> list[tuple[list[str], str, str]]:
         """Reasons that share one action, with that action and what to tell the doctor.
 
         Several cauda equina signs call for the same trip to the emergency department; the
-        rider reads it once, under all of them, instead of once per sign.
+        rider reads it once, under all of them, instead of once per sign. What the rider
+        reported about their pain is said once, after the last group's words for the doctor.
         """
         groups: dict[tuple[str, str], list[str]] = {}
         for a in self.actions:
             groups.setdefault((a.what_to_do, a.tell_doctor), []).append(a.reason)
-        return [(reasons, todo, tell) for (todo, tell), reasons in groups.items()]
+        out = [(reasons, todo, tell) for (todo, tell), reasons in groups.items()]
+        if out and self.reported:
+            reasons, todo, tell = out[-1]
+            out[-1] = (reasons, todo, f"{tell} {self.reported}")
+        return out
 
 
 class Finding(_Model):

@@ -470,7 +470,7 @@ def _service_request(
         # R4 basedOn cannot name a QuestionnaireResponse; supportingInfo takes any resource.
         "supportingInfo": [{"reference": response_url, "display": f"Answers to the {form_title.lower()}"}],
         "note": [{"text": n} for n in notes],
-        "patientInstruction": f"{referral.headline} {referral.advice}",
+        "patientInstruction": " ".join([referral.headline, *referral.notes, referral.advice]),
     }
 
 

@@ -68,8 +68,18 @@ class Interview:
         return holds(q.condition, self.draft.answers)
 
     def _undecided(self, q: Question) -> bool:
-        """A conditional question whose deciding answers are still to come."""
-        return any(dep not in self.draft.answers and dep not in self.draft.skipped for dep in answers_used(q.condition))
+        """A conditional question whose deciding answers are still to come.
+
+        An answer that can no longer come (its own question does not apply: no back pain,
+        so no weeks of it) decides nothing, so a question that hangs on it is not counted.
+        """
+        return any(self._may_come(dep) for dep in answers_used(q.condition))
+
+    def _may_come(self, qid: str) -> bool:
+        if qid in self.draft.answers or qid in self.draft.skipped:
+            return False
+        dep = self.form.get(qid)
+        return dep is not None and (self.applicable(dep) or self._undecided(dep))
 
     def _first_open(self) -> int | None:
         for i, q in enumerate(self.form.questions):
@@ -86,7 +96,7 @@ class Interview:
         focus = tier.fit == "stop"
         for i in range(index + 1, len(self.form.questions)):
             q = self.form.questions[i]
-            if self.applicable(q) and (not focus or triage.ceiling(self.kb, [q.id]) > tier.rank):
+            if self.applicable(q) and (not focus or triage.ceiling(self.kb, [q.id], self.draft.answers) > tier.rank):
                 return i
         return None
 

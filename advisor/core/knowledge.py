@@ -54,6 +54,9 @@ class Source(_Entry):
     url: str = ""
     locator: str = ""  # page, table, figure or section of the statement
     states: str = ""  # what the work states, in the project's own words
+    # guideline, review, study, clinical-reference, health-service-page, textbook or
+    # web-article (a coaching, retail or practice site's article: never a safety rule's only support)
+    kind: str = ""
 
     def citation(self) -> str:
         """One line a reader can look the work up with."""
@@ -92,6 +95,10 @@ class Tier(_Entry):
     # so many bike changes per step, the first step's heading and each later step's
     # ("{changes}" and "{step}" are filled in).
     stop_line: str = ""
+    # A stop tier's words for the doctor end with the pain the rider reported in these
+    # answers ("{pain}" in reported_pain is filled in), and only that pain.
+    tell_doctor_answers: list[str] = []
+    reported_pain: str = ""
     bike_changes_per_step: int | None = None
     first_step: str = ""
     later_step: str = ""
@@ -116,6 +123,12 @@ class Adjustment(_Sourced):
     # bike: a change to the bike, at most a few per step; habit: how to ride;
     # session: an appointment or a later review. Only bike changes are paced in steps.
     kind: Literal["bike", "habit", "session"] = "bike"
+    # Other settings this change moves through its own step (shorter cranks come with the
+    # saddle raised): two changes conflict when they move any one setting opposite ways.
+    also_moves: dict[str, str] = {}
+    # In a fitter's consultation this adjustment is advised in its place (the fitter is
+    # doing the fit: "book a fit" becomes a judgement to make on the bike).
+    in_fitter_consultation: str = ""
     priority: int
 
 
@@ -194,6 +207,14 @@ class RuleDef(_Sourced):
         return action.stage if action else "triage"
 
 
+class Notice(_Sourced):
+    """A sentence said with the referral, whatever the tier (a parent or guardian for a minor)."""
+
+    id: str = Field(pattern=ID)
+    text: str
+    priority: int
+
+
 class Chart(_Sourced):
     """A measured test charted over visits: its cut-off (by sex where the source gives one) and
     which way is better."""
@@ -224,6 +245,7 @@ SECTIONS: dict[str, type[_Entry]] = {
     "rules": RuleDef,
     "areas": Area,
     "charts": Chart,
+    "notices": Notice,
 }
 
 
@@ -237,6 +259,7 @@ class KnowledgeBase:
     rules: dict[str, RuleDef] = field(default_factory=dict)
     areas: dict[str, Area] = field(default_factory=dict)
     charts: dict[str, Chart] = field(default_factory=dict)
+    notices: dict[str, Notice] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def section(self, name: str) -> dict[str, Any]:
@@ -324,7 +347,7 @@ def _load_file(path: Path, kb: KnowledgeBase) -> None:
 
 def _check_structure(kb: KnowledgeBase) -> None:
     """Checks the engine cannot run without: sources exist, all four tiers exist."""
-    for section in ("findings", "adjustments", "exercises", "rules", "charts"):
+    for section in ("findings", "adjustments", "exercises", "rules", "charts", "notices"):
         for entry in kb.section(section).values():
             if not entry.source and not entry.expert_opinion.strip():
                 kb.problems.append(

@@ -38,9 +38,11 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
 
     for source in kb.sources.values():
         problems += _check_citable(source)
+    problems += _check_sources_cited(kb)
     for rule in kb.rules.values():
         problems += _check_thresholds_stated(kb, rule)
         problems += _check_referral_actions(kb, rule)
+        problems += _check_safety_support(kb, rule)
     for rule in kb.rules.values():
         problems += _check_targets(kb, rule)
         problems += _check_condition(rule.condition, rule.file, rule.id, questions, kb, produced)
@@ -79,11 +81,24 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
                     )
                 )
 
+    for adj in kb.adjustments.values():
+        if adj.in_fitter_consultation and adj.in_fitter_consultation not in kb.adjustments:
+            problems.append(
+                Problem(
+                    adj.file,
+                    f"in_fitter_consultation names unknown adjustment '{adj.in_fitter_consultation}'"
+                    f"{did_you_mean(adj.in_fitter_consultation, kb.adjustments)}",
+                    adj.line,
+                    adj.id,
+                )
+            )
     used = {r.target for r in kb.rules.values() if not r.action.startswith("note_")}
+    used |= {a.in_fitter_consultation for a in kb.adjustments.values()}
     for section, label in (
         ("findings", "made"),
         ("adjustments", "recommended"),
         ("exercises", "recommended"),
+        ("notices", "given"),
     ):
         for entry in kb.section(section).values():
             if entry.id not in used and entry.id not in ENGINE_ADDS:
@@ -109,6 +124,24 @@ def _check_citable(source: Source) -> list[Problem]:
     if not (source.doi or source.pmid or source.url):
         missing.append("doi, pmid or url")
     out = [Problem(source.file, f"a source must give {', '.join(missing)}", source.line, source.id)] if missing else []
+    if source.kind not in SOURCE_KINDS:
+        out.append(
+            Problem(
+                source.file,
+                f"kind '{source.kind}' is not one of: {', '.join(SOURCE_KINDS)}",
+                source.line,
+                f"{source.id}.kind",
+            )
+        )
+    if re.search(r"[?&](q|query|term|search)=|/search\b", source.url):
+        out.append(
+            Problem(
+                source.file,
+                f"url '{source.url}' is a search page; give the address of the work itself",
+                source.line,
+                f"{source.id}.url",
+            )
+        )
     if source.url and not re.match(r"^https?://[^/\s]+/\S+", source.url):
         out.append(
             Problem(
@@ -122,19 +155,70 @@ def _check_citable(source: Source) -> list[Problem]:
 
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+SOURCE_KINDS = (
+    "guideline",
+    "review",
+    "study",
+    "clinical-reference",
+    "health-service-page",
+    "textbook",
+    "web-article",
+)
 
 
 def _stated(kb: KnowledgeBase, source_ids: list[str]) -> set[float]:
-    """Every number the cited sources' 'states' texts give."""
-    return {float(n) for sid in source_ids if sid in kb.sources for n in _NUMBER.findall(kb.sources[sid].states)}
+    """Every number the cited sources' 'states' and 'locator' texts give."""
+    return {
+        float(n)
+        for sid in source_ids
+        if sid in kb.sources
+        for n in _NUMBER.findall(f"{kb.sources[sid].states} {kb.sources[sid].locator}")
+    }
+
+
+def _check_sources_cited(kb: KnowledgeBase) -> list[Problem]:
+    """Every source is there for a claim: one no entry cites is a leftover."""
+    cited = {
+        sid
+        for section in ("findings", "adjustments", "exercises", "rules", "charts", "notices")
+        for entry in kb.section(section).values()
+        for sid in entry.source
+    }
+    return [
+        Problem(source.file, "no rule or catalog entry cites this source; remove it or cite it", source.line, source.id)
+        for source in kb.sources.values()
+        if source.id not in cited
+    ]
+
+
+def _check_safety_support(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:
+    """A referral or a safety hold rests on more than a web article (promise 19)."""
+    if rule.action != "refer" and not rule.action.startswith("withhold_"):
+        return []
+    if rule.id == "triage-routine" or not rule.source:
+        return []
+    kinds = {kb.sources[s].kind for s in rule.source if s in kb.sources}
+    if kinds and kinds <= {"web-article"}:
+        return [
+            Problem(
+                rule.file,
+                "a safety rule must not rest on web articles alone; cite a clinical source that states it",
+                rule.line,
+                f"{rule.id}.source",
+            )
+        ]
+    return []
 
 
 def _check_thresholds_stated(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:
     """A cut-off must be stated by one of the sources the rule cites.
 
     Tests of 0 or 1 (any pain at all, bars at or above the saddle, any change since the last
-    visit) are presence tests, not cut-offs.
+    visit) are presence tests, not cut-offs. A rule marked expert opinion has no source to
+    state it: its reason stands for it.
     """
+    if rule.expert_opinion and not rule.source:
+        return []
     stated = _stated(kb, rule.source)
     out = []
     for c in walk(rule.condition):

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from advisor.core import engine
-from advisor.core.conditions import Missing, answers_used, walk
+from advisor.core.conditions import Group, Missing, answers_used, holds, walk
 from advisor.core.knowledge import KnowledgeBase, Tier
 
 
@@ -44,15 +44,31 @@ def highest(kb: KnowledgeBase, tier_ids: Iterable[str]) -> Tier:
     return max((kb.tiers[t] for t in tier_ids), key=lambda t: t.rank, default=kb.tiers["routine"])
 
 
-def ceiling(kb: KnowledgeBase, answer_ids: Collection[str]) -> int:
-    """The highest tier rank any triage rule that reads one of these answers could give."""
+def ceiling(kb: KnowledgeBase, answer_ids: Collection[str], values: Mapping[str, Any] | None = None) -> int:
+    """The highest tier rank any triage rule that reads one of these answers could give.
+
+    With ``values`` (the answers so far), a rule already ruled out by them does not count:
+    once "no cancer" is answered, neck pain can no longer make a cancer rule fire, so it is
+    not asked for that rule's sake.
+    """
     wanted = set(answer_ids)
     ranks = [
         kb.tiers[rule.target].rank
         for rule in kb.rules.values()
-        if rule.action == "refer" and wanted & set(answers_used(rule.condition))
+        if rule.action == "refer"
+        and wanted & set(answers_used(rule.condition))
+        and (values is None or not _ruled_out(rule.condition, values, wanted))
     ]
     return max(ranks, default=0)
+
+
+def _ruled_out(cond: Group, values: Mapping[str, Any], open_ids: set[str]) -> bool:
+    """Does a part of this rule, decided entirely by answers already given, fail?"""
+    for item in cond.items:
+        used = set(answers_used(item))
+        if used and not used & open_ids and used <= set(values) and not holds(item, values):
+            return True
+    return False
 
 
 def stops_here(
@@ -62,6 +78,6 @@ def stops_here(
     tier = settled_tier(kb, values, reached)
     if tier.exercises != "none":
         return None
-    if ceiling(kb, unanswered) > tier.rank:
+    if ceiling(kb, unanswered, values) > tier.rank:
         return None
     return tier

@@ -58,6 +58,7 @@ def rule(kb: KnowledgeBase, r: RuleDef, console: Console) -> None:
             ("Sources:" if i == 0 else "", f"[{sid}] {kb.sources[sid].citation()} ({kb.sources[sid].locator})", "")
             for i, sid in enumerate(r.source)
         ],
+        *([("Expert opinion:", r.expert_opinion.strip(), "")] if r.expert_opinion else []),
     ]
     _print_rows(console, lines)
     console.print(Text(f"Defined in {r.file}:{r.line}", style="dim"))

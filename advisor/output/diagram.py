@@ -122,6 +122,7 @@ _MARKS: dict[tuple[str, str], tuple[list[Shape], tuple[float, float]]] = {
         [Shape("arrow", (230.0, 100.0, 204.0, 100.0), "mark"), Shape("arrow", (262.0, 100.0, 288.0, 100.0), "mark")],
         (246.0, 84.0),
     ),
+    ("saddle-setback", "back"): ([Shape("arrow", (250.0, 100.0, 210.0, 100.0), "mark")], (230.0, 84.0)),
     ("hand-position", "vary"): (
         [Shape("circle", (x, y, 4.0), "mark") for x, y in ((492.0, 135.0), (509.0, 150.0), (500.0, 171.0))],
         (530.0, 196.0),

@@ -35,6 +35,9 @@ def render(report: Report) -> str:
     add("")
     add(f"**{esc(ref.headline)}**")
     add("")
+    for note in ref.notes:
+        add(f"**{esc(note)}**")
+        add("")
     add(esc(ref.advice))
     add("")
     if report.stop:
@@ -156,8 +159,7 @@ def render(report: Report) -> str:
     add("## Why these recommendations")
     add("")
     for i, w in enumerate(report.why, 1):
-        cited = ", ".join(s.id for s in w.sources)
-        add(f"{i}. **{esc(w.effect)}** (`{w.rule}`): {esc(w.description)} ({cited})")
+        add(f"{i}. **{esc(w.effect)}** (`{w.rule}`): {esc(w.description)} ({esc(w.cited())})")
     add("")
     add("### Sources")
     add("")

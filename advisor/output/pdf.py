@@ -175,7 +175,9 @@ def _referral(pdf: Any, report: Report, t: SafeText) -> None:
     width = pdf.w - pdf.l_margin - pdf.r_margin
     pad = 4
     headline_size = 19 if report.stop else 13
-    parts: list[tuple[str, float, bool]] = [(ref.headline, headline_size, True), (ref.advice, 10, False)]
+    parts: list[tuple[str, float, bool]] = [(ref.headline, headline_size, True)]
+    parts += [(note, 10.5, True) for note in ref.notes]
+    parts.append((ref.advice, 10, False))
     if report.stop:
         for reasons, todo, tell in report.referral.action_groups():
             parts.append(("\n".join(f"• {r}" for r in reasons), 10.5, True))
@@ -418,7 +420,7 @@ def _answer_cell(pdf: Any, cell: tuple[str, str] | None, width: float, t: Any, x
 def _why(pdf: Any, report: Report, t: SafeText) -> None:
     _heading(pdf, "Why these recommendations")
     for i, w in enumerate(report.why, 1):
-        text = t(f"{i}. {w.effect} ({w.rule}): {w.description} [{', '.join(s.id for s in w.sources)}]")
+        text = t(f"{i}. {w.effect} ({w.rule}): {w.description} [{w.cited()}]")
         keep(pdf, block(pdf, text, 7.4, line_h=3.2, draw=False))
         block(pdf, text, 7.4, colour=INK, line_h=3.2)
         pdf.ln(0.4)

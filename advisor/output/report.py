@@ -60,6 +60,14 @@ class WhyLine:
     sources: list[SourceRef]
     answers: dict[str, Any]  # answer id -> value, for the rule trace
     findings: list[str]
+    opinion: str = ""  # the rule's reason, where it is marked expert opinion rather than sourced
+
+    def cited(self) -> str:
+        """The sources behind the line, and its expert-opinion mark where it has one."""
+        ids = ", ".join(s.id for s in self.sources)
+        if not self.opinion:
+            return ids
+        return f"{ids}; expert opinion: {self.opinion}" if ids else f"expert opinion: {self.opinion}"
 
 
 @dataclass(frozen=True)
@@ -196,6 +204,7 @@ def build(
                 sources,
                 dict(t.answers),
                 list(t.findings),
+                rule.expert_opinion.strip() if rule else "",
             )
         )
     return Report(

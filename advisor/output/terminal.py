@@ -30,6 +30,9 @@ def render_stop(report: Report, screen: Screen) -> None:
     ref = report.referral
     inner = screen.inner(1)
     inner.line((ref.headline, URGENCY_STYLE.get(ref.urgency, "bold")))
+    for note in ref.notes:
+        inner.blank()
+        inner.line((note, "bold"))
     for reasons, todo, tell in ref.action_groups():
         inner.blank()
         for reason in reasons:
@@ -53,6 +56,9 @@ def render(report: Report, screen: Screen, *, explain: bool = False) -> None:
 
     inner = screen.inner(2)
     inner.line((ref.headline, URGENCY_STYLE.get(ref.urgency, "bold")))
+    for note in ref.notes:
+        inner.blank()
+        inner.line((note, "bold"))
     inner.blank()
     inner.line((ref.advice, ""))
     inner.blank()
