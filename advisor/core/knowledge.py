@@ -54,6 +54,7 @@ class Source(_Entry):
     url: str = ""
     locator: str = ""  # page, table, figure or section of the statement
     states: str = ""  # what the work states, in the project's own words
+    kind: str = ""  # guideline, review, study, clinical-reference, health-service-page, textbook or web-article
 
     def citation(self) -> str:
         """One line a reader can look the work up with."""
