@@ -41,6 +41,9 @@ def test_ctrl_c_then_resume_in_a_terminal(tmp_path: Path) -> None:
     child.expect(r"Question 3 of \d+")
     child.expect("new loss of sexual function")
     child.expect(r"\[y/n\] > ")
+    child.sendline("y")  # alone an urgent sign: the screen goes on, as back pain would make it an emergency
+    child.expect("getting weaker")
+    child.expect(r"\[y/n\] > ")
     child.sendline("y")  # an emergency answer ends the questionnaire
     child.expect("EMERGENCY")
     child.expect("Your answers are saved in answers.yaml")
@@ -49,6 +52,7 @@ def test_ctrl_c_then_resume_in_a_terminal(tmp_path: Path) -> None:
     assert child.exitstatus == 0
     saved = (tmp_path / "answers.yaml").read_text(encoding="utf-8")
     assert "rf_bladder_bowel_change: false" in saved and "rf_sexual_dysfunction_new: true" in saved
+    assert "rf_leg_weakness_or_both_legs: true" in saved
     assert not (tmp_path / "data" / "draft.yaml").exists()
 
 

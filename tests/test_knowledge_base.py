@@ -159,7 +159,36 @@ BROKEN_RULES = [
         "then: {adjust: raise-handlebars}",
         ["fit.yaml:", "unknown id 'raise-handlebars'", "did you mean 'raise-handlebar'"],
     ),
-    ("findings.yaml", "    source: [R8]\n", "", ["findings.yaml:", "source", "is required"]),
+    ("findings.yaml", "    source: [R8]\n", "", ["findings.yaml:", "source", "cite a source that states this"]),
+    # Promise 19: a safety rule never rests on a web article alone (R1 is a coaching article).
+    (
+        "triage.yaml",
+        "    source: [R201, R203, R73, R74]",
+        "    source: [R1]",
+        ["triage.yaml:", "a safety rule must not rest on web articles alone"],
+    ),
+    # A source no rule cites is a leftover.
+    (
+        "sources/guidelines.yaml",
+        "sources:\n",
+        "sources:\n  - id: R999\n    kind: study\n    authors: A\n    year: 2020\n    title: T\n"
+        "    published: J 1:1\n    doi: 10.1/x\n    locator: p 1\n    states: S\n",
+        ["sources/guidelines.yaml:", "R999: no rule or catalog entry cites this source"],
+    ),
+    # A link is to the work itself, never to a search page.
+    (
+        "sources/guidelines.yaml",
+        'url: "https://www.nice.org.uk/guidance/ng65/chapter/recommendations"',
+        'url: "https://www.nice.org.uk/search?q=ng65"',
+        ["sources/guidelines.yaml:", "is a search page"],
+    ),
+    # Every source says what kind of work it is.
+    (
+        "sources/guidelines.yaml",
+        "  - id: R401\n    kind: guideline\n",
+        "  - id: R401\n    kind: blog\n",
+        ["sources/guidelines.yaml:", "kind 'blog' is not one of"],
+    ),
     (
         "findings.yaml",
         "source: [R8]",
@@ -187,8 +216,8 @@ BROKEN_RULES = [
     ),
     (
         "triage.yaml",
-        "    what_to_do: >-\n      Stop riding.",
-        "    x: >-\n      Stop riding.",
+        "    what_to_do: >-\n      Stop riding and call",
+        "    x: >-\n      Stop riding and call",
         ["triage.yaml:", "x"],
     ),
     (

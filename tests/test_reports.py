@@ -90,7 +90,7 @@ def test_emergency_report_says_so_first_and_has_no_plan() -> None:
         assert "Exercise plan" not in text
         assert "Raise the handlebar" not in text
     first_page = pdf_pages(rendered(result, ".pdf"))[0]
-    assert "EMERGENCY: get medical care today" in first_page.replace("\n", " ")
+    assert "EMERGENCY: get medical care straight away" in first_page.replace("\n", " ")
 
 
 def test_unicode_names_print_and_other_scripts_degrade_visibly() -> None:

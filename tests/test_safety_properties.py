@@ -21,6 +21,7 @@ from tests.strategies import answer_sets
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KB = knowledge.load()
 ENGINE_RULES = {CONFLICT_RULE}
+JUDGE = KB.adjustments[PROFESSIONAL_FIT].in_fitter_consultation
 
 
 @SETTINGS
@@ -61,16 +62,22 @@ def test_safety_promises(answers: Answers, previous: Answers | None) -> None:
     if v.get("pain_below_knee") is True:
         assert "strap-stretch" not in [e.id for e in result.exercises]
 
-    # 5. Never two adjustments pulling one setting opposite ways; conflicts say why.
+    # 5 and 18. Never two adjustments pulling one setting opposite ways, whether directly or
+    # through another setting their step moves (shorter cranks come with the saddle raised);
+    # such a pair becomes one judgement that states both readings.
     seen: dict[str, str] = {}
     for a in result.adjustments:
         entry = KB.adjustments[a.id]
-        assert seen.get(entry.setting, entry.direction) == entry.direction, a.id
-        seen[entry.setting] = entry.direction
+        if entry.kind != "bike":
+            continue
+        for setting, direction in {entry.setting: entry.direction, **entry.also_moves}.items():
+            assert seen.get(setting, direction) == direction, a.id
+            seen[setting] = direction
     fired = {t.rule for t in result.trace}
     if ref.urgency not in ("emergency", "urgent") and {"fit-lower-saddle", "fit-raise-saddle"} <= fired:
-        pro = next(a for a in result.adjustments if a.id == PROFESSIONAL_FIT)
-        assert any("conflicts" in b for b in pro.because)
+        judgement = JUDGE if answers.questionnaire == "fitter" else PROFESSIONAL_FIT
+        pro = next(a for a in result.adjustments if a.id == judgement)
+        assert any("point two ways" in b for b in pro.because)
 
     # 6. Every line names its rule(s) and the answers behind it.
     for item in [*result.findings, *result.adjustments, *result.exercises]:
@@ -132,7 +139,9 @@ def test_safety_promises(answers: Answers, previous: Answers | None) -> None:
     if ref.stop_riding:
         for absent in ("What your answers show", "Not assessed", "Exercise plan", "Held back"):
             assert absent not in text
-        assert len(text.splitlines()) <= 12 + 10 * len(ref.action_groups())
+        # Notes under the headline (a parent for a minor) and the pain to mention take a few lines more.
+        extra = 3 * len(ref.notes) + (3 if ref.reported else 0)
+        assert len(text.splitlines()) <= 12 + 10 * len(ref.action_groups()) + extra
         assert all(a.what_to_do and a.tell_doctor for a in ref.actions)
 
     # The referral comes first, in the terminal and in JSON.

@@ -34,7 +34,10 @@ def test_scenario(path):
     adjusted = [a.id for a in result.adjustments]
     for aid in expect.get("adjustments_include", []):
         assert aid in adjusted, f"{scenario.name}: {aid} not advised (got {adjusted})"
-    actions = " ".join(f"{a.what_to_do} {a.tell_doctor}" for a in result.referral.actions).lower()
+    # What the referral says to do: each reason's action and words for the doctor (with the
+    # pain the rider reported), and the notes under the headline.
+    said = [f"{todo} {tell}" for _, todo, tell in result.referral.action_groups()] + result.referral.notes
+    actions = " ".join(said).lower()
     for words in expect.get("actions_include", []):
         assert words.lower() in actions, f"{scenario.name}: the referral's actions do not say {words!r}"
     for words in expect.get("actions_exclude", []):

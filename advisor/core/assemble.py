@@ -122,6 +122,7 @@ class _Firings:
 
 
 def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: list[Firing]) -> out.Assessment:
+    firings = [x for x in firings if not x.rule.questionnaires or answers.questionnaire in x.rule.questionnaires]
     f = _Firings(kb, form, firings)
     tier = triage.highest(kb, [m.rule.target for m in f.by_action["refer"]])
     referral_rules = [m for m in f.by_action["refer"] if m.rule.target == tier.id]
@@ -228,8 +229,11 @@ def _adjustments(
             instead = kb.adjustments[aid].in_fitter_consultation
             why = reasons.pop(aid)
             if instead in reasons:
-                why = _Why(reasons[instead].because + why.because, reasons[instead].rules + why.rules,
-                           dict(sorted({**reasons[instead].answers, **why.answers}.items())))
+                why = _Why(
+                    reasons[instead].because + why.because,
+                    reasons[instead].rules + why.rules,
+                    dict(sorted({**reasons[instead].answers, **why.answers}.items())),
+                )
             reasons[instead] = why
     ordered = sorted(reasons.items(), key=lambda kv: (kb.adjustments[kv[0]].priority, kv[0]))
     notes = f.notes_on("note_adjustment")
@@ -321,11 +325,11 @@ def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
     """
     by_setting: dict[str, dict[str, str]] = defaultdict(dict)
     for aid in sorted(adj):
-        a = kb.adjustments[aid]
-        if a.kind == "bike":
+        entry = kb.adjustments[aid]
+        if entry.kind == "bike":
             # A change moves its own setting and any other its step moves (shorter cranks
             # with the saddle raised move the saddle height too).
-            for setting, direction in {a.setting: a.direction, **a.also_moves}.items():
+            for setting, direction in {entry.setting: entry.direction, **entry.also_moves}.items():
                 by_setting[setting][aid] = direction
     for setting, moves in sorted(by_setting.items()):
         # A change already merged into a judgement through another setting is gone from adj.

@@ -191,6 +191,9 @@ class RuleDef(_Sourced):
     # the doctor. Each warning sign has its own words (chest pain is not a spinal problem).
     what_to_do: str = ""
     tell_doctor: str = ""
+    # The questionnaires this rule speaks in (empty: all). "Book a fit" is for a rider on
+    # their own; in a fitter's consultation the fit is being done.
+    questionnaires: list[str] = []
     condition: Any = Field(default=None, exclude=True)
 
     @property

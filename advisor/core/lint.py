@@ -59,7 +59,13 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
         problems += _check_condition(area.condition, area.file, area.id, questions, kb, produced)
 
     for rule in kb.rules.values():
-        if not any(_reachable(rule.condition, form, produced) for form in forms):
+        for qid in rule.questionnaires:
+            if qid not in {form.id for form in forms}:
+                problems.append(
+                    Problem(rule.file, f"unknown questionnaire '{qid}'", rule.line, f"{rule.id}.questionnaires")
+                )
+        speaks_in = [form for form in forms if not rule.questionnaires or form.id in rule.questionnaires]
+        if not any(_reachable(rule.condition, form, produced) for form in speaks_in):
             problems.append(
                 Problem(
                     rule.file,
