@@ -4,11 +4,14 @@ A scenario names its outcome in a sentence, gives answers (inline, or an example
 from examples/), and lists the expected referral, findings, adjustments, exercises and
 held-back items in output order. ``safety_screen: all_no_unless_given`` answers every
 safety question not listed with false, so a scenario shows only what matters to it.
-``previous`` holds the answers of the client's last visit, for the follow-up rules.
+``previous`` holds the answers of the client's last visit, for the follow-up rules;
+``previous_advised`` the exercises its advice gave and ``previous_fit`` its fit record
+(``before``/``after``); ``fit`` is this visit's fit record.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ import yaml
 from advisor.core import answers as answers_mod
 from advisor.core import questionnaire as qmod
 from advisor.core.answers import Answers
+from advisor.core.followup import Previous
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"
@@ -26,12 +30,27 @@ EXAMPLES = ROOT / "examples"
 
 # Every key a scenario may hold; an unknown key is an error, so a misspelt expectation
 # cannot pass silently.
-TOP_KEYS = {"name", "source", "questionnaire", "date", "safety_screen", "answers", "example", "previous", "expect"}
+TOP_KEYS = {
+    "name",
+    "source",
+    "questionnaire",
+    "date",
+    "safety_screen",
+    "answers",
+    "example",
+    "previous",
+    "previous_advised",
+    "previous_fit",
+    "fit",
+    "expect",
+}
 EXPECT_KEYS = {
     "urgency",
     "findings",
     "adjustments",
     "adjustments_include",
+    "exercises_include",
+    "exercises_exclude",
     "exercises",
     "withheld",
     "rules_fired",
@@ -40,6 +59,7 @@ EXPECT_KEYS = {
     "actions_exclude",
     "phases",
     "notes_on",
+    "notes_say",
 }
 
 
@@ -49,7 +69,7 @@ class Scenario:
     name: str
     answers: Answers
     expect: dict[str, Any]
-    previous: dict[str, Any] | None = None
+    previous: dict[str, Any] | Previous | None = None
     source: list[str] | None = None
 
 
@@ -71,6 +91,7 @@ def load(path: Path) -> Scenario:
             "questionnaire": doc.get("questionnaire", "rider"),
             "date": doc.get("date"),
             "answers": given,
+            **({"fit": doc["fit"]} if "fit" in doc else {}),
         }
         answers = answers_mod.validate(raw, str(path))
     return Scenario(
@@ -78,9 +99,16 @@ def load(path: Path) -> Scenario:
         name=doc["name"],
         answers=answers,
         expect=doc["expect"],
-        previous=doc.get("previous"),
+        previous=_previous(doc),
         source=doc.get("source"),
     )
+
+
+def _previous(doc: dict[str, Any]) -> dict[str, Any] | Previous | None:
+    if "previous_advised" not in doc and "previous_fit" not in doc:
+        return doc.get("previous")
+    last = dt.date.fromisoformat(str(doc["date"])) - dt.timedelta(weeks=6) if doc.get("date") else None
+    return Previous(doc.get("previous") or {}, doc.get("previous_advised"), doc.get("previous_fit"), last)
 
 
 def all_scenarios() -> list[Scenario]:

@@ -37,6 +37,11 @@ def test_scenario(path):
     # What the referral says to do: each reason's action and words for the doctor (with the
     # pain the rider reported), and the notes under the headline.
     said = [f"{todo} {tell}" for _, todo, tell in result.referral.action_groups()] + result.referral.notes
+    exercised = [e.id for e in result.exercises]
+    for eid in expect.get("exercises_include", []):
+        assert eid in exercised, f"{scenario.name}: {eid} not advised (got {exercised})"
+    for eid in expect.get("exercises_exclude", []):
+        assert eid not in exercised, f"{scenario.name}: {eid} advised"
     actions = " ".join(said).lower()
     for words in expect.get("actions_include", []):
         assert words.lower() in actions, f"{scenario.name}: the referral's actions do not say {words!r}"
@@ -44,6 +49,10 @@ def test_scenario(path):
         assert words.lower() not in actions, f"{scenario.name}: the referral's actions say {words!r}"
     if "phases" in expect:
         assert {a.id: a.phase for a in result.adjustments} == expect["phases"], f"{scenario.name}: phases"
+    for item, words in (expect.get("notes_say") or {}).items():
+        notes = {x.id: " ".join(x.notes) for x in [*result.adjustments, *result.exercises]}
+        for w in words:
+            assert w in notes.get(item, ""), f"{scenario.name}: the notes on {item} do not say {w!r}"
     for item, count in (expect.get("notes_on") or {}).items():
         notes = {x.id: x.notes for x in [*result.adjustments, *result.exercises]}
         assert len(notes.get(item, [])) == count, f"{scenario.name}: notes on {item}"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
+from advisor.core.followup import Previous
 from advisor.core.pipeline import assess
 from advisor.output import formats
 from advisor.records.store import Consultation, Store
@@ -18,7 +19,10 @@ def earlier(store: Store, client: str, on_or_before: dt.date) -> list[Consultati
 
 def assess_visit(answers: Answers, before: list[Consultation]) -> Assessment:
     """The follow-up rules compare with the last visit before this one."""
-    return assess(answers, before[-1].answers if before else None)
+    if not before:
+        return assess(answers)
+    last = before[-1]
+    return assess(answers, Previous.of_visit(last.answers, last.result, last.fit, last.date))
 
 
 def write_report(store: Store, visit: Consultation, path: str, paper: str) -> Path:

@@ -16,16 +16,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor.core import assessment as out
-from advisor.core import triage
+from advisor.core import fitrecord, triage
 from advisor.core.actions import CONFLICT_RULE, PROFESSIONAL_FIT, STAGE_ORDER, STOP_RIDING
 from advisor.core.answers import Answers
 from advisor.core.conditions import answers_used, holds
 from advisor.core.firing import Firing
 from advisor.core.knowledge import Adjustment, Exercise, KnowledgeBase, RuleDef, Tier
 from advisor.core.questionnaire import Questionnaire
+
+if TYPE_CHECKING:
+    from advisor.core.followup import Previous
 
 
 class _Merged:
@@ -121,7 +124,9 @@ class _Firings:
         ]
 
 
-def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: list[Firing]) -> out.Assessment:
+def assemble(
+    kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: list[Firing], previous: Previous | None = None
+) -> out.Assessment:
     firings = [x for x in firings if not x.rule.questionnaires or answers.questionnaire in x.rule.questionnaires]
     f = _Firings(kb, form, firings)
     tier = triage.highest(kb, [m.rule.target for m in f.by_action["refer"]])
@@ -154,6 +159,7 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
     ]
     withheld: list[out.Withheld] = []
     adjustments = _adjustments(f, tier, referral_rules, withheld, fitter=answers.questionnaire == "fitter")
+    adjustments = _with_changes_made(kb, adjustments, answers.fit, previous)
     exercises = _exercises(f, tier, answers.values.get("equipment"), withheld)
     not_assessed = [
         f"{area.name}: not assessed. {_what_to_answer(area.condition, form)}"
@@ -179,6 +185,48 @@ def assemble(kb: KnowledgeBase, form: Questionnaire, answers: Answers, firings: 
         answers={qid: answers.values[qid] for qid in form.ids() if qid in answers.values},
         trace=f.trace(),
     )
+
+
+def _with_changes_made(
+    kb: KnowledgeBase, adjustments: list[out.Adjustment], fit: fitrecord.FitRecord, previous: Previous | None
+) -> list[out.Adjustment]:
+    """A bike change the fit records show as made is named as made, never advised as if new.
+
+    Made at this visit: re-check before any further step. Made at the last visit and advised
+    again: the reasons still hold, so one further step is due (promise 20).
+    """
+    records = [("this visit", fit)]
+    if previous is not None and previous.fit:
+        when = f"the last visit ({previous.date.isoformat()})" if previous.date else "the last visit"
+        records.append((when, fitrecord.FitRecord.model_construct(**previous.fit)))
+    if all(r.is_empty() for _, r in records):
+        return adjustments
+    form = fitrecord.form()
+    done = []
+    for a in adjustments:
+        entry = kb.adjustments.get(a.id)
+        if entry is None or entry.kind != "bike":
+            done.append(a)
+            continue
+        notes = []
+        for when, record in records:
+            changes = [
+                f"{s.label.lower()} {fitrecord.shown(s, record.before[s.id])} to "
+                f"{fitrecord.shown(s, record.after[s.id])}"
+                for s in form.settings
+                if s.shows == entry.setting and s.id in record.changed()
+            ]
+            if not changes:
+                continue
+            if when == "this visit":
+                notes.append(f"Made at this visit: {'; '.join(changes)}. Re-check as below before any further step.")
+            else:
+                notes.append(
+                    f"Already changed at {when}: {'; '.join(changes)}. The reasons below still hold, so one "
+                    "further step is due, then re-check."
+                )
+        done.append(a.model_copy(update={"notes": [*notes, *a.notes]}) if notes else a)
+    return done
 
 
 def _notes(f: _Firings) -> list[str]:

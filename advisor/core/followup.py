@@ -4,7 +4,9 @@ They let rules speak of change: a flexibility test that crossed its cut-off, pai
 worse. They are computed here, never asked, and only when both visits answered.
 """
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
@@ -23,7 +25,7 @@ class DerivedDef(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     source: str = Field(alias="from")
-    kind: Literal["previous", "change"]
+    kind: Literal["previous", "change", "advised"]
     label: str = Field(min_length=1, max_length=40)
 
 
@@ -55,6 +57,15 @@ def _checked_definitions() -> tuple[str, tuple[DerivedDef, ...]]:
                     f"derived[{i}].from",
                 )
             )
+        elif d.kind == "advised" and source.type != "multi":
+            problems.append(
+                Problem(
+                    name,
+                    f"'advised' lists exercises among a multi-choice question's choices; '{d.source}' is {source.type}",
+                    _line(raw, i),
+                    f"derived[{i}].kind",
+                )
+            )
         elif d.kind == "change" and source.type not in ("int", "number", "choice"):
             problems.append(
                 Problem(
@@ -71,7 +82,7 @@ def _checked_definitions() -> tuple[str, tuple[DerivedDef, ...]]:
 
 def derived_question(d: DerivedDef, source: Question) -> Question:
     """The derived answer as a question (never asked), so it can be validated, shown and linted."""
-    if d.kind == "previous":
+    if d.kind in ("previous", "advised"):
         return source.model_copy(
             update={
                 "id": d.id,
@@ -79,7 +90,7 @@ def derived_question(d: DerivedDef, source: Question) -> Question:
                 "required": False,
                 "ask_when": None,
                 "condition": Group("all", (), 0),
-                "text": f"{source.text} (last visit)",
+                "text": f"{source.text} (last visit)" if d.kind == "previous" else d.label,
                 "section": "follow_up_derived",
             }
         )
@@ -135,11 +146,37 @@ def _line(raw: Any, index: int) -> int | None:
     return items.line_of(index) if isinstance(items, LineList) else None
 
 
-def derive(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Previous:
+    """What a follow-up compares with: the last visit's answers, the exercises its advice
+    gave (None when not known, as for answers alone), its fit record and its date."""
+
+    answers: Mapping[str, Any]
+    exercises: Sequence[str] | None = None
+    fit: Mapping[str, Any] | None = None  # {"before": {...}, "after": {...}}
+    date: dt.date | None = None
+
+    @classmethod
+    def of_visit(
+        cls, answers: Mapping[str, Any], result: Mapping[str, Any], fit: Mapping[str, Any] | None, date: dt.date
+    ) -> "Previous":
+        """A stored visit as the next one compares with it (its result as stored JSON)."""
+        exercises = [e["id"] for e in result.get("exercises", []) if isinstance(e, Mapping) and "id" in e]
+        return cls(answers, exercises, fit or None, date)
+
+
+def derive(previous: Mapping[str, Any] | Previous, current: Mapping[str, Any]) -> dict[str, Any]:
+    last = previous if isinstance(previous, Previous) else Previous(previous)
+    previous = last.answers
     _, defs = derived_definitions()
     fitter = qmod.load("fitter")
     out: dict[str, Any] = {}
     for d in defs:
+        if d.kind == "advised":
+            if last.exercises is not None:
+                choices = fitter.question(d.source).values
+                out[d.id] = [e for e in choices if e in last.exercises]
+            continue
         if d.source not in previous:
             continue
         before = previous[d.source]

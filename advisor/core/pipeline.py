@@ -17,12 +17,14 @@ from advisor.core.assemble import assemble
 from advisor.core.assessment import Assessment
 
 
-def assess(answers: Answers, previous: Mapping[str, Any] | None = None) -> Assessment:
-    """Assess the answers; ``previous`` (the last visit's answers) enables the follow-up rules."""
+def assess(answers: Answers, previous: Mapping[str, Any] | followup.Previous | None = None) -> Assessment:
+    """Assess the answers; ``previous`` (the last visit: its answers, or a ``Previous`` with
+    the exercises its advice gave and its fit record) enables the follow-up rules."""
     eng = engine.shared()
     values = dict(answers.values)
-    if previous:
-        values.update(followup.derive(previous, answers.values))
+    last = previous if isinstance(previous, followup.Previous) else followup.Previous(previous) if previous else None
+    if last is not None and (last.answers or last.exercises is not None):
+        values.update(followup.derive(last, answers.values))
         answers = answers.model_copy(update={"values": values})
     firings = eng.run(values)
-    return assemble(eng.kb, followup.form_for(answers.questionnaire, values), answers, firings)
+    return assemble(eng.kb, followup.form_for(answers.questionnaire, values), answers, firings, last)

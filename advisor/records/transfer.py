@@ -23,6 +23,7 @@ from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.files import check_target, write_atomic
 from advisor.core.fitrecord import FitRecord
+from advisor.core.followup import Previous
 from advisor.core.pipeline import assess
 from advisor.core.text import MAX_NAME, MAX_NOTE, problem_with
 from advisor.core.yamlio import read_text
@@ -160,7 +161,7 @@ def _read_bundle(raw: dict[str, Any], name: str) -> tuple[str, list[Consultation
     if trouble:
         raise AdvisorError([Problem(name, trouble, field="client")])
     visits: list[Consultation] = []
-    previous: dict[str, Any] | None = None
+    previous: Previous | None = None
     for answers in sorted(read, key=lambda a: a.date):  # sorted() keeps a day's visits in order
         result = assess(answers, previous)
         visits.append(
@@ -178,7 +179,8 @@ def _read_bundle(raw: dict[str, Any], name: str) -> tuple[str, list[Consultation
                 fit=answers.fit.model_dump(),
             )
         )
-        previous = dict(answers.values)
+        advised = [e.id for e in result.exercises]
+        previous = Previous(dict(answers.values), advised, answers.fit.model_dump(), answers.date)
     return clients[0], visits
 
 

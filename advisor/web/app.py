@@ -35,6 +35,7 @@ from advisor.core import questionnaire as qmod
 from advisor.core.actions import STOP_RIDING
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError
+from advisor.core.followup import Previous
 from advisor.core.pipeline import assess
 from advisor.core.text import MAX_NAME, MAX_NOTE, one_line, problem_with
 from advisor.output import formats
@@ -280,7 +281,7 @@ class _Studio:
         if parsed.answers is None:
             return {"report": None, "missing": _missing_screen(parsed)}
         client = parsed.answers.client
-        previous = self.previous_answers(client, parsed.answers.date) if client else None
+        previous = self.previous_visit(client, parsed.answers.date) if client else None
         result = assess(parsed.answers, previous)
         return {"report": formats.report_for(result), "missing": ""}
 
@@ -322,7 +323,7 @@ class _Studio:
             return sent
         _, client, date, parsed = sent
         assert parsed.answers is not None  # submitted() refuses a form without them
-        result = assess(parsed.answers, self.previous_answers(client, date))
+        result = assess(parsed.answers, self.previous_visit(client, date))
         fit = None if parsed.answers.fit.is_empty() else parsed.answers.fit
         return self.page(
             request,
@@ -335,10 +336,10 @@ class _Studio:
             save_token=secrets.token_urlsafe(16),
         )
 
-    def previous_answers(self, client: str, date: dt.date) -> dict[str, Any] | None:
+    def previous_visit(self, client: str, date: dt.date) -> Previous | None:
         stored = self.store.client_name(client)
         last = self.store.previous(stored, date) if stored else None
-        return last.answers if last else None
+        return Previous.of_visit(last.answers, last.result, last.fit, last.date) if last else None
 
     async def save(self, request: Request) -> Response:
         if isinstance(sent := await self.submitted(request), Response):
@@ -353,7 +354,7 @@ class _Studio:
         if earlier is not None and earlier[0] == sent_form:
             return RedirectResponse(f"/visits/{earlier[1]}", status_code=303)
         answers = parsed.answers.model_copy(update={"client": client})
-        result = assess(answers, self.previous_answers(client, date))
+        result = assess(answers, self.previous_visit(client, date))
         decisions = self.decisions(data, result)
         name = self.store.client_name(client) or client
         cid = self.store.record(name, answers, result, decisions)
