@@ -457,10 +457,14 @@ def _exercise(ex: Exercise, tier: Tier, equipment: list[str] | None, why: _Why, 
 
 def _what_to_answer(cond: Any, form: Questionnaire) -> str:
     """Which questions would let the advisor judge an area, named by their labels."""
-    labels = [form.question(qid).label.lower() for qid in answers_used(cond) if form.get(qid) is not None]
+    labels = [f"“{form.question(qid).label}”" for qid in answers_used(cond) if form.get(qid) is not None]
     if not labels:
         return "It needs the measured tests of a fitter's assessment."
     # An area whose condition lists several requirements needs all of them.
     joiner = " and " if cond.kind == "all" and len(cond.items) > 1 else " or "
     named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + joiner + labels[-1]
-    return f"To judge it, answer: {named}."
+    return (
+        f"It can be judged once you answer the question {named}."
+        if len(labels) == 1
+        else (f"It can be judged once you answer the questions {named}.")
+    )

@@ -250,21 +250,24 @@ def _bike(adjustments: list[Adjustment], kb: KnowledgeBase, discipline: Any) -> 
 
 
 def _phases(adjustments: list[Adjustment], tier: Tier) -> list[tuple[int, str, list[tuple[int, Adjustment]]]]:
-    """The adjustments, numbered, grouped by step under the step's heading from the tier."""
+    """The adjustments, numbered, grouped under headings: the bike changes of each step (the
+    assessment lists them first), then the habits and appointments that go alongside."""
     groups: list[tuple[int, str, list[tuple[int, Adjustment]]]] = []
     for i, a in enumerate(adjustments, 1):
-        if not groups or groups[-1][0] != a.phase:
-            groups.append((a.phase, "", []))
+        key = a.phase if a.kind == "bike" else 0
+        if not groups or groups[-1][0] != key:
+            groups.append((key, "", []))
         groups[-1][2].append((i, a))
     titled = []
-    for step, _, items in groups:
-        if step > 1:
-            title = tier.later_step.format(step=step)
-        elif any(a.kind == "bike" for _, a in items):
-            title = tier.first_step.format(changes=tier.bike_changes_per_step)
+    bike_steps = any(key for key, _, _ in groups)
+    for key, _, items in groups:
+        if key > 1:
+            title = tier.later_step.format(step=key)
+        elif key == 1:
+            title = tier.first_step.format(changes=f"{len(items)} change{'s' if len(items) > 1 else ''}")
         else:
-            title = "Start now:"  # no change to the bike in this step, only habits and appointments
-        titled.append((step, title, items))
+            title = "Alongside, from now on:" if bike_steps else "Start now:"
+        titled.append((key or 1, title, items))
     return titled
 
 
