@@ -241,7 +241,9 @@ def _reported(tier: Tier, form: Questionnaire, values: dict[str, Any]) -> str:
     for qid in tier.tell_doctor_answers:
         q = form.get(qid)
         value = values.get(qid)
-        if q is None or value in (None, False, "none", 0, []):
+        # Only what the rider reported, and only where the question belongs: weeks of back
+        # pain are no pain to mention when no back pain was reported.
+        if q is None or value in (None, False, "none", 0, []) or not holds(q.condition, values):
             continue
         said.append(q.label.lower() if value is True else f"{q.label.lower()} ({q.format_value(value).lower()})")
     return tier.reported_pain.format(pain="; ".join(said)) if said else ""

@@ -82,7 +82,10 @@ class Question(BaseModel):
         if self.type == "bool":
             return "yes" if value else "no"
         if self.type in ("int", "number"):
-            return f"{_num(value)}{_unit(self.unit)}"
+            unit = self.unit
+            if value == 1 and unit in ("weeks", "years"):  # "1 week", not "1 weeks"
+                unit = unit[:-1]
+            return f"{_num(value)}{_unit(unit)}"
         if self.type == "choice":
             return self.label_of(value)
         return ", ".join(self.label_of(v) for v in value) if value else "none"
