@@ -245,7 +245,7 @@ def _reported(tier: Tier, form: Questionnaire, values: dict[str, Any]) -> str:
         # pain are no pain to mention when no back pain was reported.
         if q is None or value in (None, False, "none", 0, []) or not holds(q.condition, values):
             continue
-        said.append(q.label.lower() if value is True else f"{q.label.lower()} ({q.format_value(value).lower()})")
+        said.append(q.label.lower() if value is True else f"{q.label.lower()}: {q.format_value(value).lower()}")
     return tier.reported_pain.format(pain="; ".join(said)) if said else ""
 
 

@@ -38,14 +38,18 @@ class Referral(_Model):
     def action_groups(self) -> list[tuple[list[str], str, str]]:
         """Reasons that share one action, with that action and what to tell the doctor.
 
-        Several cauda equina signs call for the same trip to the emergency department; the
-        rider reads it once, under all of them, instead of once per sign. What the rider
-        reported about their pain is said once, after the last group's words for the doctor.
+        Signs that call for the same action (the same trip to the emergency department, the
+        same urgent appointment) are read under it once, with what to tell the doctor about
+        each. What the rider reported about their pain is said once, after the last group's
+        words for the doctor.
         """
-        groups: dict[tuple[str, str], list[str]] = {}
+        groups: dict[str, tuple[list[str], list[str]]] = {}
         for a in self.actions:
-            groups.setdefault((a.what_to_do, a.tell_doctor), []).append(a.reason)
-        out = [(reasons, todo, tell) for (todo, tell), reasons in groups.items()]
+            reasons, tells = groups.setdefault(a.what_to_do, ([], []))
+            reasons.append(a.reason)
+            if a.tell_doctor not in tells:
+                tells.append(a.tell_doctor)
+        out = [(reasons, todo, " ".join(tells)) for todo, (reasons, tells) in groups.items()]
         if out and self.reported:
             reasons, todo, tell = out[-1]
             out[-1] = (reasons, todo, f"{tell} {self.reported}")
