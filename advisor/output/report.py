@@ -189,6 +189,10 @@ def build(
     for t in result.trace:
         if t.effect in declined_effects:
             continue
+        # An emergency or urgent result rests on its reasons alone: the rules it overrode
+        # (a lower tier, exercises, bike changes) would read as advice to a doctor.
+        if stop and t.rule not in result.referral.rules:
+            continue
         rule = kb.rules.get(t.rule)
         sources = [
             SourceRef(s, kb.sources[s].citation(), kb.sources[s].link(), kb.sources[s].locator)
@@ -229,7 +233,7 @@ def build(
         reassess_advice=result.reassess.advice,
         reassess_date=result.reassess.date,
         answers=groups,
-        not_assessed=list(result.not_assessed),
+        not_assessed=[] if stop else list(result.not_assessed),
         why=why,
         sources=list({s.id: s for w in why for s in w.sources}.values()),
         agreement=agreement,
