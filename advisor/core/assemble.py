@@ -132,12 +132,14 @@ def assemble(
     tier = triage.highest(kb, [m.rule.target for m in f.by_action["refer"]])
     referral_rules = [m for m in f.by_action["refer"] if m.rule.target == tier.id]
     stop = tier.fit == "stop"
+    # In a fitter's consultation the fit is under way: the tier says so in its own words.
+    fitter = answers.questionnaire == "fitter" and bool(tier.fitter_headline)
     referral = out.Referral.model_construct(
         urgency=tier.id,
         stop_riding=stop,
         title=tier.title,
-        headline=tier.headline,
-        advice=tier.advice,
+        headline=tier.fitter_headline if fitter else tier.headline,
+        advice=tier.fitter_advice if fitter else tier.advice,
         reasons=[f.because(m) for m in referral_rules],
         rules=[m.rule.id for m in referral_rules],
         actions=[
@@ -386,7 +388,7 @@ def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
         ids = sorted(a for a in moves if a in adj)
         if len({moves[a] for a in ids}) < 2:
             continue
-        readings = "; ".join(f"{kb.adjustments[a].name.lower()}, because {_sentence(adj[a].because)}" for a in ids)
+        readings = "; ".join(f"{_moves(kb.adjustments[a], setting)}, because {_sentence(adj[a].because)}" for a in ids)
         reason = (
             f"Your answers point two ways for the {setting.replace('-', ' ')}: {readings}. These "
             "would undo each other, so neither is advised on its own: which reading holds is "
@@ -400,6 +402,13 @@ def _resolve_conflicts(kb: KnowledgeBase, adj: dict[str, _Why]) -> None:
             merged.answers.update(adj.pop(a).answers)
         merged.answers = dict(sorted(merged.answers.items()))
         adj[PROFESSIONAL_FIT] = merged
+
+
+def _moves(a: Adjustment, setting: str) -> str:
+    """A change named with how it moves this setting, where it does so through its step."""
+    if setting in a.also_moves:
+        return f"{a.name.lower()} (its step moves the {setting.replace('-', ' ')} {a.also_moves[setting]} too)"
+    return a.name.lower()
 
 
 def _sentence(because: list[str]) -> str:

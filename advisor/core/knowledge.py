@@ -84,6 +84,9 @@ class Tier(_Entry):
     title: str
     headline: str
     advice: str
+    # Said instead in a fitter's consultation, where the fit is already under way.
+    fitter_headline: str = ""
+    fitter_advice: str = ""
     exercises: Literal["none", "gentle", "all"]
     fit: Literal["stop", "all"]
     progressions: bool
@@ -375,7 +378,9 @@ def _check_structure(kb: KnowledgeBase) -> None:
     if missing and kb.tiers:
         kb.problems.append(Problem("rules", f"referral tiers missing: {', '.join(sorted(missing))}"))
     for tier in kb.tiers.values():
-        if "physical therapist" not in tier.advice:
+        if "physical therapist" not in tier.advice or (
+            tier.fitter_advice and "physical therapist" not in tier.fitter_advice
+        ):
             kb.problems.append(
                 Problem(
                     tier.file,
