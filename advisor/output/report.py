@@ -227,7 +227,9 @@ def build(
         exercises=[] if stop else exercises,
         phases=_phases(adjustments, kb.tiers[result.referral.urgency]),
         stop_line=kb.tiers[result.referral.urgency].stop_line if stop else "",
-        held_back=[w for w in result.withheld if w.rule is not None],
+        # What safety held back, and at a tier that allows some exercise what the tier holds
+        # back for now (a progression reached earlier, waiting for the physical therapist).
+        held_back=[w for w in result.withheld if w.rule is not None or not stop],
         pictures={e.id: kb.exercises[e.id].picture for e in exercises if e.id in kb.exercises},
         diagram=None if stop else _bike(adjustments, kb, result.answers.get("discipline")),
         reassess_advice=result.reassess.advice,
