@@ -135,6 +135,9 @@ def test_rules_list_show_check() -> None:
     assert check.exit_code == 0 and check.stdout.startswith("OK:")
     bad = run("rules", "show", "fnd-hamstring-pslr")
     assert bad.exit_code == 2 and "did you mean 'fnd-hamstrings-pslr'" in bad.stderr
+    # A rule no source states says so, with its reason (promise 19).
+    opinion = run("rules", "show", "notice-under-18")
+    assert opinion.exit_code == 0 and "Expert opinion:" in opinion.stdout and "Sources:" not in opinion.stdout
 
 
 def test_exercises_list_and_show() -> None:

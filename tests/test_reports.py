@@ -423,3 +423,51 @@ def test_reports_rendered_in_threads_are_those_rendered_one_at_a_time() -> None:
     alone = [drawn(result) for result in results]
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(drawn, results * 3)) == alone * 3
+
+
+def _rider(**given: object) -> Answers:
+    safety = {q.id: False for q in qmod.load("rider").questions if q.id.startswith("rf_")}
+    return answers_mod.validate({"questionnaire": "rider", "answers": {**safety, **given}}, "<test>")
+
+
+def test_the_why_page_marks_expert_opinion_and_a_minor_reads_the_parent_line_first() -> None:
+    result = assess(_rider(age=15, low_back_pain="long_rides", back_pain_intensity=3, back_pain_weeks=2))
+    for suffix in (".md", ".html", ".pdf"):
+        data = rendered(result, suffix)
+        text = " ".join(("\n".join(pdf_pages(data)) if suffix == ".pdf" else data.decode("utf-8")).split())
+        # Promise 16: the parent or guardian line comes with the referral, before the plan.
+        assert text.index("parent or guardian") < text.index("Bike-fit adjustments")
+        # Promise 19: a rule no source states is marked on the why page, with its reason.
+        assert "expert opinion: A safeguarding default for minors" in text
+
+
+def test_an_urgent_reports_why_page_holds_only_its_reasons() -> None:
+    """The page a doctor reads lists the reasons for the tier, not the rules it overrode."""
+    result = assess(_rider(rf_fever_or_unwell=True, low_back_pain="most_rides", hamstring_tightness="marked"))
+    assert result.referral.urgency == "urgent"
+    md = rendered(result, ".md").decode("utf-8")
+    why = md[md.index("## Why these recommendations") :]
+    assert "triage-fever" in why
+    for overridden in ("triage-routine", "ex-strap-tight-hamstrings", "fnd-low-back-pain-on-bike"):
+        assert overridden not in why
+    assert "Not assessed" not in md
+
+
+def test_the_now_step_holds_bike_changes_only_and_counts_them() -> None:
+    result = assess(
+        _rider(
+            perineal_numbness="during_rides",
+            saddle_cutout=False,
+            saddle_tilt="level",
+            hand_numbness="during_rides",
+            bar_drop_cm=4,
+        )
+    )
+    kinds = [a.kind for a in result.adjustments]
+    assert "bike" in kinds and "habit" in kinds
+    # Bike changes first, then the habits and appointments that go alongside.
+    assert kinds == sorted(kinds, key=lambda k: k != "bike")
+    md = rendered(result, ".md").decode("utf-8")
+    bikes = sum(1 for a in result.adjustments if a.kind == "bike" and a.phase == 1)
+    assert f"Now: {bikes} change{'s' if bikes > 1 else ''} to the bike" in md
+    assert md.index("Alongside, from now on:") > md.index("Now:")

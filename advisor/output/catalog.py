@@ -91,6 +91,8 @@ def exercise(kb: KnowledgeBase, ex: Exercise, console: Console) -> None:
     for sid in ex.source:
         src = kb.sources[sid]
         console.print(f"  [{sid}] {src.citation()}", markup=False)
+    if ex.expert_opinion:
+        console.print(f"Expert opinion: {ex.expert_opinion.strip()}", markup=False)
 
 
 def _print_rows(console: Console, lines: list[tuple[str, str, str]]) -> None:
