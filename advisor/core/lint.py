@@ -220,11 +220,11 @@ def _check_thresholds_stated(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:
     """A cut-off must be stated by one of the sources the rule cites.
 
     Tests of 0 or 1 (any pain at all, bars at or above the saddle, any change since the last
-    visit) are presence tests, not cut-offs. A rule marked expert opinion has no source to
-    state it: its reason stands for it.
+    visit) are presence tests, not cut-offs. A rule marked expert opinion says in its reason
+    why its number is not a source's (a boundary read from a source's wording, a default).
     """
-    if rule.expert_opinion and not rule.source:
-        return []
+    if rule.expert_opinion:
+        return []  # the opinion's reason says where the number comes from
     stated = _stated(kb, rule.source)
     out = []
     for c in walk(rule.condition):
