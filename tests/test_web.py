@@ -95,6 +95,21 @@ def test_live_advice_follows_the_answers_and_a_red_flag_at_once(studio: TestClie
     assert "safety screen" in partial.text
 
 
+def test_live_advice_says_what_the_report_says_for_this_rider(studio: TestClient) -> None:
+    """The notes under the headline and on each exercise, what is held back and when to
+    re-assess are on the tablet as in the terminal and the report."""
+    token = csrf(studio.get("/consult").text)
+    after_birth = studio.post(
+        "/consult/advice",
+        data={"csrf": token, "client": "Ana", **answers(age="16", sex="female", given_birth_last_year="true")},
+    ).text
+    assert "parent or guardian" in after_birth and "pelvic health" in after_birth
+    assert "ridge or a dip" in after_birth  # the deadbug's watch for abdominal separation
+    assert "Re-assess:" in after_birth
+    leg = studio.post("/consult/advice", data={"csrf": token, "client": "Ana", **answers(pain_below_knee="true")}).text
+    assert "Held back for now" in leg and "Book a physical therapist within 1-2 weeks" in leg
+
+
 def test_without_javascript_the_form_posts_and_the_advice_page_saves(studio_on: tuple[TestClient, str]) -> None:
     studio, records = studio_on
     token = csrf(studio.get("/consult").text)
