@@ -81,7 +81,9 @@ def test_an_edited_rule_finds_no_entry_and_is_read_afresh(tmp_path: Path) -> Non
     assert _assess(cache, rules).returncode == 0
     triage = rules / "triage.yaml"
     triage.write_text(
-        triage.read_text(encoding="utf-8").replace("No answer, alone or with the others, calls for a doctor first.", "Nothing alarming."),
+        triage.read_text(encoding="utf-8").replace(
+            "No answer, alone or with the others, calls for a doctor first.", "Nothing alarming."
+        ),
         encoding="utf-8",
     )
     edited = _assess(cache, rules)
