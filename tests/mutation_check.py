@@ -63,6 +63,27 @@ MUTATIONS = [
         "exercises: all",
     ),
     Mutation(
+        "lower a guideline's grade: upper back pain goes from urgent to soon",
+        "triage.yaml",
+        "- id: triage-thoracic-pain",
+        "then: {refer: urgent}",
+        "then: {refer: soon}",
+    ),
+    Mutation(
+        "read a skipped pain question as no pain: sexual dysfunction with pain skipped",
+        "triage.yaml",
+        "- id: triage-sexual-dysfunction-pain-not-answered",
+        "then: {refer: emergency}",
+        "then: {refer: urgent}",
+    ),
+    Mutation(
+        "drop a reached progression at a follow-up",
+        "follow-up.yaml",
+        "- id: fu-keep-braced-deadbug",
+        "then: {exercise: braced-deadbug}",
+        "then: {note_exercise: braced-deadbug}",
+    ),
+    Mutation(
         "drop a safety hold: exercises lying on the back in pregnancy",
         "safety.yaml",
         "",
