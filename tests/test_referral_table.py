@@ -143,7 +143,7 @@ def test_no_answer_set_gets_less_than_its_row_of_the_table(answers: Answers) -> 
 def test_emergency_and_urgent_come_only_from_a_row_of_the_table(answers: Answers) -> None:
     """No over-triage to the tiers that stop riding: each such result meets a row of its tier."""
     result = assess(answers)
-    tier, rows = expected(result.answers)
+    tier, _rows = expected(result.answers)
     if result.referral.urgency in ("emergency", "urgent"):
         assert RANK[tier] >= RANK[result.referral.urgency], (result.referral.urgency, tier, result.referral.rules)
 
