@@ -197,7 +197,7 @@ def _with_changes_made(
     Made at this visit: re-check before any further step. Made at the last visit and advised
     again: the reasons still hold, so one further step is due (promise 20).
     """
-    records = [("this visit", fit)]
+    records: list[tuple[str | None, fitrecord.FitRecord]] = [(None, fit)]  # None: this visit
     if previous is not None and previous.fit:
         when = f"the last visit ({previous.date.isoformat()})" if previous.date else "the last visit"
         records.append((when, fitrecord.FitRecord.model_construct(**previous.fit)))
@@ -220,7 +220,7 @@ def _with_changes_made(
             ]
             if not changes:
                 continue
-            if when == "this visit":
+            if when is None:
                 notes.append(f"Made at this visit: {'; '.join(changes)}. Re-check as below before any further step.")
             else:
                 notes.append(
@@ -474,8 +474,4 @@ def _what_to_answer(cond: Any, form: Questionnaire) -> str:
     # An area whose condition lists several requirements needs all of them.
     joiner = " and " if cond.kind == "all" and len(cond.items) > 1 else " or "
     named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + joiner + labels[-1]
-    return (
-        f"It can be judged once you answer the question {named}."
-        if len(labels) == 1
-        else (f"It can be judged once you answer the questions {named}.")
-    )
+    return f"It can be judged once you answer the question{'s' if len(labels) > 1 else ''} {named}."
