@@ -199,8 +199,8 @@ def _with_changes_made(
     """
     records: list[tuple[str | None, fitrecord.FitRecord]] = [(None, fit)]  # None: this visit
     if previous is not None and previous.fit:
-        when = f"the last visit ({previous.date.isoformat()})" if previous.date else "the last visit"
-        records.append((when, fitrecord.FitRecord.model_construct(**previous.fit)))
+        last = f"the last visit ({previous.date.isoformat()})" if previous.date else "the last visit"
+        records.append((last, fitrecord.FitRecord.model_construct(**previous.fit)))
     if all(r.is_empty() for _, r in records):
         return adjustments
     form = fitrecord.form()
