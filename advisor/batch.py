@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import html
 import io
 import json
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.core import answers as answers_mod
-from advisor.core import engine, knowledge
+from advisor.core import engine, knowledge, triage
 from advisor.core import questionnaire as qmod
 from advisor.core.errors import EXIT_INTERNAL, AdvisorError, Problem
 from advisor.core.files import remove_leftovers, write_atomic
@@ -38,7 +39,8 @@ from advisor.output import formats
 from advisor.records import config
 
 FORMATS = ("pdf", "html", "md", "json")
-SUMMARY_FIELDS = ("row", "client", "urgency", "report", "error")
+# 'input' is a digest of the row's answers: a resumed batch rewrites a report whose row changed.
+SUMMARY_FIELDS = ("row", "client", "urgency", "report", "error", "input")
 URGENCY_ORDER = ("emergency", "urgent", "soon", "routine")
 MAX_INPUT = 200_000_000
 
@@ -133,7 +135,8 @@ def _cell(text: str, kind: str) -> Any:
     if kind == "multi":
         return [] if text == "[]" else [part.strip() for part in text.split(";") if part.strip()]
     if kind == "bool":
-        return {"true": True, "false": False}.get(text.lower(), text)
+        # As an answer file and `advisor ask` take them: true/false and yes/no.
+        return {"true": True, "false": False, "yes": True, "no": False}.get(text.lower(), text)
     if kind in ("int", "number"):
         try:
             number = float(text)
@@ -149,12 +152,37 @@ def render_row(doc: Any, source: str, fmt: str, paper: str) -> tuple[bytes | Non
     try:
         answers = answers_mod.validate(doc, source)
     except AdvisorError as err:
-        return None, "", "; ".join(f"{p.field + ': ' if p.field else ''}{p.message}" for p in err.problems[:5])
+        error = "; ".join(f"{p.field + ': ' if p.field else ''}{p.message}" for p in err.problems[:5])
+        care = care_first(doc)
+        if care:
+            # A red flag answered yes is never lost behind another error: the row is reported
+            # as needing care first, with its error.
+            error = f"needs {care} care on the answers that could be read; fix the row for a full report: {error}"
+        return None, care, error
     result = assess(answers)
     if fmt == "json":  # the result itself: no report model to build
         return formats.assessment_json(result), result.referral.urgency, ""
     report = formats.report_for(result, paper, fit=answers.fit, settings=_studio_settings())
     return formats.render(report, f".{fmt}"), result.referral.urgency, ""
+
+
+def care_first(doc: Any) -> str:
+    """'emergency' or 'urgent' when the answers of a row that cannot be read whole already
+    settle one of those tiers; else ''. Each answer that is valid on its own counts; a bad one
+    is left out (never read as no), so a skipped-question rule may fire: the safer reading."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("answers"), dict):
+        return ""
+    form = qmod.load(doc.get("questionnaire") if doc.get("questionnaire") in qmod.available() else "rider")
+    values = {}
+    for qid, raw in doc["answers"].items():
+        q = form.get(qid) if isinstance(qid, str) else None
+        if q is not None:
+            value, problem = answers_mod.check_value(q, raw)
+            if problem is None:
+                values[qid] = value
+    kb = knowledge.load()
+    tier = triage.settled_tier(kb, values)
+    return tier.id if tier.fit == "stop" else ""
 
 
 @cache
@@ -213,11 +241,12 @@ def run(
     width = max(4, len(str(len(rows))))
     outcomes: dict[int, Outcome] = {}
     todo: list[Row] = []
+    earlier = _earlier(out)
     for row in rows:
         name = report_name(row, width, fmt)
         if row.doc is None:
             outcomes[row.number] = Outcome(row.number, row.client, "", "", row.error)
-        elif (out / name).exists():
+        elif (out / name).exists() and (earlier.get(name, ("", "")))[1] in ("", digest(row.doc)):
             outcomes[row.number] = Outcome(row.number, row.client, "", name, "")  # done before: not rewritten
         else:
             todo.append(row)
@@ -245,8 +274,8 @@ def run(
     finally:
         results.close()  # stop the workers at once if this loop ends early (an interrupt)
     ordered = [outcomes[row.number] for row in rows]
-    _fill_urgencies(ordered, rows, out, fmt, width)
-    write_atomic(out / "summary.csv", _summary_csv(ordered))
+    _fill_urgencies(ordered, rows, earlier)
+    write_atomic(out / "summary.csv", _summary_csv(ordered, rows))
     write_atomic(out / "overview.html", _overview(ordered, source))
     return ordered
 
@@ -266,16 +295,11 @@ def _reported(results: Iterator[tuple[bytes | None, str, str]]) -> Iterator[tupl
         ) from None
 
 
-def _fill_urgencies(outcomes: list[Outcome], rows: list[Row], out: Path, fmt: str, width: int) -> None:
+def _fill_urgencies(outcomes: list[Outcome], rows: list[Row], earlier: dict[str, tuple[str, str]]) -> None:
     """Reports done by an earlier run: their urgency read back cheaply from the summary it wrote."""
-    earlier = {}
-    summary = out / "summary.csv"
-    if summary.exists():
-        with summary.open(encoding="utf-8", newline="") as handle:
-            earlier = {r.get("report", ""): r.get("urgency", "") for r in csv.DictReader(handle)}
     for i, o in enumerate(outcomes):
         if o.report and not o.urgency:
-            urgency = earlier.get(o.report) or _urgency_of(rows[i])
+            urgency = earlier.get(o.report, ("", ""))[0] or _urgency_of(rows[i])
             outcomes[i] = Outcome(o.row, o.client, urgency, o.report, o.error)
 
 
@@ -286,12 +310,33 @@ def _urgency_of(row: Row) -> str:
         return ""
 
 
-def _summary_csv(outcomes: list[Outcome]) -> str:
+def digest(doc: Any) -> str:
+    """A short fingerprint of a row's answers, the same for the same answers in any key order."""
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _earlier(out: Path) -> dict[str, tuple[str, str]]:
+    """Report name -> (urgency, digest of the row it was written from), as the last summary
+    recorded them. A report done by a run killed before its summary has neither: it is kept,
+    and its urgency is worked out again."""
+    try:
+        with (out / "summary.csv").open(encoding="utf-8", newline="") as handle:
+            return {
+                r["report"]: (r.get("urgency") or "", r.get("input") or "")
+                for r in csv.DictReader(handle)
+                if r.get("report")
+            }
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}
+
+
+def _summary_csv(outcomes: list[Outcome], rows: list[Row]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(SUMMARY_FIELDS)
-    for o in outcomes:
-        writer.writerow([o.row, o.client, o.urgency, o.report, o.error])
+    for o, row in zip(outcomes, rows, strict=True):
+        writer.writerow([o.row, o.client, o.urgency, o.report, o.error, digest(row.doc) if row.doc is not None else ""])
     return buffer.getvalue()
 
 
@@ -303,7 +348,9 @@ def _overview(outcomes: list[Outcome], source: Path) -> str:
     first.sort(key=lambda o: (URGENCY_ORDER.index(o.urgency), o.row))
     esc = html.escape
     rows = "".join(
-        f"<tr><td>{o.row}</td><td>{esc(o.client)}</td><td>{o.urgency}</td><td>{esc(o.report)}</td></tr>" for o in first
+        f"<tr><td>{o.row}</td><td>{esc(o.client)}</td><td>{o.urgency}</td>"
+        f"<td>{esc(o.report) if o.report else 'no report: the row has an error (see summary.csv)'}</td></tr>"
+        for o in first
     )
     tiers = "".join(f"<li>{u}: {counts.get(u, 0)}</li>" for u in URGENCY_ORDER)
     return (

@@ -190,3 +190,44 @@ def test_an_unknown_executor_or_an_unreachable_scheduler_is_a_clear_error(
         result = runner.invoke(app, args)
         assert result.exit_code == 2
         assert "could not reach tcp://127.0.0.1:9" in result.output
+
+
+def test_a_red_flag_is_never_lost_behind_a_bad_cell(tmp_path: Path) -> None:
+    """A row that answers a red flag yes but has another bad cell is reported as needing care
+    first, with its error; yes/no cells are read as answer files read them."""
+    rows = [
+        {"client": "Dee", "rf_chest_pain": "yes", "passive_slr_deg": "200"},  # out of range
+        {"client": "Eli", "rf_fever_or_unwell": "true", "low_back_pain": "sometimes"},  # not a choice
+        {"client": "Fay", "rf_weight_loss": "no", "low_back_pain": "none"},
+        {"client": "Gus", "passive_slr_deg": "200"},  # no red flag: no urgency claimed
+    ]
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["batch", str(riders_csv(tmp_path / "r.csv", rows)), "--out", str(out), "-f", "json"])
+    assert result.exit_code == 2
+    got = summary(out)
+    assert [r["urgency"] for r in got] == ["emergency", "urgent", "routine", ""]
+    assert got[0]["report"] == "" and "needs emergency care" in got[0]["error"] and "passive_slr_deg" in got[0]["error"]
+    assert "needs urgent care" in got[1]["error"] and "low_back_pain" in got[1]["error"]
+    assert got[3]["error"] and "care" not in got[3]["error"]
+    overview = (out / "overview.html").read_text(encoding="utf-8")
+    assert "No rider needs emergency or urgent care" not in overview
+    assert "Dee" in overview and "Eli" in overview and "the row has an error" in overview
+
+
+def test_a_resumed_batch_rewrites_a_report_whose_row_changed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    source = tmp_path / "r.csv"
+    riders_csv(source, [{"client": "Hal", "low_back_pain": "long_rides"}, {"client": "Ivy"}])
+    args = ["batch", str(source), "--out", str(out), "-f", "json", "-j", "1"]
+    assert runner.invoke(app, args).exit_code == 0
+    assert [r["urgency"] for r in summary(out)] == ["routine", "routine"]
+    ivy = out / "0002-ivy.json"
+    stamp = ivy.stat().st_mtime_ns
+    riders_csv(source, [{"client": "Hal", "low_back_pain": "long_rides", "rf_chest_pain": "true"}, {"client": "Ivy"}])
+    time.sleep(0.05)
+    assert runner.invoke(app, args).exit_code == 0
+    again = summary(out)
+    assert [r["urgency"] for r in again] == ["emergency", "routine"]
+    assert json.loads((out / "0001-hal.json").read_text(encoding="utf-8"))["referral"]["urgency"] == "emergency"
+    assert ivy.stat().st_mtime_ns == stamp  # the unchanged row is not rewritten
+    assert again[0]["input"] != again[1]["input"] and all(len(r["input"]) == 16 for r in again)
