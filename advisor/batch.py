@@ -15,6 +15,7 @@ import functools
 import hashlib
 import html
 import io
+import itertools
 import json
 import os
 import re
@@ -64,10 +65,21 @@ class Outcome:
 
 
 # --- reading ---------------------------------------------------------------------------------
-def read_rows(path: Path) -> list[Row]:
-    """The rows of a CSV, a JSON-lines file or a folder of answer files, in order."""
+def read_rows(path: Path, out: Path | None = None) -> list[Row]:
+    """The rows of a CSV, a JSON-lines file or a folder of answer files, in order; ``out``, the
+    batch's output folder, is never read as input."""
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json") and p.is_file())
+        # macOS leaves '._name' files beside copied ones; a folder given as --out too holds the
+        # batch's own reports (named in its summary), which are not riders.
+        own = {(out / name).absolute() for name in _earlier(out)} if out is not None else set()
+        files = sorted(
+            p
+            for p in path.iterdir()
+            if p.suffix.lower() in (".yaml", ".yml", ".json")
+            and not p.name.startswith("._")
+            and (p.is_file() or p.is_symlink())
+            and p.absolute() not in own
+        )
         return [_file_row(n, p) for n, p in enumerate(files, 1)]
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl"):
@@ -89,7 +101,9 @@ def _file_row(n: int, path: Path) -> Row:
 
 def _jsonl_rows(path: Path, text: str) -> Iterator[Row]:
     n = 0
-    for line_no, line in enumerate(text.splitlines(), 1):
+    # Only a line feed ends a record: str.splitlines() would also split at U+2028 or U+0085,
+    # which may stand inside a JSON string.
+    for line_no, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         n += 1
@@ -104,12 +118,28 @@ def _jsonl_rows(path: Path, text: str) -> Iterator[Row]:
 
 
 def _csv_rows(path: Path, text: str) -> Iterator[Row]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    # A spreadsheet's "CSV UTF-8" starts with a byte-order mark; newline="" lets the csv module
+    # take CR, LF and CRLF line ends alike (a CR-only file, a stray CR in a cell).
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as err:
+        raise _csv_problem(path, reader, err) from None
     if "client" not in header:
         raise AdvisorError([Problem(str(path), "the first line must name the columns, starting with 'client'", 1)])
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        # csv.DictReader would keep the last of two columns of one name without a word.
+        raise AdvisorError([Problem(str(path), f"names a column twice: {', '.join(twice)}; keep one of each", 1)])
     forms = {name: qmod.load(name) for name in qmod.available()}
-    for n, record in enumerate(reader, 1):
+    records = iter(reader)
+    for n in itertools.count(1):
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise _csv_problem(path, reader, err) from None
         where = f"{path}:{reader.line_num}"
         questionnaire = (record.get("questionnaire") or "rider").strip()
         form = forms.get(questionnaire)
@@ -128,6 +158,14 @@ def _csv_rows(path: Path, text: str) -> Iterator[Row]:
         if (record.get("date") or "").strip():
             doc["date"] = record["date"].strip()
         yield Row(n, client, doc, where)
+
+
+def _csv_problem(path: Path, reader: Any, err: csv.Error) -> AdvisorError:
+    if "field larger than field limit" in str(err):
+        message = f"a cell is longer than {csv.field_size_limit():,} characters; no answer is that long"
+    else:
+        message = f"is not a readable CSV file ({err})"
+    return AdvisorError([Problem(str(path), message, reader.line_num or None)])
 
 
 def _cell(text: str, kind: str) -> Any:
@@ -235,7 +273,7 @@ def run(
     and the overview; returns one outcome per row. ``executor`` and ``scheduler``: see
     executors.py (a local process pool by default, or a Dask cluster)."""
     check(executor, scheduler)
-    rows = read_rows(source)
+    rows = read_rows(source, out)
     out.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out)  # half-written reports of a killed run never had their final names
     width = max(4, len(str(len(rows))))
@@ -336,8 +374,16 @@ def _summary_csv(outcomes: list[Outcome], rows: list[Row]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(SUMMARY_FIELDS)
     for o, row in zip(outcomes, rows, strict=True):
-        writer.writerow([o.row, o.client, o.urgency, o.report, o.error, digest(row.doc) if row.doc is not None else ""])
+        writer.writerow(
+            [o.row, _cell_text(o.client), o.urgency, o.report, _cell_text(o.error), digest(row.doc) if row.doc else ""]
+        )
     return buffer.getvalue()
+
+
+def _cell_text(text: str) -> str:
+    """Text a spreadsheet will show as text: a cell starting with = + - @, a tab or a CR could
+    be run as a formula (OWASP's CSV injection), so it gets a leading apostrophe."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _overview(outcomes: list[Outcome], source: Path) -> str:

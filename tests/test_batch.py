@@ -231,3 +231,62 @@ def test_a_resumed_batch_rewrites_a_report_whose_row_changed(tmp_path: Path) -> 
     assert json.loads((out / "0001-hal.json").read_text(encoding="utf-8"))["referral"]["urgency"] == "emergency"
     assert ivy.stat().st_mtime_ns == stamp  # the unchanged row is not rewritten
     assert again[0]["input"] != again[1]["input"] and all(len(r["input"]) == 16 for r in again)
+
+
+def test_hostile_and_awkward_csv_files_are_read_or_refused_in_words(tmp_path: Path) -> None:
+    header = "client," + ",".join(SAFETY)
+    no = ",".join(["false"] * len(SAFETY))
+    cases = {
+        # A spreadsheet's "CSV UTF-8" (a byte-order mark) and old Mac line ends (CR only).
+        "bom.csv": ("\ufeff" + header + "\nAna," + no + "\n", 0, None),
+        "cr.csv": (header + "\rAna," + no + "\r", 0, None),
+        # A column named twice would silently keep the last value.
+        "twice.csv": (header + ",rf_chest_pain\nAna," + no + ",true\n", 2, "names a column twice: rf_chest_pain"),
+        # A cell longer than the csv module takes.
+        "big.csv": (header + "\nAna," + "x" * 140_000 + "\n", 2, "a cell is longer than"),
+    }
+    for name, (text, code, words) in cases.items():
+        source = tmp_path / name
+        source.write_bytes(text.encode("utf-8"))
+        result = runner.invoke(app, ["batch", str(source), "--out", str(tmp_path / f"out-{name}"), "-f", "json"])
+        assert result.exit_code == code, (name, result.output)
+        assert "internal error" not in result.output and "Traceback" not in result.output
+        if words:
+            assert words in result.stderr, (name, result.stderr)
+        else:
+            assert summary(tmp_path / f"out-{name}")[0]["urgency"] == "routine"
+            assert "1 rider: " in result.stdout
+
+
+def test_a_formula_in_a_name_is_written_to_the_summary_as_text(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    rows = [{"client": "=cmd|' /C calc'!A0"}, {"client": "@SUM(1+1)", "knee_pain": "elbow"}]
+    runner.invoke(app, ["batch", str(riders_csv(tmp_path / "r.csv", rows)), "--out", str(out), "-f", "json"])
+    got = summary(out)
+    assert got[0]["client"] == "'=cmd|' /C calc'!A0" and got[1]["client"] == "'@SUM(1+1)"
+
+
+def test_a_folder_batch_never_reads_its_own_reports_or_macos_leftovers(tmp_path: Path) -> None:
+    folder = tmp_path / "riders"
+    folder.mkdir()
+    for example in sorted(EXAMPLES.glob("*.yaml"))[:2]:
+        (folder / example.name).write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "._routine.yaml").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    (folder / "gone.yaml").symlink_to(folder / "missing.yaml")  # a dangling link is reported, not dropped
+    args = ["batch", str(folder), "--out", str(folder), "-f", "json"]
+    first = runner.invoke(app, args)
+    again = runner.invoke(app, args)
+    assert first.exit_code == again.exit_code == 2  # the dangling link
+    rows = summary(folder)
+    gone = next(r for r in rows if r["client"] == "gone")
+    assert len(rows) == 3 and "no such file" in gone["error"]
+    assert all(not r["client"].startswith("0") for r in rows)  # no report read back as a rider
+
+
+def test_a_line_separator_inside_a_json_string_does_not_split_a_jsonl_row(tmp_path: Path) -> None:
+    answers = dict.fromkeys(SAFETY, False)
+    source = tmp_path / "r.jsonl"
+    source.write_text(json.dumps({"client": "A\u2028B", "answers": answers}, ensure_ascii=False) + "\n", "utf-8")
+    result = runner.invoke(app, ["batch", str(source), "--out", str(tmp_path / "out"), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert [r["client"] for r in summary(tmp_path / "out")] == ["A\u2028B"]

@@ -76,7 +76,7 @@ def batch_command(
     bad = [o for o in outcomes if o.error]
     counts = {u: sum(1 for o in outcomes if o.urgency == u) for u in batch.URGENCY_ORDER}
     say(
-        f"{len(outcomes)} riders: "
+        f"{len(outcomes)} rider{'s' if len(outcomes) != 1 else ''}: "
         + ", ".join(f"{n} {u}" for u, n in counts.items())
         + f"; {len(bad)} row{'s' if len(bad) != 1 else ''} with errors. Summary: {target / 'summary.csv'}"
     )
