@@ -215,8 +215,9 @@ def import_command(
     Example: advisor import zoe.json
     """
 
-    name, visits = transfer.read_export(file)
     with Store(db) as store:
+        # A Bundle's visits are assessed again, the first with the client's last stored visit.
+        name, visits = transfer.read_export(file, transfer.stored_before(store))
         client, added, skipped = transfer.import_client(store, name, visits)
     extra = f" ({skipped} already there)" if skipped else ""
     say(f"Imported {added} consultation{'s' if added != 1 else ''} for {client}{extra}")

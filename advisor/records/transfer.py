@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -104,9 +105,15 @@ def _answers_of(client: str, visit: Consultation) -> Answers:
     )
 
 
-def read_export(path: str) -> tuple[str, list[Consultation]]:
+# The visit a store already holds before a date, for a client: what an imported FHIR visit is
+# compared with when the Bundle holds nothing earlier (the follow-up rules need it).
+Earlier = Callable[[str, dt.date], Previous | None]
+
+
+def read_export(path: str, earlier: Earlier | None = None) -> tuple[str, list[Consultation]]:
     """The client and consultations of an export file (the advisor's own JSON or a FHIR Bundle
-    it wrote), checked in full before anything is stored."""
+    it wrote), checked in full before anything is stored. A Bundle's visits are assessed again,
+    each with the visit before it: the Bundle's own, or the store's (``earlier``) when later."""
     name = "<stdin>" if path == "-" else path
     try:
         raw = json.loads(read_text(path, limit=50_000_000))
@@ -115,7 +122,7 @@ def read_export(path: str) -> tuple[str, list[Consultation]]:
     except (ValueError, RecursionError) as err:  # a number of thousands of digits; nesting too deep
         raise AdvisorError([Problem(name, f"cannot be read as an export: {str(err)[:80]}")]) from None
     if isinstance(raw, dict) and "resourceType" in raw:
-        return _read_bundle(raw, name)
+        return _read_bundle(raw, name, earlier)
     try:
         parsed = ClientFile.model_validate(raw)
     except ValidationError as err:
@@ -144,7 +151,7 @@ def read_export(path: str) -> tuple[str, list[Consultation]]:
     return parsed.client, visits
 
 
-def _read_bundle(raw: dict[str, Any], name: str) -> tuple[str, list[Consultation]]:
+def _read_bundle(raw: dict[str, Any], name: str, earlier: Earlier | None) -> tuple[str, list[Consultation]]:
     """One client's visits from a FHIR Bundle, each assessed again with the visit before it."""
     read = fhir.read_bundle(raw, name)
     clients = sorted({a.client or "" for a in read})
@@ -163,6 +170,9 @@ def _read_bundle(raw: dict[str, Any], name: str) -> tuple[str, list[Consultation
     visits: list[Consultation] = []
     previous: Previous | None = None
     for answers in sorted(read, key=lambda a: a.date):  # sorted() keeps a day's visits in order
+        stored = earlier(clients[0], answers.date) if earlier else None
+        if stored is not None and (previous is None or (stored.date and previous.date and stored.date > previous.date)):
+            previous = stored
         result = assess(answers, previous)
         visits.append(
             Consultation(
@@ -182,6 +192,20 @@ def _read_bundle(raw: dict[str, Any], name: str) -> tuple[str, list[Consultation
         advised = [e.id for e in result.exercises]
         previous = Previous(dict(answers.values), advised, answers.fit.model_dump(), answers.date)
     return clients[0], visits
+
+
+def stored_before(store: Store) -> Earlier:
+    """``earlier`` for read_export: the client's last stored visit before a date, if any."""
+
+    def last(client: str, date: dt.date) -> Previous | None:
+        name = store.client_name(client)
+        visits = [v for v in store.history(name) if v.date < date] if name else []
+        if not visits:
+            return None
+        v = visits[-1]
+        return Previous.of_visit(v.answers, v.result, v.fit, v.date)
+
+    return last
 
 
 def import_client(store: Store, client: str, visits: list[Consultation]) -> tuple[str, int, int]:
