@@ -749,3 +749,39 @@ def test_a_bundle_of_several_clients_or_none_is_refused_whole(tmp_path: Path) ->
     result = runner.invoke(app, ["import", str(empty), "--db", str(db)])
     assert result.exit_code == 2
     assert "holds no consultation" in result.output
+
+
+def test_an_imported_visit_is_compared_with_the_clients_last_stored_visit(tmp_path: Path) -> None:
+    """A clinic sends back only the second visit as FHIR: it is graded against the first one the
+    studio holds, as `consult` grades it (worst pain up 2 points: soon), not as a first visit."""
+    runner = CliRunner()
+    home, clinic = tmp_path / "home.db", tmp_path / "clinic.db"
+    first = ROOT / "examples" / "routine-low-back-tight-hamstrings.yaml"
+    worse = tmp_path / "worse.yaml"
+    worse.write_text(
+        first.read_text(encoding="utf-8")
+        .replace("2026-11-24", "2026-12-20")
+        .replace("back_pain_intensity: 4", "back_pain_intensity: 6"),
+        encoding="utf-8",
+    )
+    assert "back_pain_intensity: 6" in worse.read_text(encoding="utf-8")
+    base = ["--client", "Zoë Ødegård", "--accept-all"]
+    for db, files in ((home, (first,)), (clinic, (first, worse))):
+        for f in files:
+            assert runner.invoke(app, ["consult", *base, "--answers", str(f), "--db", str(db)]).exit_code == 0
+    consulted = json.loads(
+        runner.invoke(app, ["history", "Zoë Ødegård", "--format", "json", "--db", str(clinic)]).stdout
+    )
+    assert consulted[-1]["referral"]["urgency"] == "soon"
+    # The clinic's second visit alone, as a Bundle, into the studio that holds the first.
+    out = tmp_path / "second.fhir.json"
+    bundle_of = ["export", "Zoë Ødegård", "--out", str(out), "--format", "fhir", "--db", str(clinic)]
+    assert runner.invoke(app, bundle_of).exit_code == 0
+    bundle = json.loads(out.read_text(encoding="utf-8"))
+    first_response = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse")
+    bundle["entry"].remove(first_response)
+    out.write_text(json.dumps(bundle), encoding="utf-8")
+    imported = runner.invoke(app, ["import", str(out), "--db", str(home)])
+    assert imported.exit_code == 0, imported.output
+    visits = json.loads(runner.invoke(app, ["history", "Zoë Ødegård", "--format", "json", "--db", str(home)]).stdout)
+    assert [v["referral"]["urgency"] for v in visits] == ["routine", "soon"]
