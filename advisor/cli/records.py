@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Annotated
@@ -215,10 +216,17 @@ def import_command(
     Example: advisor import zoe.json
     """
 
-    with Store(db) as store:
+    with contextlib.ExitStack() as stack:
+        opened: list[Store] = []
+
+        def store() -> Store:  # opened (and created) only for a file that passed its checks
+            if not opened:
+                opened.append(stack.enter_context(Store(db)))
+            return opened[0]
+
         # A Bundle's visits are assessed again, the first with the client's last stored visit.
         name, visits = transfer.read_export(file, transfer.stored_before(store))
-        client, added, skipped = transfer.import_client(store, name, visits)
+        client, added, skipped = transfer.import_client(store(), name, visits)
     extra = f" ({skipped} already there)" if skipped else ""
     say(f"Imported {added} consultation{'s' if added != 1 else ''} for {client}{extra}")
 

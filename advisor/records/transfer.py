@@ -194,12 +194,13 @@ def _read_bundle(raw: dict[str, Any], name: str, earlier: Earlier | None) -> tup
     return clients[0], visits
 
 
-def stored_before(store: Store) -> Earlier:
-    """``earlier`` for read_export: the client's last stored visit before a date, if any."""
+def stored_before(store: Callable[[], Store]) -> Earlier:
+    """``earlier`` for read_export: the client's last stored visit before a date, if any. The
+    store is asked for only once a file has passed its checks (a refused file opens none)."""
 
     def last(client: str, date: dt.date) -> Previous | None:
-        name = store.client_name(client)
-        visits = [v for v in store.history(name) if v.date < date] if name else []
+        name = store().client_name(client)
+        visits = [v for v in store().history(name) if v.date < date] if name else []
         if not visits:
             return None
         v = visits[-1]
