@@ -84,7 +84,10 @@ def test_bad_declines_are_refused_and_nothing_is_stored(tmp_path: Path) -> None:
 
 def test_history_shows_changes_since_the_visit_before(tmp_path: Path) -> None:
     run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--decline", "strap-stretch")
-    assert run("consult", "--client", "zoë ødegård", "--answers", str(second_visit(tmp_path))).exit_code == 0
+    assert (
+        run("consult", "--client", "zoë ødegård", "--answers", str(second_visit(tmp_path)), "--accept-all").exit_code
+        == 0
+    )
     text = run("history", "ZOË ØDEGÅRD")
     assert text.exit_code == 0, text.output
     assert "Zoë Ødegård: 2 consultations" in text.stdout
@@ -101,9 +104,9 @@ def test_history_shows_changes_since_the_visit_before(tmp_path: Path) -> None:
 
 
 def test_follow_up_rules_use_the_previous_visit(tmp_path: Path) -> None:
-    run("consult", "--client", "Zoë", "--answers", str(FIRST))
+    run("consult", "--client", "Zoë", "--answers", str(FIRST), "--accept-all")
     worse = second_visit(tmp_path, back_pain_intensity=7, passive_slr_deg=60, active_knee_extension_deg=31)
-    result = run("consult", "--client", "Zoë", "--answers", str(worse), "--report", "v2.html")
+    result = run("consult", "--client", "Zoë", "--answers", str(worse), "--report", "v2.html", "--accept-all")
     assert result.exit_code == 0, result.output
     assert "Referral: See a physical therapist soon" in result.stdout
     flat = " ".join(result.stdout.replace("│", " ").split())
@@ -113,8 +116,8 @@ def test_follow_up_rules_use_the_previous_visit(tmp_path: Path) -> None:
 
 
 def test_a_stored_consultation_prints_again(tmp_path: Path) -> None:
-    run("consult", "--client", "Zoë", "--answers", str(FIRST))
-    run("consult", "--client", "Zoë", "--answers", str(second_visit(tmp_path)))
+    run("consult", "--client", "Zoë", "--answers", str(FIRST), "--accept-all")
+    run("consult", "--client", "Zoë", "--answers", str(second_visit(tmp_path)), "--accept-all")
     result = run("report", "--consultation", "2", "--out", "again.pdf", "--paper", "letter")
     assert result.exit_code == 0, result.output
     text = "\n".join(p.extract_text() for p in PdfReader("again.pdf").pages)
@@ -126,7 +129,7 @@ def test_a_stored_consultation_prints_again(tmp_path: Path) -> None:
 
 def test_export_and_import_between_studios(tmp_path: Path) -> None:
     run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--decline", "deadbug", "--note", "later")
-    run("consult", "--client", "Zoë Ødegård", "--answers", str(second_visit(tmp_path)))
+    run("consult", "--client", "Zoë Ødegård", "--answers", str(second_visit(tmp_path)), "--accept-all")
     out = run("export", "zoë ødegård", "--out", "zoe.json")
     assert out.exit_code == 0 and "Exported 2 consultations" in out.stdout
     other = str(tmp_path / "other.db")
@@ -142,7 +145,7 @@ def test_export_and_import_between_studios(tmp_path: Path) -> None:
 
 
 def test_interactive_consult_offers_last_visits_answers(tmp_path: Path) -> None:
-    run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST))
+    run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--accept-all")
     # Safety screen afresh, then Enter keeps every answer from last time except the two changed.
     lines = ["n"] * len(SAFETY)
     from advisor.core import questionnaire as qmod
@@ -226,3 +229,26 @@ def test_a_red_flag_in_a_consultation_is_recorded_with_the_stop(tmp_path: Path) 
 def test_client_name_is_required() -> None:
     result = run("consult", "--answers", str(FIRST))
     assert result.exit_code == 2 and "give the client's name" in result.stderr
+
+
+def test_a_note_goes_with_the_decline_before_it(tmp_path: Path) -> None:
+    result = run(
+        "consult", "--client", "Zoë", "--answers", str(FIRST),
+        "--decline", "strap-stretch", "--decline=deadbug", "--note", "no mat at home",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with Store() as store:
+        notes = {d.item: d.note for d in store.history("Zoë")[0].decisions if not d.accepted}
+    assert notes == {"strap-stretch": "", "deadbug": "no mat at home"}
+    stray = run("consult", "--client", "Zoë", "--answers", str(FIRST), "--note", "why?", "--decline", "deadbug")
+    assert stray.exit_code == 2 and "'why?' follows no --decline" in stray.stderr
+
+
+def test_with_answers_and_no_terminal_the_agreement_is_said_not_assumed(tmp_path: Path) -> None:
+    result = run("consult", "--client", "Zoë", "--answers", str(FIRST))
+    assert result.exit_code == 2 and "--accept-all" in result.stderr and "nothing was recorded" in result.stderr
+    with Store() as store:
+        assert store.history("Zoë") == []
+    mistyped = run("consult", "--client", "Zoë", "--answers", str(FIRST), "--decline", "strap-strech")
+    assert mistyped.exit_code == 2 and "did you mean 'strap-stretch'" in mistyped.stderr
+    assert "Bike-fit adjustments" not in mistyped.stdout  # refused before the advice is shown

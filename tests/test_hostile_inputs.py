@@ -105,7 +105,16 @@ def test_ask_refuses_an_over_long_name_before_the_first_question() -> None:
 
 def test_consult_refuses_a_name_with_an_escape_sequence(tmp_path: Path) -> None:
     refused(
-        ["consult", "--client", "Eve\x1b]52;c;aGk=\x07", "--answers", "x.yaml", "--db", str(tmp_path / "c.db")],
+        [
+            "consult",
+            "--client",
+            "Eve\x1b]52;c;aGk=\x07",
+            "--answers",
+            "x.yaml",
+            "--db",
+            str(tmp_path / "c.db"),
+            "--accept-all",
+        ],
         "--client",
         "control character",
     )
@@ -218,7 +227,7 @@ def test_a_database_url_is_not_taken_for_a_file(tmp_path: Path, monkeypatch: pyt
     monkeypatch.chdir(tmp_path)
     other = "mysql://fitter:secret@db.example/studio"
     err = refused(["clients", "--db", other], "--db", "mysql:// URL", "SQLite file path", "postgresql://")
-    refused(["consult", "--client", "Zoë", "--answers", str(EXAMPLE), "--db", other], "mysql:// URL")
+    refused(["consult", "--client", "Zoë", "--answers", str(EXAMPLE), "--db", other, "--accept-all"], "mysql:// URL")
     monkeypatch.setenv("ADVISOR_DB", other)
     err += refused(["history", "Zoë"], "ADVISOR_DB", "mysql:// URL")
     # A PostgreSQL URL is a server, even one that is not there (nothing listens on port 1).
@@ -273,7 +282,7 @@ def test_a_newline_in_stored_text_makes_no_markdown_heading(tmp_path: Path) -> N
 def test_the_longest_name_and_note_allowed_print_in_every_format(tmp_path: Path) -> None:
     """200 characters of name and 2,000 of note without a space: wrapped, never lost."""
     db, name, note = tmp_path / "c.db", "N" * 200, "x" * 2000
-    args = ["consult", "--client", name, "--answers", str(EXAMPLE), "--db", str(db)]
+    args = ["consult", "--client", name, "--answers", str(EXAMPLE), "--db", str(db), "--accept-all"]
     result = runner.invoke(app, [*args, "--decline", "strap-stretch", "--note", note])
     assert result.exit_code == 0, result.output
     refused([*args, "--decline", "strap-stretch", "--note", note + "x"], "--note", "at most 2,000")

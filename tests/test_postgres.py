@@ -77,7 +77,11 @@ def test_a_wrong_password_is_exit_2_in_one_line_that_never_shows_it(postgres: Po
     assert run("consult", "--client", "Ana", "--answers", str(EXAMPLE), "--accept-all", "--db", url).exit_code == 0
     wrong_password = "Wrong p@ss/9:ø"
     wrong = url.replace(quote(PASSWORD, safe=""), quote(wrong_password, safe=""))
-    for args in (["clients"], ["history", "Ana"], ["consult", "--client", "Ana", "--answers", str(EXAMPLE)]):
+    for args in (
+        ["clients"],
+        ["history", "Ana"],
+        ["consult", "--client", "Ana", "--answers", str(EXAMPLE), "--accept-all"],
+    ):
         result = run(*args, "--db", wrong)
         assert result.exit_code == 2, result.output
         assert result.stderr.count("\n") == 1, result.stderr  # one line

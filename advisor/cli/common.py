@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from advisor import __version__
-from advisor.core.errors import EXIT_INTERNAL, AdvisorError
+from advisor.core.errors import EXIT_INTERNAL, AdvisorError, Problem
 from advisor.core.text import visible
 
 if TYPE_CHECKING:
@@ -82,7 +82,39 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=True,  # --install-completion for bash, zsh, fish and PowerShell
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},  # every command, as users expect
 )
+
+
+class ArgsInOrder(typer.core.TyperCommand):
+    """A command that keeps its arguments as typed (ctx.meta["args"]): click gathers each
+    repeated option into its own list, and a --note belongs to the --decline just before it."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta["args"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+def paired(args: list[str], option: str, attached: str) -> list[tuple[str, str]]:
+    """Each ``option`` value with the ``attached`` value given after it (before the next
+    ``option``), as typed: ``--decline a --decline b --note why`` gives [(a, ""), (b, why)]."""
+    pairs: list[tuple[str, str]] = []
+    tokens = iter(args)
+    for token in tokens:
+        name, eq, value = token.partition("=")
+        if name not in (option, attached):
+            continue
+        if not eq:
+            value = next(tokens, "")
+        if name == option:
+            pairs.append((value, ""))
+        elif not pairs or pairs[-1][1]:
+            problem = f"'{value}' follows no {option}; give each {attached} after its {option}"
+            raise AdvisorError([Problem(attached, problem)])
+        else:
+            pairs[-1] = (pairs[-1][0], value)
+    return pairs
+
 
 _state = {"debug": False}
 

@@ -56,16 +56,12 @@ def recommendations(result: Assessment) -> list[tuple[str, str, str]]:
     ]
 
 
-def decisions_from_flags(result: Assessment, declines: list[str], notes: list[str]) -> list[Decision]:
-    """Everything accepted except the ``--decline`` ids; the n-th ``--note`` goes with the n-th decline."""
+def decisions_from_flags(result: Assessment, declines: list[tuple[str, str]]) -> list[Decision]:
+    """Everything accepted except the ``--decline`` ids, each with the ``--note`` given after it."""
     items = recommendations(result)
     by_id = {item_id: kind for kind, item_id, _ in items}
     problems = []
-    if len(notes) > len(declines):
-        problems.append(
-            Problem("--note", f"{len(notes)} notes for {len(declines)} declines; give each --note after its --decline")
-        )
-    for item_id in declines:
+    for item_id, _ in declines:
         if item_id in NOT_DECLINABLE:
             problems.append(Problem("--decline", f"'{item_id}' cannot be declined: it is the safety advice"))
         elif item_id not in by_id:
@@ -79,7 +75,7 @@ def decisions_from_flags(result: Assessment, declines: list[str], notes: list[st
             )
     if problems:
         raise AdvisorError(problems)
-    note_for = {item_id: (notes[i] if i < len(notes) else "") for i, item_id in enumerate(declines)}
+    note_for = dict(declines)
     return [Decision(kind, item_id, item_id not in note_for, note_for.get(item_id, "")) for kind, item_id, _ in items]
 
 
@@ -192,8 +188,8 @@ def run(
     report: str | None,
     paper: str,
     db: str | None,
-    declines: list[str],
-    notes: list[str],
+    declines: list[tuple[str, str]],
+    unattended: bool,
     resume: bool,
     interactive_decisions: bool,
 ) -> int:
@@ -208,8 +204,21 @@ def run(
     if not name.strip():
         raise AdvisorError([Problem("--client", 'give the client\'s name, e.g. --client "Zoë Ødegård"')])
     name = checked(name, "name", MAX_NAME, "--client")
-    for note in notes:
+    for _, note in declines:
         checked(note, "note", MAX_NOTE, "--note")
+    if unattended:
+        locate(db)  # a records address that cannot be used is said first, as it would be below
+        # With --answers and nobody at a terminal to ask, what the client agreed to is said on
+        # the command line: never assumed.
+        raise AdvisorError(
+            [
+                Problem(
+                    "--accept-all",
+                    "with --answers and no terminal to ask at, say what the client agreed to: --accept-all, "
+                    "or --decline ID for each recommendation declined; nothing was recorded",
+                )
+            ]
+        )
     with Store(_records_of(draft, db)) as store:
         name = store.client_name(name.strip()) or name.strip()
         if answers_file and not draft:
@@ -220,12 +229,14 @@ def run(
             answers, stop = _interview(console, read, store, name, draft, report, paper, db)
         earlier = visits.earlier(store, name, answers.date)
         result = visits.assess_visit(answers, earlier)
+        # Every --decline is checked before the advice is shown: a mistyped id is said at once.
+        given = decisions_from_flags(result, declines) if declines or not interactive_decisions else None
         console.print()
         if stop is not None:
             stop_panel(console, stop)
         show_report(console, formats.report_for(result))
-        if declines or notes or not interactive_decisions:
-            decisions = decisions_from_flags(result, declines, notes)
+        if given is not None:
+            decisions = given
         else:
             try:
                 decisions = ask_decisions(console, read, result)

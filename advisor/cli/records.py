@@ -15,6 +15,7 @@ from advisor.cli.common import (
     PAPER_HELP,
     REPORT_HELP,
     AdvisorError,
+    ArgsInOrder,
     DbOption,
     Paper,
     app,
@@ -22,6 +23,7 @@ from advisor.cli.common import (
     handled,
     make_console,
     page,
+    paired,
     paper_size,
     print_json,
     say,
@@ -35,9 +37,10 @@ from advisor.records.store import ENV_DB, Store
 from advisor.records.store import default_path as default_db_path
 
 
-@app.command()
+@app.command(cls=ArgsInOrder)
 @handled
 def consult(
+    ctx: typer.Context,
     client: Annotated[str | None, typer.Option("--client", metavar="NAME", help="The client's name.")] = None,
     answers: Annotated[
         str | None,
@@ -71,7 +74,9 @@ def consult(
     read = consult_mod.line_reader(console)
 
     # Decisions are asked at the end of an interactive consultation, or after --answers when a
-    # person is at the terminal; --decline, --accept-all or piped input record them as given.
+    # person is at the terminal; --decline or --accept-all record them as given. With --answers
+    # and nobody to ask, one of those must say what the client agreed to: never assumed.
+    declined = paired(ctx.meta.get("args", []), "--decline", "--note")
     interactive = not accept_all and (answers is None or sys.stdin.isatty())
     try:
         code = consult_mod.run(
@@ -82,8 +87,8 @@ def consult(
             report=report,
             paper=paper_size(paper),
             db=db,
-            declines=decline or [],
-            notes=note or [],
+            declines=declined,
+            unattended=answers is not None and not sys.stdin.isatty() and not accept_all and not declined,
             resume=resume,
             interactive_decisions=interactive,
         )
