@@ -164,7 +164,7 @@ def assemble(
     adjustments = _with_changes_made(kb, adjustments, answers.fit, previous)
     exercises = _exercises(f, tier, answers.values.get("equipment"), withheld)
     not_assessed = [
-        f"{area.name}: not assessed. {_what_to_answer(area.condition, form)}"
+        f"{area.name}: not assessed. {_what_to_answer(area.condition, form, answers.values)}"
         for area in kb.areas.values()
         if not holds(area.condition, answers.values)
     ]
@@ -466,9 +466,13 @@ def _exercise(ex: Exercise, tier: Tier, equipment: list[str] | None, why: _Why, 
     )
 
 
-def _what_to_answer(cond: Any, form: Questionnaire) -> str:
-    """Which questions would let the advisor judge an area, named by their labels."""
-    labels = [f"“{form.question(qid).label}”" for qid in answers_used(cond) if form.get(qid) is not None]
+def _what_to_answer(cond: Any, form: Questionnaire, values: dict[str, Any]) -> str:
+    """Which questions would let the advisor judge an area, named by their labels: the ones
+    still unanswered (an answer given but not enough on its own is not asked for again)."""
+    asked = [qid for qid in answers_used(cond) if form.get(qid) is not None]
+    labels = [f"“{form.question(qid).label}”" for qid in asked if qid not in values] or [
+        f"“{form.question(qid).label}”" for qid in asked
+    ]
     if not labels:
         return "It needs the measured tests of a fitter's assessment."
     # An area whose condition lists several requirements needs all of them.

@@ -116,6 +116,11 @@ def _patterns(cond: Condition, binder: _Binder) -> list[Any]:
 
 def _compile_rule(rule: RuleDef) -> Any:
     patterns = _patterns(rule.condition, _Binder())
+    if patterns and all(isinstance(p, NOT) for p in patterns):
+        # A rule of negations alone is matched against experta's InitialFact, and two such
+        # rules on different answers were seen to share one outcome (a note on a missing bar
+        # drop firing with the bar drop given): anchor it on the one answers fact instead.
+        patterns = [AnswerFact(), *patterns]
 
     def action(self: Any, **bound: Any) -> None:
         self.record(rule, bound)
