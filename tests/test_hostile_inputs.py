@@ -333,3 +333,32 @@ def test_a_killed_draft_writers_leftovers_in_the_data_folder_are_cleaned_up(tmp_
         runner.invoke(app, ["consult", "--client", "Eve", "--db", str(tmp_path / "c.db")], input="n\n").exit_code == 130
     )
     assert not leftover.exists()
+
+
+def test_thousands_of_unknown_ids_are_refused_at_once_with_a_count(tmp_path: Path) -> None:
+    body = "ANSWERS:\n" + "".join(f"  made_up_{i}: true\n" for i in range(20_000))
+    started = time.monotonic()
+    err = refused(["assess", str(answer_file(tmp_path, body))], "made_up_0", "and 19,990 more unknown answer ids")
+    assert time.monotonic() - started < 10
+    assert err.count("is not a question") == 10
+
+
+def test_export_to_standard_output_and_an_emptied_setting_are_said_as_they_are(tmp_path: Path) -> None:
+    _, doc = _export(tmp_path)
+    out = runner.invoke(app, ["export", "Zoë", "--out", "-", "--db", str(tmp_path / "c.db")])
+    assert out.exit_code == 0 and json.loads(out.stdout)["client"] == doc["client"]
+    assert "to standard output" in out.stderr and not (tmp_path / "-").exists()
+    assert "saved in" in runner.invoke(app, ["config", "set", "studio.name", "Velo"]).stdout
+    assert "studio.name removed from" in runner.invoke(app, ["config", "set", "studio.name", ""]).stdout
+
+
+def test_a_fhir_item_whose_link_id_is_a_list_is_refused_in_words(tmp_path: Path) -> None:
+    out, _ = _export(tmp_path)
+    fhir_out = tmp_path / "zoe.fhir.json"
+    args = ["export", "Zoë", "--out", str(fhir_out), "--format", "fhir", "--db", str(tmp_path / "c.db")]
+    assert runner.invoke(app, args).exit_code == 0
+    bundle = json.loads(fhir_out.read_text(encoding="utf-8"))
+    response = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse")
+    response["item"][0]["item"][0]["linkId"] = ["rf_chest_pain"]
+    fhir_out.write_text(json.dumps(bundle), encoding="utf-8")
+    refused(["import", str(fhir_out), "--db", str(tmp_path / "other.db")], "must be a text naming a question")

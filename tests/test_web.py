@@ -447,7 +447,8 @@ def test_live_advice_reads_the_last_visit_as_the_saved_consultation_will(studio_
 
 
 def test_odd_requests_get_short_refusals_with_the_headers(studio: TestClient) -> None:
-    for path in ("/visits/99999999999999999999999", "/visits/" + "9" * 5000, "/visits/x/report.pdf"):
+    odd = ("/visits/99999999999999999999999", "/visits/" + "9" * 5000, "/visits/x/report.pdf", "/visits/²")
+    for path in odd:
         r = studio.get(path)
         assert (
             r.status_code == 404 and r.headers["cache-control"] == "no-store" and "content-security-policy" in r.headers

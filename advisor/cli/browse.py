@@ -47,7 +47,7 @@ def config_set(
     """
 
     saved = config.set_value(key, value)
-    say(f"{key} saved in {saved}")
+    say(f"{key} saved in {saved}" if value.strip() else f"{key} removed from {saved}")
 
 
 @config_app.command("get")

@@ -188,7 +188,9 @@ def report_command(
 @handled
 def export_command(
     name: Annotated[str, typer.Argument(help="The client's name.")],
-    out: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help="The JSON file to write.")],
+    out: Annotated[
+        str, typer.Option("--out", "-o", metavar="PATH", help="The JSON file to write; - for standard output.")
+    ],
     db: DbOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
     format: Annotated[
@@ -206,6 +208,11 @@ def export_command(
     """
 
     with Store(db, create=False) as store:
+        if out == "-":  # as '-' reads standard input wherever a file is read
+            text, count = transfer.export_document(store, name, as_fhir=format == "fhir")
+            typer.echo(text, nl=False)
+            say(f"Exported {count} consultation{'s' if count != 1 else ''} to standard output", err=True)
+            return
         written, count = transfer.export_client(store, name, out, force=force, as_fhir=format == "fhir")
     say(f"Exported {count} consultation{'s' if count != 1 else ''} to {written}")
 

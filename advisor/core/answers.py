@@ -236,12 +236,17 @@ def _shown(value: Any, limit: int = 40) -> str:
 
 def _check_answers(raw: Any, form: Questionnaire, name: str, problems: list[Problem]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    unknown = 0
     for key, value in raw.items():
         line = raw.line_of(key) if isinstance(raw, LineDict) else None
         field = f"answers.{key}"
         q = form.get(str(key))
         if q is None:
-            problems.append(Problem(name, _unknown_id(str(key), form), line, field))
+            # The first few unknown ids each get a spelling hint; a file of thousands is told
+            # how many more there are (a hint for each took tens of seconds).
+            unknown += 1
+            if unknown <= MAX_UNKNOWN_SHOWN:
+                problems.append(Problem(name, _unknown_id(str(key), form), line, field))
             continue
         if value is None:
             if q.required:
@@ -252,7 +257,15 @@ def _check_answers(raw: Any, form: Questionnaire, name: str, problems: list[Prob
             problems.append(Problem(name, error, line, field))
         else:
             values[q.id] = checked
+    if unknown > MAX_UNKNOWN_SHOWN:
+        more = unknown - MAX_UNKNOWN_SHOWN
+        problems.append(
+            Problem(name, f"and {more:,} more unknown answer id{'s' if more != 1 else ''}", None, "answers")
+        )
     return values
+
+
+MAX_UNKNOWN_SHOWN = 10
 
 
 def _unknown_id(key: str, form: Questionnaire) -> str:

@@ -655,6 +655,10 @@ class _ResponseReader:
             return []
         seen: set[Any] = set()
         for k, item in enumerate(items):
+            if not isinstance(item.get("linkId"), str):
+                # A list or object as linkId cannot name a question (and cannot be compared).
+                self.fail(f"linkId {_shown(item.get('linkId'))} must be a text naming a question", f"{at}.item[{k}]")
+                return []
             if item.get("linkId") in seen:
                 self.fail(
                     f"'{item.get('linkId')}' appears twice; answers to one question share one item", f"{at}.item[{k}]"

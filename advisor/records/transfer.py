@@ -64,17 +64,23 @@ class ClientFile(BaseModel):
 
 
 def export_client(store: Store, name: str, out: str, *, force: bool = False, as_fhir: bool = False) -> tuple[Path, int]:
-    """Write every consultation of a client to ``out`` (the advisor's own JSON, or a FHIR R4
-    Bundle with ``as_fhir``); an existing file only with ``force``."""
+    """Write every consultation of a client to the file ``out`` (the advisor's own JSON, or a
+    FHIR R4 Bundle with ``as_fhir``); an existing file only with ``force``."""
     target = check_target(Path(out), option="--out", keep=store.files, overwrite=force, example="client.json")
+    text, count = export_document(store, name, as_fhir=as_fhir)
+    write_atomic(target, text)
+    return target, count
+
+
+def export_document(store: Store, name: str, *, as_fhir: bool = False) -> tuple[str, int]:
+    """Every consultation of a client as the export's text, and how many there are."""
     stored = store.client_name(name)
     if stored is None:
         raise AdvisorError([Problem(store.name, f"has no client named '{name}'; see 'advisor clients'")])
     visits = store.history(stored)
     if as_fhir:
         pairs = [(_answers_of(stored, v), Assessment.model_validate(v.result)) for v in visits]
-        write_atomic(target, json.dumps(fhir.bundle(pairs), ensure_ascii=False, indent=2) + "\n")
-        return target, len(visits)
+        return json.dumps(fhir.bundle(pairs), ensure_ascii=False, indent=2) + "\n", len(visits)
     doc = {
         "format": FORMAT,
         "version": VERSION,
@@ -94,8 +100,7 @@ def export_client(store: Store, name: str, out: str, *, force: bool = False, as_
             for v in visits
         ],
     }
-    write_atomic(target, json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
-    return target, len(visits)
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n", len(visits)
 
 
 def _answers_of(client: str, visit: Consultation) -> Answers:

@@ -398,7 +398,8 @@ class _Studio:
 
 
 def _visit(store: Store, cid: str) -> Consultation:
-    if not cid.isdigit() or len(cid) > 18:
+    # str.isdigit() takes '²' and other digits int() refuses: ASCII digits only.
+    if not (cid.isascii() and cid.isdigit()) or len(cid) > 18:
         raise HTTPException(404, "No such consultation.")
     try:
         return store.consultation(int(cid))
