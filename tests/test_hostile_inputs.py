@@ -353,7 +353,7 @@ def test_export_to_standard_output_and_an_emptied_setting_are_said_as_they_are(t
 
 
 def test_a_fhir_item_whose_link_id_is_a_list_is_refused_in_words(tmp_path: Path) -> None:
-    out, _ = _export(tmp_path)
+    _export(tmp_path)
     fhir_out = tmp_path / "zoe.fhir.json"
     args = ["export", "Zoë", "--out", str(fhir_out), "--format", "fhir", "--db", str(tmp_path / "c.db")]
     assert runner.invoke(app, args).exit_code == 0
