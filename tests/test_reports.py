@@ -471,3 +471,31 @@ def test_the_now_step_holds_bike_changes_only_and_counts_them() -> None:
     bikes = sum(1 for a in result.adjustments if a.kind == "bike" and a.phase == 1)
     assert f"Now: {bikes} change{'s' if bikes > 1 else ''} to the bike" in md
     assert md.index("Alongside, from now on:") > md.index("Now:")
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "huge"])
+def test_a_logo_that_is_a_device_a_pipe_or_huge_never_stops_a_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """A hand-edited config naming /dev/zero, a FIFO or a 2 GB file: the report is made without
+    the logo, at once."""
+    import os
+
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    monkeypatch.setenv("ADVISOR_CONFIG_DIR", str(config_dir))
+    if kind == "device":
+        where = "/dev/zero"
+    elif kind == "fifo":
+        where = str(tmp_path / "pipe.png")
+        os.mkfifo(where)
+    else:
+        where = str(tmp_path / "huge.png")
+        with open(where, "wb") as handle:
+            handle.write(b"\x89PNG\r\n\x1a\n")
+            handle.truncate(2 * 1024**3)  # sparse: 2 GB on paper, nothing on disk
+    (config_dir / "config.yaml").write_text(f"studio.logo: {where}\n", encoding="utf-8")
+    out = tmp_path / "r.pdf"
+    result = CliRunner().invoke(app, ["assess", str(MAIN), "--report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")

@@ -6,6 +6,7 @@ overrides it.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
@@ -68,13 +69,26 @@ def _image_kind(data: bytes) -> tuple[str, str] | None:
     return next((kind for magic, kind in _IMAGE_KINDS.items() if data.startswith(magic)), None)
 
 
+def _read_image(path: Path) -> bytes | None:
+    """At most MAX_LOGO_BYTES + 1 bytes of a regular file; None for anything else. A device
+    (/dev/zero) never ends, a pipe can block for ever, and a 2 GB file would be read whole."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_LOGO_BYTES:
+            return None
+        with path.open("rb") as handle:
+            return handle.read(MAX_LOGO_BYTES + 1)
+    except OSError:
+        return None
+
+
 def _keep_logo(source: Path) -> str:
     """Copy a logo into the settings folder (so moving the original never breaks a report)."""
     name = str(source)
     if not source.is_file():
         raise AdvisorError([Problem(name, "is not a file; give the path of a PNG or JPEG logo", field="studio.logo")])
-    data = source.read_bytes()[: MAX_LOGO_BYTES + 1]
-    if len(data) > MAX_LOGO_BYTES:
+    data = _read_image(source)
+    if data is None or len(data) > MAX_LOGO_BYTES:
         raise AdvisorError([Problem(name, "is larger than 1 MB; give a smaller logo", field="studio.logo")])
     kind = _image_kind(data)
     if kind is None:
@@ -89,9 +103,8 @@ def logo(settings: dict[str, str]) -> tuple[bytes, str] | None:
     where = settings.get("studio.logo")
     if not where:
         return None
-    try:
-        data = Path(where).read_bytes()[: MAX_LOGO_BYTES + 1]
-    except OSError:
+    data = _read_image(Path(where))
+    if data is None:
         return None
     kind = _image_kind(data)
     return (data, kind[1]) if kind and len(data) <= MAX_LOGO_BYTES else None
