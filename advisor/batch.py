@@ -274,7 +274,10 @@ def run(
     executors.py (a local process pool by default, or a Dask cluster)."""
     check(executor, scheduler)
     rows = read_rows(source, out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a file where a folder should be, a read-only file system
+        raise AdvisorError([Problem(str(out), f"cannot be used as the output folder: {err.strerror or err}")]) from None
     remove_leftovers(out)  # half-written reports of a killed run never had their final names
     width = max(4, len(str(len(rows))))
     outcomes: dict[int, Outcome] = {}

@@ -290,3 +290,11 @@ def test_a_line_separator_inside_a_json_string_does_not_split_a_jsonl_row(tmp_pa
     result = runner.invoke(app, ["batch", str(source), "--out", str(tmp_path / "out"), "-f", "json"])
     assert result.exit_code == 0, result.output
     assert [r["client"] for r in summary(tmp_path / "out")] == ["A\u2028B"]
+
+
+def test_an_output_folder_below_a_file_is_refused_in_words(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    source = riders_csv(tmp_path / "r.csv", [{"client": "Ana"}])
+    result = runner.invoke(app, ["batch", str(source), "--out", str(tmp_path / "afile" / "sub"), "-f", "json"])
+    assert result.exit_code == 2 and "cannot be used as the output folder" in result.stderr
+    assert "internal error" not in result.output
