@@ -524,3 +524,17 @@ def test_serve_with_a_wrong_database_password_stops_before_serving(postgres: Pos
     result = CliRunner().invoke(cli, ["serve", "--db", wrong])
     assert result.exit_code == 2 and "the server refused the password" in result.stderr
     assert "The studio is at" not in result.output and "not the password" not in result.output
+
+
+def test_serve_on_a_port_in_use_says_so_and_prints_no_address(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            cli, ["serve", "--port", str(port), "--db", str(tmp_path / "s.db")], env={"ADVISOR_PASSWORD": ""}
+        )
+    assert result.exit_code == 2, result.output
+    assert "cannot be used" in result.stderr and "http://" not in result.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -53,10 +54,24 @@ def serve(
     from advisor.web.app import create_app, run  # noqa: PLC0415  lazy: the web server loads only to serve
 
     studio = create_app(db, password)  # opens the records first: a wrong --db stops here, with exit code 2
+    _check_free(host, port)  # before the address is printed: it would be another program's
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"The studio is at http://{shown}:{port}/  (Ctrl-C stops it)")
     say(f"Records: {locate(db).shown}")  # a database URL's password is shown as ***
     run(studio, host, port)
+
+
+def _check_free(host: str, port: int) -> None:
+    """Refuse a port another program listens on, in words, with exit code 2."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself binds
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            other = port + 1 if port < 65535 else 8000
+            problem = f"{port} on {host} cannot be used ({err.strerror or err}); give another, e.g. --port {other}"
+            raise AdvisorError([Problem("--port", problem)]) from None
 
 
 def _password(password_file: str | None) -> str | None:
