@@ -91,8 +91,11 @@ def test_history_shows_changes_since_the_visit_before(tmp_path: Path) -> None:
     text = run("history", "ZOË ØDEGÅRD")
     assert text.exit_code == 0, text.output
     assert "Zoë Ødegård: 2 consultations" in text.stdout
-    assert "passive_slr_deg 62 -> 84" in text.stdout and "back_pain_intensity 4 -> 2" in text.stdout
-    assert "declined: strap-stretch" in text.stdout
+    # In the questions' words, one a line: no answer id, no line longer than a terminal.
+    assert "    Passive straight-leg raise 62° -> 84°" in text.stdout
+    assert "    Worst back pain last week 4/10 -> 2/10" in text.stdout
+    assert "declined: Strap stretch" in text.stdout
+    assert "passive_slr_deg" not in text.stdout and max(len(line) for line in text.stdout.splitlines()) <= 100
     data = json.loads(run("history", "Zoë Ødegård", "--format", "json").stdout)
     assert [v["id"] for v in data] == [1, 2]
     for key in ("id", "date", "referral", "answers", "adjustments", "exercises"):

@@ -362,3 +362,9 @@ def test_a_fhir_item_whose_link_id_is_a_list_is_refused_in_words(tmp_path: Path)
     response["item"][0]["item"][0]["linkId"] = ["rf_chest_pain"]
     fhir_out.write_text(json.dumps(bundle), encoding="utf-8")
     refused(["import", str(fhir_out), "--db", str(tmp_path / "other.db")], "must be a text naming a question")
+
+
+def test_a_settings_file_that_is_a_folder_is_called_what_it_is(tmp_path: Path) -> None:
+    (tmp_path / "config" / "config.yaml").mkdir(parents=True)
+    err = refused(["config", "list"], "config.yaml", "is a folder; the settings file must be a file")
+    assert "answers file" not in err

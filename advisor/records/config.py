@@ -30,6 +30,8 @@ def load() -> dict[str, str]:
     target = path()
     if not target.exists():
         return {}
+    if target.is_dir():
+        raise AdvisorError([Problem(str(target), "is a folder; the settings file must be a file: remove the folder")])
     raw = plain(parse(read_text(str(target)), str(target)))
     if not isinstance(raw, dict):
         raise AdvisorError([Problem(str(target), "must be a mapping of settings; fix or delete it")])

@@ -36,8 +36,8 @@ class Change:
     after_text: str
 
     def short(self) -> str:
-        """'passive_slr_deg 62 -> 76' (raw values, as in answer files)."""
-        return f"{self.id} {_raw(self.before)} -> {_raw(self.after)}"
+        """'Passive straight-leg raise 62° -> 76°': the question's words, as a person reads them."""
+        return f"{self.label} {self.before_text} -> {self.after_text}"
 
 
 def _raw(value: Any) -> str:
@@ -83,8 +83,14 @@ def since_last(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Cha
     return rows
 
 
-def key_values(answers: dict[str, Any]) -> str:
-    return ", ".join(f"{qid} {_raw(answers[qid])}" for qid in KEY_MEASURES if qid in answers)
+def key_values(answers: dict[str, Any]) -> list[str]:
+    """The key measures of a visit in the questions' own words, one a line ("Worst back pain last week: 4/10")."""
+    form = qmod.load("fitter")
+    return [
+        f"{form.question(qid).label}: {form.question(qid).format_value(answers[qid])}"
+        for qid in KEY_MEASURES
+        if qid in answers and form.get(qid) is not None
+    ]
 
 
 def timeline(visits: list[Consultation]) -> list[tuple[Consultation, list[Change]]]:
@@ -145,9 +151,12 @@ def to_lines(client: str, visits: list[Consultation]) -> list[str]:
         lines.append("")
         lines.append(f"#{v.id}  {v.date.isoformat()}  {v.urgency}  ({v.questionnaire})")
         if n == 0:
-            lines.append("  measures: " + (key_values(v.answers) or "none recorded"))
+            measures = key_values(v.answers)
+            lines.append("  measures:" + ("" if measures else " none recorded"))
+            lines += [f"    {m}" for m in measures]
         elif diffs:
-            lines.append("  changed since the visit before: " + "; ".join(c.short() for c in diffs))
+            lines.append("  changed since the visit before:")
+            lines += [f"    {c.short()}" for c in diffs]
         else:
             lines.append("  no change in the key measures since the visit before")
         bike = bike_changes(v.fit)
@@ -155,5 +164,10 @@ def to_lines(client: str, visits: list[Consultation]) -> list[str]:
             lines.append("  bike: " + bike)
         declined = [d for d in v.decisions if not d.accepted]
         if declined:
-            lines.append("  declined: " + "; ".join(d.item + (f" ({d.note})" if d.note else "") for d in declined))
+            advised = [*v.result.get("adjustments", []), *v.result.get("exercises", [])]
+            named = {i["id"]: i["name"] for i in advised}
+            lines.append(
+                "  declined: "
+                + "; ".join(named.get(d.item, d.item) + (f" ({d.note})" if d.note else "") for d in declined)
+            )
     return lines
