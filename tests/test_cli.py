@@ -282,3 +282,15 @@ def test_explain_with_a_fhir_bundle_is_refused_not_ignored() -> None:
     assert result.exit_code == 2
     assert "--explain" in result.stderr and "--format json" in result.stderr
     assert result.stdout == ""
+
+
+def test_the_json_result_is_versioned_and_assess_reads_it_back(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "routine-knee-pain.yaml"
+    first = run("assess", str(example), "--format", "json")
+    data = json.loads(first.stdout)
+    assert data["format"] == "bikefit-advisor-result" and data["version"] == 1
+    result = tmp_path / "result.json"
+    result.write_text(first.stdout, encoding="utf-8")
+    again = run("assess", str(result), "--format", "json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout) == data  # the same answers give the same result

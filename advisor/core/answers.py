@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from advisor.core import fitrecord, knowledge, triage
+from advisor.core import fitrecord, followup, knowledge, triage
 from advisor.core import questionnaire as qmod
+from advisor.core.assessment import RESULT_FORMAT
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.fitrecord import FitRecord
 from advisor.core.questionnaire import Question, Questionnaire
@@ -88,6 +89,8 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
     def line(key: str, node: Any = raw) -> int | None:
         return node.line_of(key) if isinstance(node, LineDict) else None
 
+    if isinstance(raw, dict) and raw.get("format") == RESULT_FORMAT:
+        raw = _answers_of_result(raw)
     if not isinstance(raw, dict):
         kind = "empty" if raw is None else _kind(raw)
         raise AdvisorError(
@@ -177,6 +180,17 @@ def validate(raw: Any, name: str, *, questionnaire: str | None = None) -> Answer
     return Answers.model_construct(
         questionnaire=form.id, client=client, date=date, values=ordered, fit=fit, source=name
     )
+
+
+def _answers_of_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A JSON result (``assess --format json``) read back as the answer file it came from: its
+    questionnaire, client, date and answers, without the answers derived from an earlier
+    visit (a result read on its own has no earlier visit)."""
+    derived = {d.id for d in followup.derived_definitions()[1]}
+    doc = {k: result[k] for k in ("questionnaire", "client", "date") if result.get(k) is not None}
+    answers = result.get("answers")
+    doc["answers"] = {k: v for k, v in answers.items() if k not in derived} if isinstance(answers, dict) else answers
+    return doc
 
 
 def _stopped_at_red_flag(values: dict[str, Any], missing: list[str]) -> bool:

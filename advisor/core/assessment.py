@@ -139,4 +139,10 @@ class Assessment(_Model):
     trace: list[TraceEntry]
 
     def to_json_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """The JSON result, named and versioned so a script (or `advisor assess`) knows it."""
+        return {**self.model_dump(mode="json"), "format": RESULT_FORMAT, "version": RESULT_VERSION}
+
+
+# The JSON result's name and version: the version grows when a key changes meaning or goes.
+RESULT_FORMAT = "bikefit-advisor-result"
+RESULT_VERSION = 1
