@@ -294,3 +294,13 @@ def test_the_json_result_is_versioned_and_assess_reads_it_back(tmp_path: Path) -
     again = run("assess", str(result), "--format", "json")
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout) == data  # the same answers give the same result
+
+
+@pytest.mark.parametrize(
+    "listing", [["rules", "list"], ["exercises", "list"], ["questionnaires", "list"], ["config", "list"]]
+)
+def test_every_listing_speaks_json_for_scripts(listing: list[str]) -> None:
+    result = run(*listing, "--format", "json")
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.stdout)
+    assert isinstance(items, list) and items and all(isinstance(i, dict) for i in items)

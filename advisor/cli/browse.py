@@ -63,15 +63,22 @@ def config_get(key: Annotated[str, typer.Argument(help="studio.name or studio.co
         say(value)
 
 
+# --format of the listings: text for people, json for scripts (every listing the same way).
+ListFormat = Annotated[str, format_option("text", "json", help="text or json.")]
+
+
 @config_app.command("list")
 @handled
-def config_list() -> None:
+def config_list(format: ListFormat = "text") -> None:
     """List every setting with its value and what it is for.
 
-    Example: advisor config list
+    Example: advisor config list --format json
     """
 
     values = config.load()
+    if format == "json":
+        print_json([{"key": k, "value": values.get(k, ""), "meaning": m} for k, m in config.KEYS.items()])
+        return
     for key, meaning in config.KEYS.items():
         say(f"{key} = {values.get(key, '')}    # {meaning}")
     typer.echo(f"(stored in {config.path()})")
@@ -79,12 +86,16 @@ def config_list() -> None:
 
 @questionnaires_app.command("list")
 @handled
-def questionnaires_list() -> None:
+def questionnaires_list(format: ListFormat = "text") -> None:
     """List the questionnaires.
 
     Example: advisor questionnaires list
     """
 
+    if format == "json":
+        forms = [qmod.load(qid) for qid in qmod.available()]
+        print_json([{"id": f.id, "title": f.title, "questions": len(f.questions)} for f in forms])
+        return
     for qid in qmod.available():
         form = qmod.load(qid)
         typer.echo(f"{form.id:8} {len(form.questions):3} questions  {form.title}")
@@ -114,11 +125,27 @@ def questionnaires_show(
 
 @rules_app.command("list")
 @handled
-def rules_list() -> None:
+def rules_list(format: ListFormat = "text") -> None:
     """List every rule: id, stage, what it does.
 
     Example: advisor rules list
     """
+    if format == "json":
+        kb = knowledge.load()
+        print_json(
+            [
+                {
+                    "id": r.id,
+                    "stage": r.stage,
+                    "action": r.action,
+                    "target": r.target,
+                    "source": list(r.source),
+                    "expert_opinion": r.expert_opinion.strip() or None,
+                }
+                for r in kb.rules.values()
+            ]
+        )
+        return
     browse = catalog_output()
 
     browse.rule_list(knowledge.load(), make_console())
@@ -171,12 +198,16 @@ def rules_check(
 
 @exercises_app.command("list")
 @handled
-def exercises_list() -> None:
+def exercises_list(format: ListFormat = "text") -> None:
     """List the exercise catalog.
 
     Example: advisor exercises list
     """
 
+    if format == "json":
+        exercises = sorted(knowledge.load().exercises.values(), key=lambda e: (e.priority, e.id))
+        print_json([{"id": e.id, "level": e.level, "name": e.name, "target": e.target} for e in exercises])
+        return
     for ex in sorted(knowledge.load().exercises.values(), key=lambda e: (e.priority, e.id)):
         typer.echo(f"{ex.id:26} {ex.level:9} {ex.name}")
 
