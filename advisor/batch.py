@@ -10,6 +10,7 @@ crash or a kill the same command finishes the rest and rewrites nothing that was
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
@@ -278,47 +279,70 @@ def run(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:  # a file where a folder should be, a read-only file system
         raise AdvisorError([Problem(str(out), f"cannot be used as the output folder: {err.strerror or err}")]) from None
-    remove_leftovers(out)  # half-written reports of a killed run never had their final names
-    width = max(4, len(str(len(rows))))
-    outcomes: dict[int, Outcome] = {}
-    todo: list[Row] = []
-    earlier = _earlier(out)
-    for row in rows:
-        name = report_name(row, width, fmt)
-        if row.doc is None:
-            outcomes[row.number] = Outcome(row.number, row.client, "", "", row.error)
-        elif (out / name).exists() and (earlier.get(name, ("", "")))[1] in ("", digest(row.doc)):
-            outcomes[row.number] = Outcome(row.number, row.client, "", name, "")  # done before: not rewritten
-        else:
-            todo.append(row)
-    done = len(rows) - len(todo)
-    if progress:
-        progress(done, len(rows))
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
-    results = ordered_results(
-        _work,
-        ((row.doc, row.source, fmt, paper) for row in todo),
-        workers=workers,
-        warm_up=functools.partial(_warm_up, fmt),
-        executor=executor,
-        scheduler=scheduler,
-    )
-    try:
-        for row, (data, urgency, error) in zip(todo, _reported(results), strict=True):
+    with _only_batch_in(out):
+        remove_leftovers(out)  # half-written reports of a killed run never had their final names
+        width = max(4, len(str(len(rows))))
+        outcomes: dict[int, Outcome] = {}
+        todo: list[Row] = []
+        earlier = _earlier(out)
+        for row in rows:
             name = report_name(row, width, fmt)
-            if data is not None:
-                write_atomic(out / name, data, sweep=False)  # remove_leftovers ran above
-            outcomes[row.number] = Outcome(row.number, row.client, urgency, name if data is not None else "", error)
-            done += 1
-            if progress:
-                progress(done, len(rows))
+            if row.doc is None:
+                outcomes[row.number] = Outcome(row.number, row.client, "", "", row.error)
+            elif (out / name).exists() and (earlier.get(name, ("", "")))[1] in ("", digest(row.doc)):
+                outcomes[row.number] = Outcome(row.number, row.client, "", name, "")  # done before: not rewritten
+            else:
+                todo.append(row)
+        done = len(rows) - len(todo)
+        if progress:
+            progress(done, len(rows))
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+        results = ordered_results(
+            _work,
+            ((row.doc, row.source, fmt, paper) for row in todo),
+            workers=workers,
+            warm_up=functools.partial(_warm_up, fmt),
+            executor=executor,
+            scheduler=scheduler,
+        )
+        try:
+            for row, (data, urgency, error) in zip(todo, _reported(results), strict=True):
+                name = report_name(row, width, fmt)
+                if data is not None:
+                    write_atomic(out / name, data, sweep=False)  # remove_leftovers ran above
+                outcomes[row.number] = Outcome(row.number, row.client, urgency, name if data is not None else "", error)
+                done += 1
+                if progress:
+                    progress(done, len(rows))
+        finally:
+            results.close()  # stop the workers at once if this loop ends early (an interrupt)
+        ordered = [outcomes[row.number] for row in rows]
+        _fill_urgencies(ordered, rows, earlier)
+        write_atomic(out / "summary.csv", _summary_csv(ordered, rows))
+        write_atomic(out / "overview.html", _overview(ordered, source))
+        return ordered
+
+
+@contextlib.contextmanager
+def _only_batch_in(out: Path) -> Iterator[None]:
+    """Hold the output folder for this batch alone: a second batch into it would clear the
+    first one's half-written reports as a killed run's leftovers and race for its summary."""
+    try:
+        import fcntl  # noqa: PLC0415  POSIX; Windows has no flock, and runs without the lock
+    except ImportError:
+        yield
+        return
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AdvisorError(
+                [Problem(str(out), "another batch is writing into this folder; wait for it, or give another --out")]
+            ) from None
+        yield
     finally:
-        results.close()  # stop the workers at once if this loop ends early (an interrupt)
-    ordered = [outcomes[row.number] for row in rows]
-    _fill_urgencies(ordered, rows, earlier)
-    write_atomic(out / "summary.csv", _summary_csv(ordered, rows))
-    write_atomic(out / "overview.html", _overview(ordered, source))
-    return ordered
+        os.close(fd)  # closing the folder's descriptor releases the lock
 
 
 def _reported(results: Iterator[tuple[bytes | None, str, str]]) -> Iterator[tuple[bytes | None, str, str]]:

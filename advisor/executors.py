@@ -15,8 +15,13 @@ settings) before pointing ``--scheduler`` at it.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import importlib.util
 import itertools
+import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -47,7 +52,7 @@ def ordered_results(
         warm_up()
         yield from map(work, jobs)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=warm_up) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start, initargs=(warm_up, os.getpid())) as pool:
         try:
             # Chunks of up to 8 rows save round trips yet keep every worker busy to the end (and
             # a small batch's progress smooth); a window keeps memory bounded.
@@ -57,6 +62,21 @@ def ordered_results(
             yield from _windowed(start_window, jobs, 64 * workers)
         finally:
             pool.shutdown(cancel_futures=True)
+
+
+def _worker_start(warm_up: Callable[[], None], parent: int) -> None:
+    """A worker dies with the batch that started it, even when that is killed with kill -9
+    (which gives the pool no chance to stop its workers); then it warms up."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the request was made
+            os._exit(1)
+    warm_up()
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
 def check(executor: str, scheduler: str | None) -> None:

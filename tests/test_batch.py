@@ -298,3 +298,52 @@ def test_an_output_folder_below_a_file_is_refused_in_words(tmp_path: Path) -> No
     result = runner.invoke(app, ["batch", str(source), "--out", str(tmp_path / "afile" / "sub"), "-f", "json"])
     assert result.exit_code == 2 and "cannot be used as the output folder" in result.stderr
     assert "internal error" not in result.output
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_batch_killed_alone_takes_its_workers_with_it(tmp_path: Path) -> None:
+    """kill -9 of the batch process only (not its group): its workers end too."""
+    folder = tmp_path / "riders"
+    folder.mkdir()
+    example = yaml.safe_load((EXAMPLES / "routine-low-back-tight-hamstrings.yaml").read_text(encoding="utf-8"))
+    for n in range(40):
+        (folder / f"{n:03d}.yaml").write_text(yaml.safe_dump({**example, "client": f"R {n}"}), encoding="utf-8")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "advisor", "batch", str(folder), "--out", str(out), "-f", "pdf", "-j", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(out.glob("*.pdf")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    assert children  # the pool's workers
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    for _ in range(100):
+        alive = [c for c in children if Path(f"/proc/{c}").exists() and "Z" not in _state(c)]
+        if not alive:
+            break
+        time.sleep(0.05)
+    assert not alive, f"workers still running: {alive}"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0]
+    except (OSError, IndexError):
+        return "Z"
+
+
+def test_a_second_batch_into_a_folder_in_use_is_refused(tmp_path: Path) -> None:
+    import fcntl
+
+    out = tmp_path / "out"
+    out.mkdir()
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running batch holds it
+        source = riders_csv(tmp_path / "r.csv", [{"client": "Ana"}])
+        result = runner.invoke(app, ["batch", str(source), "--out", str(out), "-f", "json"])
+        assert result.exit_code == 2 and "another batch is writing into this folder" in result.stderr
+    finally:
+        os.close(fd)
+    assert runner.invoke(app, ["batch", str(source), "--out", str(out), "-f", "json"]).exit_code == 0
