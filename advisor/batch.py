@@ -29,6 +29,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
 from advisor.core import answers as answers_mod
 from advisor.core import engine, knowledge, triage
 from advisor.core import questionnaire as qmod
@@ -327,9 +332,7 @@ def run(
 def _only_batch_in(out: Path) -> Iterator[None]:
     """Hold the output folder for this batch alone: a second batch into it would clear the
     first one's half-written reports as a killed run's leftovers and race for its summary."""
-    try:
-        import fcntl  # noqa: PLC0415  POSIX; Windows has no flock, and runs without the lock
-    except ImportError:
+    if fcntl is None:  # Windows has no flock: it runs without the lock
         yield
         return
     fd = os.open(out, os.O_RDONLY)
