@@ -304,3 +304,15 @@ def test_every_listing_speaks_json_for_scripts(listing: list[str]) -> None:
     assert result.exit_code == 0, result.output
     items = json.loads(result.stdout)
     assert isinstance(items, list) and items and all(isinstance(i, dict) for i in items)
+
+
+def test_version_answers_without_loading_the_commands() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.argv = ['advisor', '--version']; from advisor.cli import main; main(); "
+        "print(sorted(m for m in sys.modules if m.startswith('advisor.cli.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("advisor ") and "advisor.cli.records" not in out and "advisor.cli.browse" not in out

@@ -24,6 +24,7 @@ gc.disable()
 # in the environment loads them after all.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
+from advisor import __version__  # noqa: E402
 from advisor.cli import common  # noqa: E402  (after the two settings above)
 
 # Every top-level command or group, and the module (under advisor.cli) that registers it;
@@ -68,6 +69,9 @@ def load_commands(module: str | None = None) -> typer.Typer:
 
 def main() -> None:
     """Console-script entry point."""
+    if sys.argv[1:] == ["--version"]:  # answered before any command is loaded
+        print(f"advisor {__version__}")
+        return
     completing = "_ADVISOR_COMPLETE" in os.environ  # typer's shell completion lists every command
     load_commands(None if completing else command_module(sys.argv[1:]))(prog_name="advisor")
 
