@@ -538,3 +538,28 @@ def test_serve_on_a_port_in_use_says_so_and_prints_no_address(tmp_path: Path) ->
         )
     assert result.exit_code == 2, result.output
     assert "cannot be used" in result.stderr and "http://" not in result.stdout
+
+
+def test_one_addresss_burst_of_guesses_never_keeps_another_waiting() -> None:
+    """40 wrong guesses from one address (each waiting longer) while staff elsewhere logs in:
+    the right password from the other address answers at once, and the burst is bounded."""
+    import asyncio
+    import time as clock
+
+    throttle = security.Throttle()
+
+    async def scene() -> tuple[float, list[bool]]:
+        attack = [asyncio.ensure_future(throttle.check("10.0.0.66", f"guess {n}", "right")) for n in range(40)]
+        await asyncio.sleep(0.05)  # the burst is queued and waiting
+        started = clock.monotonic()
+        assert await throttle.check("10.0.0.7", "right", "right")
+        elapsed = clock.monotonic() - started
+        for task in attack:
+            task.cancel()
+        done = await asyncio.gather(*attack, return_exceptions=True)
+        return elapsed, [r for r in done if isinstance(r, bool)]
+
+    elapsed, refused_at_once = asyncio.run(scene())
+    assert elapsed < 0.2
+    # Beyond the per-address queue, guesses were refused without waiting or comparing.
+    assert refused_at_once.count(False) >= 40 - security.MAX_QUEUED_GUESSES

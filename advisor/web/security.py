@@ -81,25 +81,46 @@ def csrf_ok(request: Request, sent: str | None) -> bool:
 class Throttle:
     """Guesses from one address are taken one at a time, and after each wrong one the next waits
     longer (0.5 s, 1 s, 2 s... up to 8 s) before it is even compared: parallel guesses queue up,
-    and a right password answers no sooner than a wrong one would."""
+    and a right password answers no sooner than a wrong one would.
+
+    Fair between addresses: the wait happens in the address's own queue, and only the
+    comparison itself takes one of the few slots shared by all, so one address's burst of
+    guesses never keeps staff at another address waiting. Bounded: an address with too many
+    guesses already queued is refused at once, without a comparison."""
 
     def __init__(self) -> None:
         self.failures: dict[str, int] = defaultdict(int)
         self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self.in_flight = asyncio.Semaphore(8)  # all addresses together
+        self.waiting: dict[str, int] = defaultdict(int)
+        self.in_flight = asyncio.Semaphore(8)  # comparisons, all addresses together
 
     async def check(self, address: str, given: str, expected: str) -> bool:
-        async with self.in_flight, self.locks[address]:
-            failures = self.failures.get(address, 0)
-            if failures:
-                await asyncio.sleep(min(MAX_DELAY, 0.25 * 2**failures))
-            if password_matches(given, expected):
-                self.failures.pop(address, None)
-                return True
-            self.failures[address] = failures + 1
-            if len(self.failures) > 10_000:  # forget the oldest addresses rather than grow without end
-                self.failures.pop(next(iter(self.failures)))
+        if self.waiting[address] >= MAX_QUEUED_GUESSES:
             return False
+        self.waiting[address] += 1
+        try:
+            async with self.locks[address]:
+                failures = self.failures.get(address, 0)
+                if failures:
+                    await asyncio.sleep(min(MAX_DELAY, 0.25 * 2**failures))
+                async with self.in_flight:
+                    right = password_matches(given, expected)
+                if right:
+                    self.failures.pop(address, None)
+                    return True
+                self.failures[address] = failures + 1
+                if len(self.failures) > 10_000:  # forget the oldest addresses rather than grow without end
+                    self.failures.pop(next(iter(self.failures)))
+                return False
+        finally:
+            self.waiting[address] -= 1
+            if not self.waiting[address]:
+                del self.waiting[address]
+                if not self.locks[address].locked():
+                    self.locks.pop(address, None)
+
+
+MAX_QUEUED_GUESSES = 16  # per address; more are refused without waiting or comparing
 
 
 def password_matches(given: str, expected: str) -> bool:
