@@ -79,6 +79,17 @@ def _worker_start(warm_up: Callable[[], None], parent: int) -> None:
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
+def _protocol_needs(scheduler: str) -> str:
+    if scheduler.startswith("tls://"):
+        return (
+            f"{scheduler} needs Dask's TLS settings (the CA, certificate and key under distributed.comm.tls "
+            "in a Dask config file, or DASK_DISTRIBUTED__COMM__TLS__CA_FILE and its siblings)"
+        )
+    if scheduler.startswith("ucx://"):
+        return f"{scheduler} needs UCX for Dask (the ucxx package and its libraries); use tcp:// or tls:// otherwise"
+    return f"{scheduler} cannot be used: give tcp://HOST:PORT or tls://HOST:PORT"
+
+
 def check(executor: str, scheduler: str | None) -> None:
     """Refuse an executor or scheduler that cannot run, before any work is done."""
     if executor not in EXECUTORS:
@@ -133,6 +144,8 @@ def _dask(
     except (OSError, TimeoutError, ValueError) as err:  # ValueError: an address Dask cannot read
         where = scheduler or "a local cluster"
         raise AdvisorError([Problem("--scheduler", f"could not reach {where}: {err}")]) from None
+    except TypeError:  # Dask's own complaint when a protocol's settings or package are missing
+        raise AdvisorError([Problem("--scheduler", _protocol_needs(scheduler or ""))]) from None
     try:
         client.run(warm_up)
         in_flight = max(64, 64 * len(client.scheduler_info().get("workers", {}) or [None]))

@@ -190,6 +190,10 @@ def test_an_unknown_executor_or_an_unreachable_scheduler_is_a_clear_error(
         result = runner.invoke(app, args)
         assert result.exit_code == 2
         assert "could not reach tcp://127.0.0.1:9" in result.output
+        for scheme, words in (("tls", "needs Dask's TLS settings"), ("ucx", "needs UCX for Dask")):
+            args[-1] = f"{scheme}://127.0.0.1:9"
+            result = runner.invoke(app, args)
+            assert result.exit_code == 2 and words in result.output and "internal error" not in result.output
 
 
 def test_a_red_flag_is_never_lost_behind_a_bad_cell(tmp_path: Path) -> None:
