@@ -255,3 +255,10 @@ def test_with_answers_and_no_terminal_the_agreement_is_said_not_assumed(tmp_path
     mistyped = run("consult", "--client", "Zoë", "--answers", str(FIRST), "--decline", "strap-strech")
     assert mistyped.exit_code == 2 and "did you mean 'strap-stretch'" in mistyped.stderr
     assert "Bike-fit adjustments" not in mistyped.stdout  # refused before the advice is shown
+
+
+def test_a_name_typed_without_its_accents_is_suggested(tmp_path: Path) -> None:
+    assert run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--accept-all").exit_code == 0
+    for command in (["history", "Zoe Odegard"], ["export", "zoe odegard", "--out", str(tmp_path / "z.json")]):
+        result = run(*command)
+        assert result.exit_code == 2 and "did you mean 'Zoë Ødegård'?" in result.stderr, result.stderr

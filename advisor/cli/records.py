@@ -14,7 +14,6 @@ from advisor.cli.common import (
     PAGER_HELP,
     PAPER_HELP,
     REPORT_HELP,
-    AdvisorError,
     ArgsInOrder,
     DbOption,
     Paper,
@@ -28,7 +27,6 @@ from advisor.cli.common import (
     print_json,
     say,
 )
-from advisor.core.errors import Problem
 from advisor.core.text import visible
 from advisor.output import formats
 from advisor.records import history as history_mod
@@ -153,9 +151,7 @@ def history(
     """
 
     with Store(db, create=False) as store:
-        stored = store.client_name(name)
-        if stored is None:
-            raise AdvisorError([Problem(store.name, f"has no client named '{name}'; see 'advisor clients'")])
+        stored = store.require_client(name)
         visits = store.history(stored)
     if format == "json":
         print_json(history_mod.to_json(visits))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
-from advisor.core.errors import AdvisorError, Problem
+from advisor.core.errors import AdvisorError, Problem, nearest
 from advisor.records.location import ENV_DB, Location, default_file, locate
 
 if TYPE_CHECKING:
@@ -139,6 +139,18 @@ class Store:
         """The stored spelling of a client's name (names match whatever their case or spacing)."""
         return self._db.client_name(name)
 
+    def require_client(self, name: str) -> str:
+        """The stored spelling of a client's name, or an error that suggests the nearest one,
+        accents aside ("Zoe Odegard" finds "Zoë Ødegård")."""
+        stored = self.client_name(name)
+        if stored is not None:
+            return stored
+        names = [c.name for c in self.clients()]
+        by_folded = {_folded(n): n for n in names}
+        guess = by_folded.get(_folded(name)) or by_folded.get(nearest(_folded(name), by_folded) or "")
+        hint = f" (did you mean '{guess}'?)" if guess else ""
+        raise AdvisorError([Problem(self.name, f"has no client named '{name}'{hint}; see 'advisor clients'")])
+
     def history(self, client: str) -> list[Consultation]:
         """A client's consultations, oldest first (two queries, whatever the number of visits)."""
         return self._db.by_client(client)
@@ -178,3 +190,16 @@ def _now() -> str:
 def name_key(name: str) -> str:
     """How names are matched: Unicode case folding, normalised form, single spaces."""
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+# Letters NFKD does not take apart: folded by hand, so a name typed on an English keyboard
+# still finds its client.
+_PLAIN = str.maketrans(
+    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L"}
+)
+
+
+def _folded(name: str) -> str:
+    """A name without accents, case or extra spaces, to compare with."""
+    plain = unicodedata.normalize("NFKD", name.translate(_PLAIN))
+    return " ".join("".join(c for c in plain if not unicodedata.combining(c)).casefold().split())

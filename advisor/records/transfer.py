@@ -74,9 +74,7 @@ def export_client(store: Store, name: str, out: str, *, force: bool = False, as_
 
 def export_document(store: Store, name: str, *, as_fhir: bool = False) -> tuple[str, int]:
     """Every consultation of a client as the export's text, and how many there are."""
-    stored = store.client_name(name)
-    if stored is None:
-        raise AdvisorError([Problem(store.name, f"has no client named '{name}'; see 'advisor clients'")])
+    stored = store.require_client(name)
     visits = store.history(stored)
     if as_fhir:
         pairs = [(_answers_of(stored, v), Assessment.model_validate(v.result)) for v in visits]
