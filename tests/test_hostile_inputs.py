@@ -368,3 +368,13 @@ def test_a_settings_file_that_is_a_folder_is_called_what_it_is(tmp_path: Path) -
     (tmp_path / "config" / "config.yaml").mkdir(parents=True)
     err = refused(["config", "list"], "config.yaml", "is a folder; the settings file must be a file")
     assert "answers file" not in err
+
+
+def test_a_bundle_of_hundreds_of_thousands_of_empty_visits_is_refused_at_once(tmp_path: Path) -> None:
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{}] * 300_000}
+    path = tmp_path / "huge.fhir.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    started = time.monotonic()
+    refused(["import", str(path), "--db", str(tmp_path / "c.db")], "has 300,000 entries", "at most 20,000")
+    assert time.monotonic() - started < 5
+    assert not (tmp_path / "c.db").exists()

@@ -529,6 +529,10 @@ def _pruned(value: Any) -> Any:
 # Reading a Bundle back
 
 
+# Entries in one Bundle read back: a client's visits with their resources, many times over.
+MAX_ENTRIES = 20_000
+
+
 def read_bundle(data: Any, source: str = "<bundle>") -> list[Answers]:
     """The answers of every consultation in a Bundle ``bundle`` wrote, checked as an answer file
     is; every problem names the entry and the field."""
@@ -542,6 +546,18 @@ def read_bundle(data: Any, source: str = "<bundle>") -> list[Answers]:
     if not isinstance(entries, list):
         problems.append(Problem(source, "must be a list of entries", field="entry"))
         entries = []
+    if len(entries) > MAX_ENTRIES:
+        # Each entry becomes objects of its own: a small file of hundreds of thousands of
+        # empty visits would need gigabytes. Bounded before any is read.
+        raise AdvisorError(
+            [
+                Problem(
+                    source,
+                    f"has {len(entries):,} entries; a client's Bundle may hold at most {MAX_ENTRIES:,}",
+                    field="entry",
+                )
+            ]
+        )
     visits: list[Answers] = []
     for i, entry in enumerate(entries):
         at = f"entry[{i}]"
