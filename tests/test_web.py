@@ -563,3 +563,47 @@ def test_one_addresss_burst_of_guesses_never_keeps_another_waiting() -> None:
     assert elapsed < 0.2
     # Beyond the per-address queue, guesses were refused without waiting or comparing.
     assert refused_at_once.count(False) >= 40 - security.MAX_QUEUED_GUESSES
+
+
+def test_a_locked_database_keeps_a_save_waiting_but_never_the_other_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program holds the records' write lock: the save waits (here up to 1 s) and then
+    says the consultation was not stored and how to save it again, while every other page
+    goes on answering; once the lock is gone the same form saves."""
+    import sqlite3
+    import threading
+    import time as clock
+
+    from advisor.records import sqlite_file
+
+    monkeypatch.setattr(sqlite_file, "BUSY_TIMEOUT_MS", 1_000)
+    db = tmp_path / "studio.db"
+    studio = TestClient(create_app(str(db)), base_url="http://127.0.0.1")
+    start = csrf(studio.get("/consult").text)
+    review = studio.post("/consult/review", data={"csrf": start, "client": "Bo", **answers()})
+    token = re.search(r'name="save_token" value="([^"]+)"', review.text)
+    assert token
+    form = {"csrf": csrf(review.text), "save_token": token.group(1), "client": "Bo", "date": "2026-11-30", **answers()}
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    saved: list[object] = []
+
+    def save() -> None:
+        saved.append(studio.post("/consult/save", data=form, follow_redirects=False))
+
+    saver = threading.Thread(target=save)
+    saver.start()
+    clock.sleep(0.2)  # the save is waiting for the lock
+    started = clock.monotonic()
+    assert studio.get("/consult").status_code == 200
+    assert clock.monotonic() - started < 0.5  # the page did not wait behind the save
+    saver.join(10)
+    holder.execute("ROLLBACK")
+    holder.close()
+    response = saved[0]
+    assert isinstance(response, httpx.Response) and response.status_code == 503
+    assert "could not be stored" in response.text and "press Save again" in response.text
+    assert "Traceback" not in response.text
+    again = studio.post("/consult/save", data=form, follow_redirects=False)
+    assert again.status_code == 303

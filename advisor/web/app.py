@@ -7,6 +7,7 @@ server answers with a page); with it, the advice beside the form updates as answ
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import hashlib
@@ -19,6 +20,7 @@ from urllib.parse import quote
 import uvicorn
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -33,6 +35,7 @@ from starlette.types import ASGIApp
 from advisor.core import fitrecord, knowledge
 from advisor.core import questionnaire as qmod
 from advisor.core.actions import STOP_RIDING
+from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError
 from advisor.core.followup import Previous
@@ -129,6 +132,7 @@ class _Studio:
         # second one. A form changed after going back is a consultation of its own. The most
         # recent tokens are kept, in this process: a restart forgets them.
         self.saved: dict[str, tuple[str, int]] = {}
+        self.save_lock = asyncio.Lock()
         self.kb = knowledge.load()
         self.form = qmod.load(FORM)
         self.templates = Environment(
@@ -346,23 +350,42 @@ class _Studio:
             return sent
         data, client, date, parsed = sent
         assert parsed.answers is not None  # submitted() refuses a form without them
-        # No await from here to the end: the token is checked and the visit recorded before
-        # the server reads another request.
         token = str(data.get("save_token") or "")[:64]
         sent_form = _digest(data)
-        earlier = self.saved.get(token)
-        if earlier is not None and earlier[0] == sent_form:
-            return RedirectResponse(f"/visits/{earlier[1]}", status_code=303)
-        answers = parsed.answers.model_copy(update={"client": client})
+        # One save at a time: the token is checked and the visit recorded together. The work
+        # itself runs off the event loop, so a locked database keeps this save waiting (up to
+        # the store's busy timeout) while every other page goes on answering.
+        async with self.save_lock:
+            earlier = self.saved.get(token)
+            if earlier is not None and earlier[0] == sent_form:
+                return RedirectResponse(f"/visits/{earlier[1]}", status_code=303)
+            try:
+                cid = await run_in_threadpool(self.record_visit, data, client, date, parsed.answers)
+            except AdvisorError as err:
+                reason = err.problems[0].message if err.problems else "the records cannot be written"
+                raise HTTPException(
+                    503,
+                    f"The consultation could not be stored ({reason}). Nothing is lost: go back, and press "
+                    "Save again in a moment.",
+                ) from None
+            if token:
+                if len(self.saved) >= SAVED_TOKENS:
+                    del self.saved[next(iter(self.saved))]  # the oldest
+                self.saved[token] = (sent_form, cid)
+        return RedirectResponse(f"/visits/{cid}", status_code=303)
+
+    def record_visit(self, data: FormData, client: str, date: dt.date, given: Answers) -> int:
+        """Assess and store one reviewed consultation (blocking: run off the event loop)."""
+        answers = given.model_copy(update={"client": client})
         result = assess(answers, self.previous_visit(client, date))
         decisions = self.decisions(data, result)
         name = self.store.client_name(client) or client
-        cid = self.store.record(name, answers, result, decisions)
-        if token:
-            if len(self.saved) >= SAVED_TOKENS:
-                del self.saved[next(iter(self.saved))]  # the oldest
-            self.saved[token] = (sent_form, cid)
-        return RedirectResponse(f"/visits/{cid}", status_code=303)
+        return self.store.record(name, answers, result, decisions)
+
+    def stored(self, cid: str) -> tuple[Consultation, Any]:
+        """A stored visit and its report model (blocking: run off the event loop)."""
+        visit = _visit(self.store, cid)
+        return visit, formats.stored_report(visit, self.store.before(visit))
 
     def decisions(self, data: FormData, result: Assessment) -> list[Decision]:
         declined = set(data.getlist("decline"))
@@ -378,8 +401,7 @@ class _Studio:
     async def visit(self, request: Request) -> Response:
         if (denied := self.guard(request)) is not None:
             return denied
-        visit = _visit(self.store, request.path_params["cid"])
-        report = formats.stored_report(visit, self.store.before(visit))
+        visit, report = await run_in_threadpool(self.stored, request.path_params["cid"])
         return self.page(request, "visit.html.j2", visit=visit, report=report)
 
     async def report(self, request: Request) -> Response:
@@ -388,8 +410,9 @@ class _Studio:
         kind = request.path_params["kind"]
         if kind not in ("pdf", "html"):
             raise HTTPException(404, "Reports are PDF or HTML.")
-        visit = _visit(self.store, request.path_params["cid"])
-        body = formats.render(formats.stored_report(visit, self.store.before(visit)), f".{kind}")
+        visit, report = await run_in_threadpool(self.stored, request.path_params["cid"])
+        # A client of a thousand visits makes a PDF of seconds: rendered off the event loop.
+        body = await run_in_threadpool(formats.render, report, f".{kind}")
         if kind == "pdf":
             filename = f"report-{visit.date.isoformat()}-{visit.id}.pdf"
             headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
