@@ -607,3 +607,14 @@ def test_a_locked_database_keeps_a_save_waiting_but_never_the_other_pages(
     assert "Traceback" not in response.text
     again = studio.post("/consult/save", data=form, follow_redirects=False)
     assert again.status_code == 303
+
+
+def test_a_records_file_deleted_under_the_studio_is_said_and_never_made_again(tmp_path: Path) -> None:
+    db = tmp_path / "studio.db"
+    studio = TestClient(create_app(str(db)), base_url="http://127.0.0.1")
+    assert studio.get("/").status_code == 200
+    for leftover in tmp_path.glob("studio.db*"):
+        leftover.unlink()
+    gone = studio.get("/")
+    assert gone.status_code == 503 and "has gone" in gone.text and "Traceback" not in gone.text
+    assert not db.exists()  # not re-created empty (and world-readable) behind the studio's back

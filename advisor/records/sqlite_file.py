@@ -42,8 +42,21 @@ class SqliteDatabase(Database):
         self._open()
 
     def _connect(self) -> sqlite3.Connection:
+        # The file is made once, owner-only, by _create_file; a connection never makes it again
+        # (mode=rw): a file deleted under a running studio would come back empty and 0644.
+        if not self.path.exists():
+            raise AdvisorError(
+                [
+                    Problem(
+                        self.name, "has gone (deleted or moved while in use); restore it from a backup or give another"
+                    )
+                ]
+            )
+        uri = f"{self.path.absolute().as_uri()}?mode=rw"
         # isolation_level=None: the driver starts no transaction of its own; ours say BEGIN.
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")

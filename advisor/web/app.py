@@ -27,7 +27,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
@@ -105,8 +105,22 @@ def create_app(db: str | None = None, password: str | None = None) -> ASGIApp:
         yield
         studio.store.close()
 
+    async def records_unavailable(_request: Request, exc: Exception) -> Response:
+        # The records cannot be read or written (a file deleted under the studio, a server
+        # gone): said in words, with a status that tells a browser to try again later.
+        problems = exc.problems if isinstance(exc, AdvisorError) else []
+        reason = str(problems[0]) if problems else "the records cannot be reached"
+        return PlainTextResponse(f"The studio cannot reach its records ({reason}).", status_code=503)
+
     # The headers wrap everything, error pages included.
-    return SecurityHeaders(Starlette(routes=routes, middleware=middleware, lifespan=lifespan))
+    return SecurityHeaders(
+        Starlette(
+            routes=routes,
+            middleware=middleware,
+            lifespan=lifespan,
+            exception_handlers={AdvisorError: records_unavailable},
+        )
+    )
 
 
 SAVED_TOKENS = 1000  # saved consultation forms remembered, against a second save of one
