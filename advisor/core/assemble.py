@@ -168,8 +168,9 @@ def assemble(
         for area in kb.areas.values()
         if not holds(area.condition, answers.values)
     ]
+    flexible = tier.reassess_flexibility and {f.id for f in findings} & set(tier.reassess_when_findings)
     reassess = out.Reassess.model_construct(
-        advice=tier.reassess,
+        advice=tier.reassess_flexibility if flexible else tier.reassess,
         weeks=tier.reassess_weeks,
         date=answers.date + dt.timedelta(weeks=tier.reassess_weeks) if tier.reassess_weeks else None,
     )

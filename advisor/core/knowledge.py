@@ -92,6 +92,9 @@ class Tier(_Entry):
     progressions: bool
     reassess_weeks: int | None = None
     reassess: str
+    # The re-assessment said instead when one of these findings is made (flexibility to re-test).
+    reassess_when_findings: list[str] = []
+    reassess_flexibility: str = ""
     # Why a recommendation is held back at this tier (a tier that holds nothing back needs none).
     held_back: str = ""
     # A stop tier's last line; a tier that allows fit changes paces them in steps instead:

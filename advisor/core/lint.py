@@ -48,6 +48,10 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
         problems += _check_condition(rule.condition, rule.file, rule.id, questions, kb, produced)
         problems += _check_stage(rule)
     for tier in kb.tiers.values():
+        for fid in tier.reassess_when_findings:
+            if fid not in kb.findings:
+                message = f"reassess_when_findings names unknown finding '{fid}'{did_you_mean(fid, kb.findings)}"
+                problems.append(Problem(tier.file, message, tier.line, tier.id))
         needs = ["held_back"] if tier.exercises != "all" or tier.fit == "stop" else []
         needs += ["stop_line"] if tier.fit == "stop" else ["bike_changes_per_step", "first_step", "later_step"]
         for name in needs:
