@@ -351,3 +351,15 @@ def test_a_second_batch_into_a_folder_in_use_is_refused(tmp_path: Path) -> None:
     finally:
         os.close(fd)
     assert runner.invoke(app, ["batch", str(source), "--out", str(out), "-f", "json"]).exit_code == 0
+
+
+def test_a_summary_resaved_by_a_spreadsheet_in_windows_1252_does_not_stop_a_resume(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    source = riders_csv(tmp_path / "r.csv", [{"client": "Zoë"}, {"client": "Ana"}])
+    args = ["batch", str(source), "--out", str(out), "-f", "json"]
+    assert runner.invoke(app, args).exit_code == 0
+    summary_file = out / "summary.csv"
+    summary_file.write_bytes(summary_file.read_text(encoding="utf-8").encode("cp1252"))  # 'ë' as one byte
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert [r["urgency"] for r in summary(out)] == ["routine", "routine"]

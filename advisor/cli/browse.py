@@ -81,7 +81,7 @@ def config_list(format: ListFormat = "text") -> None:
         return
     for key, meaning in config.KEYS.items():
         say(f"{key} = {values.get(key, '')}    # {meaning}")
-    typer.echo(f"(stored in {config.path()})")
+    typer.echo(f"(stored in {config.path()})", err=True)  # a note for the reader, not a row
 
 
 @questionnaires_app.command("list")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.text import Text
 
@@ -36,7 +38,8 @@ def rule_list(kb: KnowledgeBase, console: Console) -> None:
     width = max(len(r) for r in kb.rules) + 2
     for rule in sorted(kb.rules.values(), key=lambda r: (STAGE_ORDER[r.stage], r.id)):
         console.print(f"{rule.id:{width}} {rule.stage:9} {rule.action}: {rule.target}", soft_wrap=True)
-    console.print(f"{len(kb.rules)} rules")
+    # The count is for the person reading; a script reading the list (or --format json) gets rows only.
+    print(f"{len(kb.rules)} rules", file=sys.stderr)
 
 
 def rule(kb: KnowledgeBase, r: RuleDef, console: Console) -> None:
