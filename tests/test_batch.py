@@ -363,3 +363,13 @@ def test_a_summary_resaved_by_a_spreadsheet_in_windows_1252_does_not_stop_a_resu
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
     assert [r["urgency"] for r in summary(out)] == ["routine", "routine"]
+
+
+def test_the_report_format_has_its_own_name_and_the_earlier_one_still_works(tmp_path: Path) -> None:
+    source = riders_csv(tmp_path / "r.csv", [{"client": "Ana"}])
+    new = runner.invoke(app, ["batch", str(source), "--out", str(tmp_path / "a"), "--report-format", "md"])
+    old = runner.invoke(app, ["batch", str(source), "--out", str(tmp_path / "b"), "-f", "md"])
+    assert new.exit_code == old.exit_code == 0
+    assert (tmp_path / "a" / "0001-ana.md").read_bytes() == (tmp_path / "b" / "0001-ana.md").read_bytes()
+    wrong = runner.invoke(app, ["batch", str(source), "--out", str(tmp_path / "c"), "--report-format", "docx"])
+    assert wrong.exit_code == 2 and "--report-format" in wrong.stderr

@@ -262,3 +262,16 @@ def test_a_name_typed_without_its_accents_is_suggested(tmp_path: Path) -> None:
     for command in (["history", "Zoe Odegard"], ["export", "zoe odegard", "--out", str(tmp_path / "z.json")]):
         result = run(*command)
         assert result.exit_code == 2 and "did you mean 'Zoë Ødegård'?" in result.stderr, result.stderr
+
+
+def test_report_takes_the_id_as_an_argument_and_consult_a_date(tmp_path: Path) -> None:
+    result = run("consult", "--client", "Zoë", "--answers", str(FIRST), "--accept-all", "--date", "2026-12-01")
+    assert result.exit_code == 0, result.output
+    with Store() as store:
+        visit = store.history("Zoë")[0]
+    assert visit.date.isoformat() == "2026-12-01"
+    assert run("report", str(visit.id), "--out", "a.md").exit_code == 0
+    assert run("report", "--consultation", str(visit.id), "--out", "b.md").exit_code == 0  # the earlier spelling
+    assert Path("a.md").read_text(encoding="utf-8") == Path("b.md").read_text(encoding="utf-8")
+    bad = run("consult", "--client", "Zoë", "--answers", str(FIRST), "--accept-all", "--date", "2026-02-30")
+    assert bad.exit_code == 2 and "--date" in bad.stderr

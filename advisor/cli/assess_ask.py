@@ -40,7 +40,7 @@ def assess(
     ] = "text",
     explain: Annotated[bool, typer.Option("--explain", help="Add the rule trace: rule, source, answers used.")] = False,
     report: Annotated[str | None, typer.Option("--report", metavar="PATH", help=REPORT_HELP)] = None,
-    paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
+    paper: Annotated[Paper | None, typer.Option("--paper", metavar="a4|letter", help=PAPER_HELP)] = None,
     no_pager: Annotated[bool, typer.Option("--no-pager", help=PAGER_HELP)] = False,
 ) -> None:
     """Assess an answer file: referral, fit adjustments, exercises and what was not assessed.
@@ -90,7 +90,7 @@ def ask(
         str | None,
         typer.Option("--report", metavar="PATH", help=REPORT_HELP),
     ] = None,
-    paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
+    paper: Annotated[Paper | None, typer.Option("--paper", metavar="a4|letter", help=PAPER_HELP)] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the questionnaire saved when you stopped.")
     ] = False,

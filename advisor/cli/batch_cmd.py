@@ -19,11 +19,16 @@ def batch_command(
         str, typer.Argument(metavar="INPUT", help="A .csv, a .jsonl, or a folder of answer files (.yaml, .json).")
     ],
     out: Annotated[str, typer.Option("--out", "-o", metavar="DIR", help="The folder for the reports and summary.")],
-    format: Annotated[str, typer.Option("--format", "-f", metavar="pdf|html|md|json", help="Report format.")] = "pdf",
+    report_format: Annotated[
+        str, typer.Option("--report-format", metavar="pdf|html|md|json", help="The reports' format.")
+    ] = "pdf",
+    # The earlier spelling: --format picks what is printed everywhere else, so here it is kept
+    # only as a hidden alias for scripts that used it.
+    format: Annotated[str | None, typer.Option("--format", "-f", hidden=True)] = None,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Processes (default: every core).")
     ] = None,
-    paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
+    paper: Annotated[Paper | None, typer.Option("--paper", metavar="a4|letter", help=PAPER_HELP)] = None,
     executor: Annotated[
         str,
         typer.Option(
@@ -45,13 +50,16 @@ def batch_command(
     (multi-choice cells as a;b, [] for none; an empty cell is not answered). A bad row gets an
     error in the summary and no report; the exit code is then 2.
 
-    Example: advisor batch examples --out reports --format json
+    Example: advisor batch examples --out reports --report-format json
     """
     from advisor import batch  # noqa: PLC0415  the process pool's machinery is for this command only
 
-    chosen = format.strip().lower().lstrip(".")
+    given = format if format is not None else report_format
+    chosen = given.strip().lower().lstrip(".")
     if chosen not in batch.FORMATS:
-        raise AdvisorError([Problem("--format", f"'{format}' is not a report format; allowed: pdf, html, md, json")])
+        raise AdvisorError(
+            [Problem("--report-format", f"'{given}' is not a report format; allowed: pdf, html, md, json")]
+        )
     path = Path(source)
     if not path.exists():
         raise AdvisorError([Problem(source, "no such file or folder")])

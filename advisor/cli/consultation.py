@@ -21,6 +21,7 @@ from advisor.cli import visits
 from advisor.cli.interactive import (
     Interrupted,
     ask_questions,
+    date_option,
     draft_answers,
     intro,
     line_reader,  # noqa: F401  (the consult command reads lines with it)
@@ -189,6 +190,7 @@ def run(
     paper: str,
     db: str | None,
     declines: list[tuple[str, str]],
+    date: str | None,
     unattended: bool,
     resume: bool,
     interactive_decisions: bool,
@@ -206,6 +208,7 @@ def run(
     name = checked(name, "name", MAX_NAME, "--client")
     for _, note in declines:
         checked(note, "note", MAX_NOTE, "--note")
+    day = date_option(date)
     if unattended:
         locate(db)  # a records address that cannot be used is said first, as it would be below
         # With --answers and nobody at a terminal to ask, what the client agreed to is said on
@@ -227,6 +230,8 @@ def run(
             stop = None
         else:
             answers, stop = _interview(console, read, store, name, draft, report, paper, db)
+        if day is not None:
+            answers = answers.model_copy(update={"date": day})
         earlier = visits.earlier(store, name, answers.date)
         result = visits.assess_visit(answers, earlier)
         # Every --decline is checked before the advice is shown: a mistyped id is said at once.

@@ -59,7 +59,7 @@ def run(
         formats.check_path(report)
         if out and Path(out).resolve() == Path(report).resolve():
             raise AdvisorError([Problem(report, "is also the --out answers file; give the report another name")])
-    day = _date_option(date)
+    day = date_option(date)
     draft = _start(console, read, questionnaire=questionnaire, client=client, resume=resume)
     if day is not None:
         draft.date = day
@@ -117,8 +117,8 @@ def _start(
     return Draft(questionnaire=qid, client=_client_name(client), date=dt.date.today())
 
 
-def _date_option(text: str | None) -> dt.date | None:
-    """--date, checked before the first question like the rest of the options."""
+def date_option(text: str | None) -> dt.date | None:
+    """--date of ask and consult, checked before the first question like the rest of the options."""
     if text is None:
         return None
     problems: list[Problem] = []

@@ -14,6 +14,7 @@ from advisor.cli.common import (
     PAGER_HELP,
     PAPER_HELP,
     REPORT_HELP,
+    AdvisorError,
     ArgsInOrder,
     DbOption,
     Paper,
@@ -27,6 +28,7 @@ from advisor.cli.common import (
     print_json,
     say,
 )
+from advisor.core.errors import Problem
 from advisor.core.text import visible
 from advisor.output import formats
 from advisor.records import history as history_mod
@@ -45,7 +47,7 @@ def consult(
         typer.Option("--answers", metavar="FILE", help="Record this answer file instead of asking the questions."),
     ] = None,
     report: Annotated[str | None, typer.Option("--report", metavar="PATH", help=REPORT_HELP)] = None,
-    paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
+    paper: Annotated[Paper | None, typer.Option("--paper", metavar="a4|letter", help=PAPER_HELP)] = None,
     db: DbOption = None,
     decline: Annotated[
         list[str] | None,
@@ -58,6 +60,10 @@ def consult(
         bool, typer.Option("--accept-all", help="Record every recommendation as agreed (except any --decline).")
     ] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the consultation saved when you stopped.")] = False,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", metavar="YYYY-MM-DD", help="The visit's date (default: the answers' date, else today)."),
+    ] = None,
 ) -> None:
     """Record a consultation: the fitter questionnaire (last visit's answers as defaults), the
     advice, what the client agrees to, and the report.
@@ -86,6 +92,7 @@ def consult(
             paper=paper_size(paper),
             db=db,
             declines=declined,
+            date=date,
             unattended=answers is not None and not sys.stdin.isatty() and not accept_all and not declined,
             resume=resume,
             interactive_decisions=interactive,
@@ -163,17 +170,26 @@ def history(
 @app.command("report")
 @handled
 def report_command(
-    consultation: Annotated[
-        int, typer.Option("--consultation", metavar="ID", help="The consultation id (see 'advisor history').")
-    ],
-    out: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help=REPORT_HELP)],
+    consultation_id: Annotated[
+        int | None, typer.Argument(metavar="ID", help="The consultation id (see 'advisor history').")
+    ] = None,
+    out: Annotated[str, typer.Option("--out", "-o", metavar="PATH", help=REPORT_HELP)] = "",
     db: DbOption = None,
-    paper: Annotated[Paper | None, typer.Option("--paper", help=PAPER_HELP)] = None,
+    paper: Annotated[Paper | None, typer.Option("--paper", metavar="a4|letter", help=PAPER_HELP)] = None,
+    consultation: Annotated[int | None, typer.Option("--consultation", metavar="ID", hidden=True)] = None,
 ) -> None:
     """Write the report of a stored consultation again.
 
-    Example: advisor report --consultation 1 --out zoe-first-visit.pdf
+    Example: advisor report 1 --out zoe-first-visit.pdf
     """
+    # The id is an argument, as every other command names what it works on; --consultation
+    # ID, the earlier spelling, still works so that scripts keep running.
+    chosen = consultation_id if consultation_id is not None else consultation
+    if chosen is None:
+        raise AdvisorError([Problem("ID", "give the consultation's id, e.g. advisor report 1 --out visit.pdf")])
+    if not out:
+        raise AdvisorError([Problem("--out", "give the report's path, e.g. --out visit.pdf")])
+    consultation = chosen
     with Store(db, create=False) as store:
         formats.check_path(out, keep=store.files)
         written = visits.write_report(store, store.consultation(consultation), out, paper_size(paper))
@@ -242,7 +258,7 @@ def import_command(
 @app.command("migrate")
 @handled
 def migrate_command(
-    to: Annotated[str, typer.Option("--to", metavar="URL|PATH", help="The store to copy into (created if new).")],
+    to: Annotated[str, typer.Option("--to", metavar="PATH|URL", help="The store to copy into (created if new).")],
     source: Annotated[
         str | None,
         typer.Option(

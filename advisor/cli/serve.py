@@ -23,9 +23,10 @@ PASSWORD_HELP = f"A file holding the studio's password (or set {ENV_PASSWORD})."
 @handled
 def serve(
     host: Annotated[
-        str, typer.Option("--host", help="Address to listen on; anything but 127.0.0.1 needs a password.")
+        str,
+        typer.Option("--host", metavar="HOST", help="Address to listen on; anything but 127.0.0.1 needs a password."),
     ] = ("127.0.0.1"),
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, metavar="PORT", help="Port to listen on.")] = 8000,
     db: DbOption = None,
     password_file: Annotated[
         str | None,
