@@ -116,7 +116,7 @@ def _jsonl_rows(path: Path, text: str) -> Iterator[Row]:
         where = f"{path}:{line_no}"
         try:
             doc = json.loads(line)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:  # RecursionError: nesting deeper than Python goes
             yield Row(n, "", None, where, f"not valid JSON ({str(err)[:80]})")
             continue
         client = str(doc.get("client") or "") if isinstance(doc, dict) else ""

@@ -373,3 +373,11 @@ def test_the_report_format_has_its_own_name_and_the_earlier_one_still_works(tmp_
     assert (tmp_path / "a" / "0001-ana.md").read_bytes() == (tmp_path / "b" / "0001-ana.md").read_bytes()
     wrong = runner.invoke(app, ["batch", str(source), "--out", str(tmp_path / "c"), "--report-format", "docx"])
     assert wrong.exit_code == 2 and "--report-format" in wrong.stderr
+
+
+def test_a_jsonl_row_nested_a_hundred_thousand_deep_is_an_error_row(tmp_path: Path) -> None:
+    source = tmp_path / "deep.jsonl"
+    source.write_text("[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["batch", str(source), "--out", str(tmp_path / "out"), "-f", "json"])
+    assert result.exit_code == 2 and "internal error" not in result.output
+    assert "not valid JSON" in summary(tmp_path / "out")[0]["error"]
