@@ -378,3 +378,10 @@ def test_a_bundle_of_hundreds_of_thousands_of_empty_visits_is_refused_at_once(tm
     refused(["import", str(path), "--db", str(tmp_path / "c.db")], "has 300,000 entries", "at most 20,000")
     assert time.monotonic() - started < 5
     assert not (tmp_path / "c.db").exists()
+
+
+def test_dash_is_standard_output_never_a_file_named_dash(tmp_path: Path) -> None:
+    """`--out -` writes to standard output where a command has nothing else to print there
+    (export); elsewhere it is refused in words, never a file called '-'."""
+    refused(["ask", "--out", "-"], "prints to standard output already")
+    assert not (tmp_path / "-").exists() and not Path("-").exists()

@@ -91,6 +91,16 @@ def check_target(
     ``keep`` are files that must never be replaced (the input being read, the database);
     without ``overwrite`` an existing file is only replaced with ``--force``.
     """
+    if str(path) == "-":
+        # '-' is standard output, never a file named '-': only a command with nothing else to
+        # print there takes it (export --out -), and it does so before calling this.
+        raise AdvisorError(
+            [
+                Problem(
+                    "-", f"this command prints to standard output already; give a file such as {example}", field=option
+                )
+            ]
+        )
     if path.is_dir():
         raise AdvisorError([Problem(str(path), f"is a directory; give a file name such as {example}", field=option)])
     folder = path.parent if str(path.parent) else Path(".")
