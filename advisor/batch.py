@@ -22,7 +22,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
@@ -71,13 +71,12 @@ class Outcome:
 
 
 # --- reading ---------------------------------------------------------------------------------
-def read_rows(path: Path, out: Path | None = None) -> list[Row]:
-    """The rows of a CSV, a JSON-lines file or a folder of answer files, in order; ``out``, the
-    batch's output folder, is never read as input."""
+def read_rows(path: Path, own: Collection[Path] = ()) -> list[Row]:
+    """The rows of a CSV, a JSON-lines file or a folder of answer files, in order; ``own``, the
+    batch's reports already written (a folder given as --out too), are never read as input."""
     if path.is_dir():
-        # macOS leaves '._name' files beside copied ones; a folder given as --out too holds the
-        # batch's own reports (named in its summary), which are not riders.
-        own = {(out / name).absolute() for name in _earlier(out)} if out is not None else set()
+        # macOS leaves '._name' files beside copied ones.
+        own = {p.absolute() for p in own}
         files = sorted(
             p
             for p in path.iterdir()
@@ -279,7 +278,8 @@ def run(
     and the overview; returns one outcome per row. ``executor`` and ``scheduler``: see
     executors.py (a local process pool by default, or a Dask cluster)."""
     check(executor, scheduler)
-    rows = read_rows(source, out)
+    earlier = _earlier(out)
+    rows = read_rows(source, [out / name for name in earlier])
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:  # a file where a folder should be, a read-only file system
@@ -289,12 +289,12 @@ def run(
         width = max(4, len(str(len(rows))))
         outcomes: dict[int, Outcome] = {}
         todo: list[Row] = []
-        earlier = _earlier(out)
+        digests = {row.number: digest(row.doc) for row in rows if row.doc is not None}
         for row in rows:
             name = report_name(row, width, fmt)
             if row.doc is None:
                 outcomes[row.number] = Outcome(row.number, row.client, "", "", row.error)
-            elif (out / name).exists() and (earlier.get(name, ("", "")))[1] in ("", digest(row.doc)):
+            elif (out / name).exists() and earlier.get(name, ("", ""))[1] in ("", digests[row.number]):
                 outcomes[row.number] = Outcome(row.number, row.client, "", name, "")  # done before: not rewritten
             else:
                 todo.append(row)
@@ -323,7 +323,7 @@ def run(
             results.close()  # stop the workers at once if this loop ends early (an interrupt)
         ordered = [outcomes[row.number] for row in rows]
         _fill_urgencies(ordered, rows, earlier)
-        write_atomic(out / "summary.csv", _summary_csv(ordered, rows))
+        write_atomic(out / "summary.csv", _summary_csv(ordered, digests))
         write_atomic(out / "overview.html", _overview(ordered, source))
         return ordered
 
@@ -399,14 +399,12 @@ def _earlier(out: Path) -> dict[str, tuple[str, str]]:
         return {}
 
 
-def _summary_csv(outcomes: list[Outcome], rows: list[Row]) -> str:
+def _summary_csv(outcomes: list[Outcome], digests: dict[int, str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(SUMMARY_FIELDS)
-    for o, row in zip(outcomes, rows, strict=True):
-        writer.writerow(
-            [o.row, _cell_text(o.client), o.urgency, o.report, _cell_text(o.error), digest(row.doc) if row.doc else ""]
-        )
+    for o in outcomes:
+        writer.writerow([o.row, _cell_text(o.client), o.urgency, o.report, _cell_text(o.error), digests.get(o.row, "")])
     return buffer.getvalue()
 
 

@@ -166,7 +166,7 @@ class Previous:
 
 
 def derive(previous: Mapping[str, Any] | Previous, current: Mapping[str, Any]) -> dict[str, Any]:
-    last = previous if isinstance(previous, Previous) else Previous(previous)
+    last = previous if isinstance(previous, Previous) else Previous(previous)  # answers alone, as tests give
     previous = last.answers
     _, defs = derived_definitions()
     fitter = qmod.load("fitter")

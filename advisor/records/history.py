@@ -40,14 +40,6 @@ class Change:
         return f"{self.label} {self.before_text} -> {self.after_text}"
 
 
-def _raw(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ",".join(value) or "none"
-    return str(value)
-
-
 def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     """Key measures that differ between two visits (given at both, or newly given)."""
     form = qmod.load("fitter")
