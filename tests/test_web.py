@@ -77,10 +77,11 @@ def test_the_form_speaks_the_answer_files_language(studio: TestClient) -> None:
     # comma (1,5 would arrive as 15), and the studio reads "1,5" as an answer file's 1.5.
     assert re.search(r'name="passive_slr_deg" inputmode="(numeric|decimal)"', page)
     assert 'type="number"' not in page
-    assert page.count('type="checkbox" name="knee_pain"') == 4
+    assert len(re.findall(r'type="checkbox" id="q-knee_pain-\d" name="knee_pain"', page)) == 4
+    assert 'id="q-knee_pain-none" name="knee_pain" value="none"' in page  # "no knee pain" can be recorded
     # The safety screen comes first.
     assert page.index('id="section-safety"') < page.index('id="section-rider"')
-    assert 'id="advice"' in page and 'aria-live="polite"' in page
+    assert 'id="advice"' in page and 'role="status"' in page
 
 
 def test_live_advice_follows_the_answers_and_a_red_flag_at_once(studio: TestClient) -> None:
@@ -177,7 +178,7 @@ def test_every_client_name_opens_its_page_from_the_list(studio: TestClient, name
     )
     assert saved.status_code == 303
     listing = studio.get("/").text
-    link = re.search(r'<a href="(/client\?name=[^"]+)">', listing)
+    link = re.search(r'<a class="row-link" href="(/client\?name=[^"]+)">', listing)
     assert link, listing
     href = html.unescape(link.group(1))
     assert ".." not in href.split("?")[0]  # nothing a browser could fold
@@ -203,8 +204,11 @@ def test_the_fit_record_is_entered_saved_and_carried_to_the_next_visit(studio_on
     }
     bad = studio.post("/consult/review", data={"csrf": csrf(page), "client": "Di", **answers(), **fit,
                                                "fit.after.saddle_tilt_deg": "40"})  # fmt: skip
-    assert bad.status_code == 422 and "out of range" in bad.text and 'value="715.5"' in bad.text
+    # Sent back exactly as typed: the comma kept, and "after" left empty where it was empty.
+    assert bad.status_code == 422 and "out of range" in bad.text and 'value="715,5"' in bad.text
+    assert re.search(r'id="fit.after.cleat_left"[^>]*value=""', bad.text)
     assert 'aria-describedby="fit.after.saddle_tilt_deg-error"' in bad.text
+    assert 'href="#fit.after.saddle_tilt_deg"' in bad.text  # the error summary links to the field
     assert "No warning signs" in bad.text  # the advice stays, beside the setting to mend
     review = studio.post("/consult/review", data={"csrf": csrf(page), "client": "Di", **answers(), **fit})
     assert review.status_code == 200
@@ -225,10 +229,15 @@ def test_the_fit_record_is_entered_saved_and_carried_to_the_next_visit(studio_on
     assert len(listed) == 1
     assert listed[0]["fit"]["before"] == {"saddle_height_mm": 721.0, "cleat_left": "worn", "bar_drop_mm": 80.0}
     assert listed[0]["fit"]["after"] == {"saddle_height_mm": 715.5, "cleat_left": "worn"}
-    # Next time the bike as this visit left it is a hint in "before", not a value.
+    # Next time the bike as this visit left it is shown as last visit's, not as today's value,
+    # and "Same as last visit" takes it as today's "before" only when pressed.
     again = studio.get("/consult?client=Di").text
-    assert re.search(r'name="fit.before.saddle_height_mm"[^>]*value=""[^>]*placeholder="715.5"', again)
-    assert re.search(r'name="fit.before.bar_drop_mm"[^>]*placeholder="80"', again)
+    assert re.search(r'name="fit.before.saddle_height_mm"[^>]*value=""[^>]*data-last="715.5"', again)
+    assert re.search(r'name="fit.before.bar_drop_mm"[^>]*data-last="80"', again)
+    assert '<td class="last">715.5</td>' in again
+    same = studio.post("/consult/form", data={"csrf": csrf(again), "client": "Di", **answers(), "fill": "same:fit"})
+    assert re.search(r'name="fit.before.saddle_height_mm"[^>]*value="715.5"', same.text)
+    assert re.search(r'name="fit.after.saddle_height_mm"[^>]*value=""', same.text)
 
 
 def test_a_mistyped_setting_never_hides_an_emergency(studio: TestClient) -> None:
@@ -315,7 +324,7 @@ def test_twenty_fitters_saving_at_once_lose_nothing(store_at: str) -> None:
                 token = csrf(client.get("/consult").text)
                 data = {"csrf": token, "client": f"Rider {n}", "date": "2026-11-30", **answers()}
                 r = client.post("/consult/save", data=data)
-                if r.status_code != 200 or "Consultation saved" not in r.text:
+                if r.status_code != 200 or "Saved." not in r.text:
                     failures.append(f"{n}: {r.status_code}")
 
         threads = [threading.Thread(target=one, args=(n,)) for n in range(20)]
@@ -336,9 +345,14 @@ def test_a_returning_client_finds_last_visits_answers_but_not_the_safety_screen(
     data = {"csrf": token, "client": "Ana", "date": "2026-11-30", **answers()}
     assert studio.post("/consult/save", data=data, follow_redirects=False).status_code == 303
     page = studio.get("/consult?client=ana").text  # names match whatever their case
-    assert re.search(r'name="passive_slr_deg"[^>]*value="62"', page)
     assert 'value="long_rides" checked' in page
     assert 'name="rf_chest_pain" value="false" checked' not in page  # asked afresh
+    # A measurement is taken afresh: last visit's reading beside an empty field, taken as
+    # today's only when the fitter says "Same as last visit".
+    assert re.search(r'name="passive_slr_deg"[^>]*value=""', page) and "Last visit: 62°" in page
+    fields = {"csrf": csrf(page), "client": "Ana", "low_back_pain": "long_rides", "fill": "same:flexibility"}
+    same = studio.post("/consult/form", data=fields).text
+    assert re.search(r'name="passive_slr_deg"[^>]*value="62"', same)
 
 
 def test_serve_prints_its_address_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:

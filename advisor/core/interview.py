@@ -40,6 +40,9 @@ class Draft(BaseModel):
     db: str | None = None  # a consultation's store
     paper: str = "a4"
     saved_at: dt.datetime | None = None
+    # The studio's consultation form keeps its fit record as typed ("fit.before.<setting>" ->
+    # text) in the client's draft too; `advisor consult` asks the fit record afresh.
+    fit_fields: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

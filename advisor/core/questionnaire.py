@@ -35,6 +35,9 @@ class Question(BaseModel):
     unit: str = ""
     required: bool = False
     ask_when: Any = None
+    # Measured by the fitter on the day (a goniometer reading, a test's result): last visit's
+    # value is shown beside the question, never offered as today's answer.
+    measured: bool = False
     after: str | None = None  # only in an extending questionnaire: where to insert
     # Filled in while loading:
     section: str = ""
@@ -149,10 +152,15 @@ class Questionnaire(BaseModel):
     def ids(self) -> list[str]:
         return list(self._ids)
 
-    def carried_over(self, previous: dict[str, Any]) -> dict[str, Any]:
-        """Last visit's answers to offer as defaults: those this form asks and does not ask afresh."""
+    def carried_over(self, previous: dict[str, Any], *, measured: bool = True) -> dict[str, Any]:
+        """Last visit's answers to offer as defaults: those this form asks and does not ask
+        afresh; ``measured=False`` leaves out what is measured on the day, too."""
         afresh = {q.id for s in self.sections if s.asked_afresh for q in s.questions}
-        return {qid: v for qid, v in previous.items() if qid in self._by_id and qid not in afresh}
+        return {
+            qid: v
+            for qid, v in previous.items()
+            if qid in self._by_id and qid not in afresh and (measured or not self._by_id[qid].measured)
+        }
 
     def section_intro(self, section_id: str) -> str:
         return next((s.intro for s in self.sections if s.id == section_id), "")

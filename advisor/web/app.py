@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -39,13 +40,14 @@ from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError
 from advisor.core.followup import Previous
+from advisor.core.interview import Draft
 from advisor.core.pipeline import assess
 from advisor.core.text import MAX_NAME, MAX_NOTE, one_line, problem_with
 from advisor.output import formats
 from advisor.output.diagram import to_svg
 from advisor.output.report import STATUS_WORDS, flexibility_over_visits
-from advisor.records import history
-from advisor.records.store import Consultation, Decision, Store
+from advisor.records import drafts, history
+from advisor.records.store import Consultation, Decision, Store, name_key
 from advisor.web import forms
 from advisor.web.security import (
     REPORT_CSP,
@@ -57,6 +59,7 @@ from advisor.web.security import (
 
 HERE = Path(__file__).resolve().parent
 FORM = "fitter"
+DRAFTS = "consult"  # the studio keeps a client's unfinished consultation where `advisor consult` does
 
 
 LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1", "[::1]"]
@@ -87,7 +90,9 @@ def create_app(db: str | None = None, password: str | None = None) -> ASGIApp:
         Route("/client", studio.client),
         Route("/clients/{name:path}", studio.client),  # the address earlier versions linked to
         Route("/consult", studio.consult_form),
+        Route("/consult/form", studio.form_again, methods=["POST"]),
         Route("/consult/advice", studio.live_advice, methods=["POST"]),
+        Route("/consult/draft/discard", studio.discard_draft, methods=["POST"]),
         Route("/consult/review", studio.review, methods=["POST"]),
         Route("/consult/save", studio.save, methods=["POST"]),
         Route("/visits/{cid:str}", studio.visit),
@@ -149,6 +154,13 @@ class _Studio:
         self.save_lock = asyncio.Lock()
         self.kb = knowledge.load()
         self.form = qmod.load(FORM)
+        # Each conditional question's condition, for the page's script, and in words for a
+        # browser without it (which shows every question and lets the server leave out the rest).
+        self.when = {
+            q.id: (json.dumps(forms.condition_json(q.condition)), forms.condition_words(q.condition, self.form))
+            for q in self.form.questions
+            if q.ask_when
+        }
         self.templates = Environment(
             # The studio's pages, and the report's parts they show as the HTML report does.
             loader=ChoiceLoader(
@@ -257,24 +269,67 @@ class _Studio:
         )
 
     async def consult_form(self, request: Request) -> Response:
+        """A new consultation: a client's unsaved draft when there is one (unless ``fresh``),
+        else last visit's answers as `advisor consult` offers them, measurements and the
+        safety screen left to be taken afresh."""
         if (denied := self.guard(request)) is not None:
             return denied
-        client = request.query_params.get("client", "").strip()
-        values: dict[str, Any] = {}
-        last = None
-        if client:
-            stored = self.store.client_name(client)
-            last = self.store.previous(stored) if stored else None
-            client = stored or client
-            # As `advisor consult` does: last visit's answers, the safety screen asked afresh.
-            values = self.form.carried_over(last.answers) if last else {}
+        client = one_line(request.query_params.get("client", ""), MAX_NAME).strip()
+        stored = self.store.client_name(client) if client else None
+        client = stored or client
+        notice = ""
+        if client and "fresh" not in request.query_params:
+            draft, notice = await run_in_threadpool(_load_draft, client)
+            if draft is not None:
+                fields = {**forms.fields_of(draft.answers), **{k: [v] for k, v in draft.fit_fields.items()}}
+                _, date, parsed, last = self.parse_fields(fields, client, draft.date.isoformat(), for_saving=False)
+                return self.consult_page(request, client, date, parsed, last, resumed=draft.saved_at, notice=notice)
+        today = dt.date.today()
+        last = self.store.previous(stored, today) if stored else None
+        values = self.form.carried_over(last.answers, measured=False) if last else {}
         parsed = forms.Parsed(None, values, {})
-        return self.consult_page(request, client, dt.date.today(), parsed, last)
+        return self.consult_page(request, client, today, parsed, last, notice=notice)
+
+    async def form_again(self, request: Request) -> Response:
+        """The consultation form filled with what was posted: "Change answers" from the review
+        page, and the fill buttons ("No to all", "Same as last visit") without the script."""
+        if (denied := self.guard(request)) is not None:
+            return denied
+        data = await self.posted(request)
+        fields = _fields(data)
+        client = str(data.get("client") or "").strip()
+        _, date, parsed, last = self.parse_fields(fields, client, str(data.get("date") or ""), for_saving=False)
+        action = str(data.get("fill") or "")
+        if action:
+            values, typed = forms.filled(
+                parsed.values,
+                parsed.typed_fit,
+                action,
+                self.form,
+                last.answers if last else {},
+                _last_fit(last),
+                follow_up=last is not None,
+            )
+            fields = {**forms.fields_of(values), **{k: [v] for k, v in typed.items()}}
+            _, date, parsed, last = self.parse_fields(fields, client, date.isoformat(), for_saving=False)
+        return self.consult_page(request, client, date, parsed, last)
 
     def consult_page(
-        self, request: Request, client: str, date: dt.date, parsed: forms.Parsed, last: Any = None, status: int = 200
+        self,
+        request: Request,
+        client: str,
+        date: dt.date,
+        parsed: forms.Parsed,
+        last: Consultation | None = None,
+        status: int = 200,
+        resumed: dt.datetime | None = None,
+        notice: str = "",
     ) -> HTMLResponse:
-        advice = self.advice(parsed)
+        follow_up = last is not None
+        asked = forms.shown(parsed.values, self.form, follow_up=follow_up)
+        errors = parsed.errors if status != 200 else {}
+        measured = {q.id for q in self.form.questions if q.measured}
+        last_values = {qid: v for qid, v in (last.answers if last else {}).items() if qid in measured}
         return self.page(
             request,
             "consult.html.j2",
@@ -283,65 +338,144 @@ class _Studio:
             client=client,
             date=date.isoformat(),
             values=parsed.values,
-            fit=parsed.fit,
+            typed_fit=parsed.typed_fit,
             fit_form=fitrecord.form(),
-            # The bike as the last visit left it, shown in "before" as a hint: a setting is
-            # recorded only when typed, so nothing unmeasured is stored as today's.
-            last_fit={**last.fit.get("before", {}), **last.fit.get("after", {})} if last and last.fit else {},
-            errors=parsed.errors if status != 200 else {},
+            asked=asked,
+            follow_up=follow_up,
+            when=self.when,
+            progress=_progress(self.form, parsed.values, asked),
+            # Measured on the day: last visit's reading is shown beside the question, and taken
+            # only when the fitter says "same as last visit".
+            last_values={qid: forms.fields_of({qid: v})[qid] for qid, v in last_values.items()},
+            last_words={qid: self.form.question(qid).format_value(v) for qid, v in last_values.items()},
+            last_fit=_last_fit(last),
+            errors=errors,
+            error_list=self.error_list(errors),
             last=last,
-            advice=advice,
+            resumed=resumed,
+            notice=notice,
+            advice=self.advice(parsed, last),
         )
 
-    def advice(self, parsed: forms.Parsed) -> dict[str, Any]:
+    def error_list(self, errors: dict[str, str]) -> list[tuple[str, str, str]]:
+        """The error summary's lines: (the field's id in the page, what it is, what is wrong)."""
+        out = []
+        settings = {s.id: s.label for s in fitrecord.form().settings}
+        for key, message in errors.items():
+            if key in ("client", "date"):
+                out.append((key, "Client's name" if key == "client" else "Date", message))
+            elif key.startswith("fit."):
+                _, when, sid = [*key.split(".", 2), "", ""][:3]
+                out.append((key, f"{settings.get(sid, sid)}, {when}", message))
+            elif (q := self.form.get(key)) is not None:
+                target = f"q-{q.id}" if q.type in ("int", "number") else f"q-{q.id}-0"
+                out.append((target, q.label, message))
+            else:
+                out.append(("", "The answers", message))
+        return out
+
+    def advice(self, parsed: forms.Parsed, last: Consultation | None = None) -> dict[str, Any]:
         """What the advice panel shows for these answers (with the client's last visit, as the
         saved consultation will be): the report, or why there is none yet."""
+        returning = last is not None
         if parsed.answers is None:
-            return {"report": None, "missing": _missing_screen(parsed)}
-        client = parsed.answers.client
-        previous = self.previous_visit(client, parsed.answers.date) if client else None
+            return {"report": None, "missing": _missing_screen(parsed), "returning": returning, "partial": True}
+        previous = Previous.of_visit(last.answers, last.result, last.fit, last.date) if last else None
         result = assess(parsed.answers, previous)
-        return {"report": formats.report_for(result), "missing": ""}
+        beyond_safety = any(self.form.question(qid).section != forms.SAFETY for qid in parsed.answers.values)
+        return {
+            "report": formats.report_for(result),
+            "missing": "",
+            "returning": returning,
+            "partial": not beyond_safety,
+            "ignored": [self.form.question(qid).label for qid in parsed.ignored],
+        }
 
     async def live_advice(self, request: Request) -> Response:
         if self.guard(request) is not None:
             return Response(status_code=401)
         data = await self.posted(request)
-        _, _, parsed = self.read_form(data, for_saving=False)
-        html = self.templates.get_template("advice.html.j2").render(advice=self.advice(parsed))
+        client, date, parsed, last = self.read_form(data, for_saving=False)
+        if client and not problem_with(client, "name", MAX_NAME):
+            # Every answer is kept as it is given: a closed tab, a flat battery or a crash
+            # loses nothing, and the client's consultation opens where it stopped.
+            await run_in_threadpool(self.keep_draft, client, date, parsed)
+        earlier = str(data.get("draft_client") or "").strip()
+        if earlier and name_key(earlier) != name_key(client):
+            # The name was corrected ("Ann" to "Anna Rossi"): the draft moves with it.
+            await run_in_threadpool(drafts.clear, DRAFTS, earlier)
+        html = self.templates.get_template("advice.html.j2").render(advice=self.advice(parsed, last))
         return HTMLResponse(html)
 
-    def read_form(self, data: FormData, *, for_saving: bool) -> tuple[str, dt.date, forms.Parsed]:
-        """The client, the date and the answers of a consultation form; to be saved, it needs a name."""
-        fields = {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
+    def keep_draft(self, client: str, date: dt.date, parsed: forms.Parsed) -> None:
+        """The client's draft, the same file `advisor consult --client NAME --resume` goes on from:
+        only answers that apply and can be read, so the terminal takes it as it is."""
+        answers = {
+            qid: value
+            for qid, value in forms.applicable(parsed.values, self.form, follow_up=True)[0].items()
+            if qid not in parsed.errors
+        }
+        draft = Draft(
+            questionnaire=FORM,
+            client=client,
+            date=date,
+            answers=answers,
+            fit_fields=parsed.typed_fit,
+            db=self.store.location.without_password(),
+        )
+        drafts.save(draft, DRAFTS)
+
+    async def discard_draft(self, request: Request) -> Response:
+        if (denied := self.guard(request)) is not None:
+            return denied
+        data = await self.posted(request)
         client = str(data.get("client") or "").strip()
-        date, date_error = _date(str(data.get("date") or ""))
-        parsed = forms.parse(fields, self.form, client, date, with_fit=for_saving)
+        if client:
+            await run_in_threadpool(drafts.clear, DRAFTS, client)
+        return RedirectResponse("/consult?fresh=1&client=" + quote(client, safe=""), status_code=303)
+
+    def read_form(self, data: FormData, *, for_saving: bool) -> tuple[str, dt.date, forms.Parsed, Consultation | None]:
+        """The client, the date, the answers of a consultation form and the client's visit before."""
+        client = str(data.get("client") or "").strip()
+        return self.parse_fields(_fields(data), client, str(data.get("date") or ""), for_saving=for_saving)
+
+    def parse_fields(
+        self, fields: dict[str, list[str]], client: str, date_text: str, *, for_saving: bool
+    ) -> tuple[str, dt.date, forms.Parsed, Consultation | None]:
+        """A form's fields read: to be saved, it needs a name. The follow-up section counts only
+        for a client with an earlier visit."""
+        date, date_error = _date(date_text)
+        stored = self.store.client_name(client) if client else None
+        last = self.store.previous(stored, date) if stored else None
+        parsed = forms.parse(fields, self.form, client, date, with_fit=for_saving, follow_up=last is not None)
         if date_error:
             parsed.errors["date"] = date_error
         if for_saving:
             trouble = problem_with(client, "name", MAX_NAME) if client else "give the client's name"
             if trouble:
                 parsed.errors["client"] = trouble
-        return client, date, parsed
+        return client, date, parsed, last
 
-    async def submitted(self, request: Request) -> Response | tuple[FormData, str, dt.date, forms.Parsed]:
+    async def submitted(
+        self, request: Request
+    ) -> Response | tuple[FormData, str, dt.date, forms.Parsed, Consultation | None]:
         """A consultation form sent to be reviewed or saved: the login and the form checked, or
-        the page that refuses it. Returns (form, client, date, answers read from it)."""
+        the page that refuses it, its errors listed. Returns (form, client, date, answers, visit before)."""
         if (denied := self.guard(request)) is not None:
             return denied
         data = await self.posted(request)
-        client, date, parsed = self.read_form(data, for_saving=True)
+        client, date, parsed, last = self.read_form(data, for_saving=True)
         if parsed.answers is None or parsed.errors:
-            return self.consult_page(request, client, date, parsed, status=422)
-        return data, client, date, parsed
+            return self.consult_page(request, client, date, parsed, last, status=422)
+        return data, client, date, parsed, last
 
     async def review(self, request: Request) -> Response:
         if isinstance(sent := await self.submitted(request), Response):
             return sent
-        _, client, date, parsed = sent
+        _, client, date, parsed, last = sent
         assert parsed.answers is not None  # submitted() refuses a form without them
-        result = assess(parsed.answers, self.previous_visit(client, date))
+        previous = Previous.of_visit(last.answers, last.result, last.fit, last.date) if last else None
+        result = assess(parsed.answers, previous)
         fit = None if parsed.answers.fit.is_empty() else parsed.answers.fit
         return self.page(
             request,
@@ -349,7 +483,10 @@ class _Studio:
             client=client,
             date=date.isoformat(),
             report=formats.report_for(result, fit=fit),
-            hidden=forms.fields_of(parsed.values, parsed.fit),
+            ignored=[self.form.question(qid).label for qid in parsed.ignored],
+            # Everything as it was sent (answers that do not apply too), so "Change answers"
+            # brings the form back exactly; saving reads it again the same way.
+            hidden={**forms.fields_of(parsed.values), **{k: [v] for k, v in parsed.typed_fit.items()}},
             not_declinable={STOP_RIDING},
             save_token=secrets.token_urlsafe(16),
         )
@@ -362,7 +499,7 @@ class _Studio:
     async def save(self, request: Request) -> Response:
         if isinstance(sent := await self.submitted(request), Response):
             return sent
-        data, client, date, parsed = sent
+        data, client, date, parsed, _ = sent
         assert parsed.answers is not None  # submitted() refuses a form without them
         token = str(data.get("save_token") or "")[:64]
         sent_form = _digest(data)
@@ -372,6 +509,7 @@ class _Studio:
         async with self.save_lock:
             earlier = self.saved.get(token)
             if earlier is not None and earlier[0] == sent_form:
+                request.session["saved"] = earlier[1]
                 return RedirectResponse(f"/visits/{earlier[1]}", status_code=303)
             try:
                 cid = await run_in_threadpool(self.record_visit, data, client, date, parsed.answers)
@@ -386,6 +524,8 @@ class _Studio:
                 if len(self.saved) >= SAVED_TOKENS:
                     del self.saved[next(iter(self.saved))]  # the oldest
                 self.saved[token] = (sent_form, cid)
+        # "Saved" is said once, on the page the save leads to; the visit's address stays its own.
+        request.session["saved"] = cid
         return RedirectResponse(f"/visits/{cid}", status_code=303)
 
     def record_visit(self, data: FormData, client: str, date: dt.date, given: Answers) -> int:
@@ -394,7 +534,9 @@ class _Studio:
         result = assess(answers, self.previous_visit(client, date))
         decisions = self.decisions(data, result)
         name = self.store.client_name(client) or client
-        return self.store.record(name, answers, result, decisions)
+        cid = self.store.record(name, answers, result, decisions)
+        drafts.clear(DRAFTS, name)  # saved: the unfinished copy is done with
+        return cid
 
     def stored(self, cid: str) -> tuple[Consultation, Any]:
         """A stored visit and its report model (blocking: run off the event loop)."""
@@ -416,7 +558,8 @@ class _Studio:
         if (denied := self.guard(request)) is not None:
             return denied
         visit, report = await run_in_threadpool(self.stored, request.path_params["cid"])
-        return self.page(request, "visit.html.j2", visit=visit, report=report)
+        saved = request.session.pop("saved", None) == visit.id
+        return self.page(request, "visit.html.j2", visit=visit, report=report, saved=saved)
 
     async def report(self, request: Request) -> Response:
         if (denied := self.guard(request)) is not None:
@@ -442,6 +585,36 @@ def _visit(store: Store, cid: str) -> Consultation:
         return store.consultation(int(cid))
     except AdvisorError:
         raise HTTPException(404, "No such consultation.") from None
+
+
+def _fields(data: FormData) -> dict[str, list[str]]:
+    return {key: [v for v in data.getlist(key) if isinstance(v, str)] for key in data}
+
+
+def _last_fit(last: Consultation | None) -> dict[str, Any]:
+    """The bike as the last visit left it: each setting's "after", else its "before"."""
+    if last is None or not last.fit:
+        return {}
+    return {**(last.fit.get("before") or {}), **(last.fit.get("after") or {})}
+
+
+def _load_draft(client: str) -> tuple[Draft | None, str]:
+    """The client's unfinished consultation, or why it cannot be used (never an error page:
+    the consultation can always start afresh)."""
+    try:
+        return drafts.load(DRAFTS, client), ""
+    except AdvisorError as err:
+        why = err.problems[0].message if err.problems else "it cannot be read"
+        return None, f"An unfinished consultation for {client} was found but not used: {why}."
+
+
+def _progress(form: qmod.Questionnaire, values: dict[str, Any], asked: set[str]) -> dict[str, tuple[int, int]]:
+    """Per section: (questions answered, questions asked) with these answers."""
+    out = {}
+    for section in form.sections:
+        ids = [q.id for q in section.questions if q.id in asked]
+        out[section.id] = (sum(1 for qid in ids if qid in values), len(ids))
+    return out
 
 
 def _num(value: float) -> str:

@@ -16,10 +16,15 @@ from typing import Any
 from advisor.core import answers as answers_mod
 from advisor.core import fitrecord
 from advisor.core.answers import Answers
+from advisor.core.conditions import AnswerTest, Condition, Group, Missing, holds
 from advisor.core.errors import AdvisorError
 from advisor.core.questionnaire import Question, Questionnaire
 
 FORM_NAME = "<form>"
+# The value of a multi-choice's "None of these" box: ticked, the answer is the empty list (an
+# answer file's []), which a form cannot otherwise send, so "no knee pain" can be recorded.
+NONE = "none"
+FOLLOW_UP = "follow_up"  # the section asked only of a returning client
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,11 @@ class Parsed:
     values: dict[str, Any]  # what was typed, to fill the form again
     errors: dict[str, str]  # question id (or "client", "date", "answers", "fit.before.<id>") -> message
     fit: dict[str, dict[str, Any]] = field(default_factory=dict)  # "before"/"after" -> setting -> value
+    # Answers sent for a question whose condition does not hold (a pregnancy question after
+    # "male", a back-pain score after "no back pain"): left out of the assessment, and said.
+    ignored: list[str] = field(default_factory=list)
+    # The fit record's fields exactly as typed, to fill the form again as it was sent.
+    typed_fit: dict[str, str] = field(default_factory=dict)
 
 
 def values_from(fields: Mapping[str, Sequence[str]], form: Questionnaire) -> dict[str, Any]:
@@ -37,8 +47,27 @@ def values_from(fields: Mapping[str, Sequence[str]], form: Questionnaire) -> dic
         given = [v.strip() for v in fields.get(q.id, []) if v.strip()]
         if not given:
             continue
-        values[q.id] = given if q.type == "multi" else _scalar(q, given[0])
+        if q.type == "multi":
+            ticked = [v for v in given if v != NONE or NONE in q.values]
+            values[q.id] = ticked  # only "None of these" ticked: the empty list
+        else:
+            values[q.id] = _scalar(q, given[0])
     return values
+
+
+def applicable(values: Mapping[str, Any], form: Questionnaire, *, follow_up: bool) -> tuple[dict[str, Any], list[str]]:
+    """The answers whose question is asked given the answers before it, as `advisor ask` asks
+    them, and the ids of those left out. The follow-up section is asked of a returning client only."""
+    kept: dict[str, Any] = {}
+    ignored: list[str] = []
+    for q in form.questions:
+        if q.id not in values:
+            continue
+        if (q.section == FOLLOW_UP and not follow_up) or not holds(q.condition, kept):
+            ignored.append(q.id)
+        else:
+            kept[q.id] = values[q.id]
+    return kept, ignored
 
 
 def _scalar(q: Question, text: str) -> Any:
@@ -77,18 +106,40 @@ def _number(text: str) -> Any:
     return int(number) if number.is_integer() else number  # 400, not 400.0, when shown again
 
 
+def typed_fit_from(fields: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """The fit record's fields as typed (nothing filled in), to show the form again."""
+    typed = {}
+    for setting in fitrecord.form().settings:
+        for when in fitrecord.WHEN:
+            name = f"fit.{when}.{setting.id}"
+            text = _typed(fields, name)
+            if text is not None:
+                typed[name] = text
+    return typed
+
+
 def parse(
-    fields: Mapping[str, Sequence[str]], form: Questionnaire, client: str, date: dt.date, *, with_fit: bool = True
+    fields: Mapping[str, Sequence[str]],
+    form: Questionnaire,
+    client: str,
+    date: dt.date,
+    *,
+    with_fit: bool = True,
+    follow_up: bool = True,
 ) -> Parsed:
     """The form's answers checked as an answer file's are; ``with_fit=False`` leaves the fit
-    record out (the advice does not depend on it, so a half-typed setting cannot hide it)."""
-    values = values_from(fields, form)
+    record out (the advice does not depend on it, so a half-typed setting cannot hide it).
+    ``values`` keeps every answer sent, so the form shows them again; only those whose
+    question applies are assessed."""
+    sent = values_from(fields, form)
+    values, ignored = applicable(sent, form, follow_up=follow_up)
     fit = fit_from(fields) if with_fit else {}
+    typed = typed_fit_from(fields)
     doc = {"questionnaire": form.id, "client": client or None, "date": date.isoformat(), "answers": values}
     if fit:
         doc["fit"] = fit
     try:
-        return Parsed(answers_mod.validate(doc, FORM_NAME), values, {}, fit)
+        return Parsed(answers_mod.validate(doc, FORM_NAME), sent, {}, fit, ignored, typed)
     except AdvisorError as err:
         errors: dict[str, str] = {}
         for p in err.problems:
@@ -97,14 +148,15 @@ def parse(
         # A mistyped setting must not hide the advice (an emergency least of all): when the
         # fit record is all that is wrong, the answers without it are still assessed.
         if all(key.startswith("fit") for key in errors):
-            return Parsed(answers_mod.validate({**doc, "fit": None}, FORM_NAME), values, errors, fit)
-        return Parsed(None, values, errors, fit)
+            answers = answers_mod.validate({**doc, "fit": None}, FORM_NAME)
+            return Parsed(answers, sent, errors, fit, ignored, typed)
+        return Parsed(None, sent, errors, fit, ignored, typed)
 
 
 def fields_of(answers: Mapping[str, Any], fit: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, list[str]]:
     """Answer values (and the fit record's) as form fields, to carry them through a page as
-    hidden inputs."""
-    flat = dict(answers)
+    hidden inputs. A multi-choice answered "none of these" is sent as such."""
+    flat: dict[str, Any] = {qid: (v or [NONE]) if isinstance(v, list) else v for qid, v in answers.items()}
     for when, settings in (fit or {}).items():
         flat.update({f"fit.{when}.{sid}": value for sid, value in settings.items()})
     for sid in (fit or {}).get("before", {}):
@@ -121,3 +173,88 @@ def fields_of(answers: Mapping[str, Any], fit: Mapping[str, Mapping[str, Any]] |
         else:
             out[qid] = [str(value)]
     return out
+
+
+def shown(values: Mapping[str, Any], form: Questionnaire, *, follow_up: bool) -> set[str]:
+    """The questions asked given these answers (each one's condition on the answers before it)."""
+    kept: dict[str, Any] = {}
+    out: set[str] = set()
+    for q in form.questions:
+        if (q.section == FOLLOW_UP and not follow_up) or not holds(q.condition, kept):
+            continue
+        out.add(q.id)
+        if q.id in values:
+            kept[q.id] = values[q.id]
+    return out
+
+
+def condition_json(cond: Condition) -> dict[str, Any]:
+    """A question's condition for the page's script, which shows and hides the question as
+    the server decides it (the same closed language: see advisor/core/conditions.py)."""
+    if isinstance(cond, AnswerTest):
+        return {"answer": cond.answer, "op": cond.op, "arg": cond.arg}
+    if isinstance(cond, Missing):
+        return {"answered" if cond.negated else "missing": cond.answer}
+    if isinstance(cond, Group):
+        return {"kind": cond.kind, "items": [condition_json(c) for c in cond.items]}
+    raise ValueError(f"a questionnaire condition cannot use findings: {cond.describe()}")
+
+
+def condition_words(cond: Condition, form: Questionnaire) -> str:
+    """A condition in the fitter's words: "Low back pain: On most rides or Only on long rides"."""
+    if isinstance(cond, AnswerTest):
+        q = form.question(cond.answer)
+        arg = cond.arg if isinstance(cond.arg, list) else [cond.arg]
+        if cond.op in ("one_of", "equals", "is", "includes", "includes_any"):
+            shown_values = " or ".join(q.format_value(v) if q.type != "multi" else q.label_of(v) for v in arg)
+            return f"{q.label}: {shown_values}"
+        if cond.op == "not_one_of":
+            return f"{q.label}: not {' or '.join(q.format_value(v) for v in arg)}"
+        if cond.op == "between":
+            return f"{q.label} from {q.format_value(arg[0])} to {q.format_value(arg[1])}"
+        if cond.op == "includes_at_least":
+            return f"{q.label}: at least {cond.arg} ticked"
+        words = {"below": "below", "above": "above", "at_least": "at least", "at_most": "at most"}[cond.op]
+        return f"{q.label} {words} {q.format_value(cond.arg)}"
+    if isinstance(cond, Missing):
+        label = form.question(cond.answer).label
+        return f"{label} answered" if cond.negated else f"{label} not answered"
+    if isinstance(cond, Group):
+        parts = [condition_words(c, form) for c in cond.items]
+        joined = {"all": "; and ", "any": "; or "}.get(cond.kind)
+        return joined.join(parts) if joined else "none of: " + "; ".join(parts)
+    raise ValueError(f"a questionnaire condition cannot use findings: {cond.describe()}")
+
+
+SAFETY = "safety"
+
+
+def filled(
+    values: dict[str, Any],
+    typed_fit: dict[str, str],
+    action: str,
+    form: Questionnaire,
+    last_answers: Mapping[str, Any],
+    last_fit: Mapping[str, Any],
+    *,
+    follow_up: bool,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A form's answers with one of its fill buttons applied, for a browser without the script
+    (which does the same in the page): "safety-no" answers No to every safety question not yet
+    answered; "same:<section>" takes last visit's measurements of a section where nothing is
+    typed; "same:fit" takes the bike as last visit left it as today's "before"."""
+    values, typed_fit = dict(values), dict(typed_fit)
+    if action == "safety-no":
+        asked = shown(values, form, follow_up=follow_up)
+        for q in form.questions:
+            if q.section == SAFETY and q.type == "bool" and q.id in asked and not q.ask_when:
+                values.setdefault(q.id, False)
+    elif action == "same:fit":
+        for sid, value in last_fit.items():
+            typed_fit.setdefault(f"fit.before.{sid}", str(value))
+    elif action.startswith("same:"):
+        section = action.removeprefix("same:")
+        for q in form.questions:
+            if q.section == section and q.measured and q.id in last_answers:
+                values.setdefault(q.id, last_answers[q.id])
+    return values, typed_fit
