@@ -43,6 +43,7 @@ class Draft(BaseModel):
     # The studio's consultation form keeps its fit record as typed ("fit.before.<setting>" ->
     # text) in the client's draft too; `advisor consult` asks the fit record afresh.
     fit_fields: dict[str, str] = {}
+    notes: str = ""  # the studio's notes on the visit, as typed so far
 
 
 @dataclass(frozen=True)

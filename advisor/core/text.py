@@ -14,6 +14,7 @@ from advisor.core.errors import AdvisorError, Problem
 
 MAX_NAME = 200  # a client's name, a setting's value
 MAX_NOTE = 2000  # a note on a declined recommendation
+MAX_VISIT_NOTES = 4000  # the fitter's notes on a visit
 
 
 def _is_control(ch: str) -> bool:
@@ -45,6 +46,14 @@ def one_line(value: str, limit: int) -> str:
     """Text from a form field made storable: control characters become spaces, at most ``limit`` long."""
     flat = "".join(" " if _is_control(ch) else ch for ch in value)
     return " ".join(flat.split())[:limit]
+
+
+def paragraphs(value: str, limit: int) -> str:
+    """Text from a form's text area made storable: its line breaks kept (as newlines), every
+    other control character a space, at most ``limit`` long."""
+    lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kept = "\n".join(one_line(line, limit) for line in lines).strip()
+    return kept[:limit]
 
 
 def visible(text: str) -> str:

@@ -36,8 +36,8 @@ _ADD_CLIENT = sa.text(
     "INSERT INTO clients (name, key, created) VALUES (:name, :key, :created) ON CONFLICT (key) DO NOTHING"
 )
 
-# A consultation as stored: date, questionnaire, urgency, answers, result, created, fit.
-Visit = tuple[dt.date, str, str, dict[str, Any], dict[str, Any], str, dict[str, Any]]
+# A consultation as stored: date, questionnaire, urgency, answers, result, created, fit, notes.
+Visit = tuple[dt.date, str, str, dict[str, Any], dict[str, Any], str, dict[str, Any], str]
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ class Database(ABC):
                 if any(q == v.questionnaire and json.loads(a) == v.answers for q, a in same_day):
                     skipped += 1
                     continue
-                visit = (v.date, v.questionnaire, v.urgency, v.answers, v.result, v.created, v.fit)
+                visit = (v.date, v.questionnaire, v.urgency, v.answers, v.result, v.created, v.fit, v.notes)
                 self._insert(conn, client_id, visit, v.decisions)
                 added += 1
         return added, skipped
@@ -167,7 +167,7 @@ class Database(ABC):
     @staticmethod
     def _insert(conn: Connection, client_id: int, visit: Visit, decided: list[Decision]) -> int:
         """The one place a consultation row and its decisions are written; returns its id."""
-        date, questionnaire, urgency, answers, result, created, fit = visit
+        date, questionnaire, urgency, answers, result, created, fit, notes = visit
         row = conn.execute(
             sa.insert(consultations).values(
                 client_id=client_id,
@@ -178,6 +178,7 @@ class Database(ABC):
                 result=_dump(result),
                 created=created,
                 fit=_dump(fit),
+                notes=notes,
             )
         )
         key = row.inserted_primary_key
@@ -245,6 +246,7 @@ class Database(ABC):
                 consultations.c.result,
                 consultations.c.created,
                 consultations.c.fit,
+                consultations.c.notes,
             )
             .join_from(consultations, clients, consultations.c.client_id == clients.c.id)
             .where(where)
@@ -277,6 +279,7 @@ class Database(ABC):
                 decisions=by_visit[int(r[0])],
                 created=r[7],
                 fit=json.loads(r[8]),
+                notes=r[9],
             )
             for r in rows
         ]

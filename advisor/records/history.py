@@ -111,6 +111,7 @@ def to_json(visits: list[Consultation]) -> list[dict[str, Any]]:
                 "exercises": [_item(decided, "exercise", e) for e in v.result["exercises"]],
                 "changes": {c.id: {"before": c.before, "after": c.after} for c in diffs},
                 "fit": {**v.fit, "changed": FitRecord.model_validate(v.fit).changed()} if v.fit else None,
+                "notes": v.notes,
             }
         )
     return data
@@ -162,4 +163,6 @@ def to_lines(client: str, visits: list[Consultation]) -> list[str]:
                 "  declined: "
                 + "; ".join(named.get(d.item, d.item) + (f" ({d.note})" if d.note else "") for d in declined)
             )
+        if v.notes:
+            lines.append("  notes: " + v.notes.replace("\n", " / "))
     return lines

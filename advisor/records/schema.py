@@ -52,6 +52,8 @@ consultations = sa.Table(
     sa.Column("created", sa.Text, nullable=False),
     # Added in schema 2: the bike's settings before and after ({"before": {...}, "after": {...}}).
     sa.Column("fit", sa.Text, nullable=False, server_default="{}"),
+    # Added in schema 3: the fitter's own notes on the visit (plain text, possibly empty).
+    sa.Column("notes", sa.Text, nullable=False, server_default=""),
     sa.Index("consultations_by_client", "client_id", "date", "id"),
 )
 
@@ -114,6 +116,10 @@ def _add_fit_record(conn: Connection) -> None:
     _add_column(conn, consultations.c.fit)
 
 
+def _add_visit_notes(conn: Connection) -> None:
+    _add_column(conn, consultations.c.notes)
+
+
 def _add_column(conn: Connection, column: sa.Column[object]) -> None:
     """ALTER TABLE ... ADD COLUMN, spelt by the database's own dialect (Core has no construct for it)."""
     spec = CreateColumn(column).compile(dialect=conn.dialect)
@@ -125,5 +131,6 @@ def _add_column(conn: Connection, column: sa.Column[object]) -> None:
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _create_version_1,
     _add_fit_record,
+    _add_visit_notes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -52,6 +52,7 @@ class Consultation:
     decisions: list[Decision]
     created: str
     fit: dict[str, Any] = field(default_factory=dict)  # {"before": {...}, "after": {...}}
+    notes: str = ""  # the fitter's own notes on the visit
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,17 @@ class Store:
         decisions: list[Decision],
         created: str | None = None,
         fit: dict[str, Any] | None = None,
+        notes: str = "",
     ) -> int:
         """Store one consultation and its decisions in a single transaction; returns its id."""
         stamp = created or _now()
-        return self._db.add(client, stamp, (date, questionnaire, urgency, answers, result, stamp, fit or {}), decisions)
+        visit = (date, questionnaire, urgency, answers, result, stamp, fit or {}, notes)
+        return self._db.add(client, stamp, visit, decisions)
 
-    def record(self, client: str, answers: Answers, result: Assessment, decisions: list[Decision]) -> int:
-        """Store an assessed visit as the CLI and the studio both do: answers, result, decisions, fit."""
+    def record(
+        self, client: str, answers: Answers, result: Assessment, decisions: list[Decision], notes: str = ""
+    ) -> int:
+        """Store an assessed visit as the CLI and the studio both do: answers, result, decisions, fit, notes."""
         return self.add_consultation(
             client,
             answers.date,
@@ -119,6 +124,7 @@ class Store:
             result.to_json_dict(),
             decisions,
             fit=answers.fit.model_dump(),
+            notes=notes,
         )
 
     def import_client(self, client: str, visits: list[Consultation]) -> tuple[int, int]:

@@ -52,6 +52,7 @@ class _Visit(BaseModel):
     decisions: list[_Decision] = []
     created: str
     fit: dict[str, Any] = {}
+    notes: str = ""
 
 
 class ClientFile(BaseModel):
@@ -94,6 +95,7 @@ def export_document(store: Store, name: str, *, as_fhir: bool = False) -> tuple[
                 "decisions": [d.__dict__ for d in v.decisions],
                 "created": v.created,
                 "fit": v.fit,
+                "notes": v.notes,
             }
             for v in visits
         ],
@@ -148,6 +150,7 @@ def read_export(path: str, earlier: Earlier | None = None) -> tuple[str, list[Co
             decisions=[Decision(d.kind, d.item, d.accepted, d.note) for d in v.decisions],
             created=v.created,
             fit=v.fit,
+            notes=v.notes,
         )
         for v in parsed.consultations
     ]

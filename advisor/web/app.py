@@ -42,7 +42,7 @@ from advisor.core.errors import AdvisorError
 from advisor.core.followup import Previous
 from advisor.core.interview import Draft
 from advisor.core.pipeline import assess
-from advisor.core.text import MAX_NAME, MAX_NOTE, one_line, problem_with
+from advisor.core.text import MAX_NAME, MAX_NOTE, MAX_VISIT_NOTES, one_line, problem_with
 from advisor.output import formats
 from advisor.output.diagram import to_svg
 from advisor.output.report import STATUS_WORDS, flexibility_over_visits
@@ -281,7 +281,11 @@ class _Studio:
         if client and "fresh" not in request.query_params:
             draft, notice = await run_in_threadpool(_load_draft, client)
             if draft is not None:
-                fields = {**forms.fields_of(draft.answers), **{k: [v] for k, v in draft.fit_fields.items()}}
+                fields = {
+                    **forms.fields_of(draft.answers),
+                    **{k: [v] for k, v in draft.fit_fields.items()},
+                    "notes": [draft.notes],
+                }
                 _, date, parsed, last = self.parse_fields(fields, client, draft.date.isoformat(), for_saving=False)
                 return self.consult_page(request, client, date, parsed, last, resumed=draft.saved_at, notice=notice)
         today = dt.date.today()
@@ -310,7 +314,7 @@ class _Studio:
                 _last_fit(last),
                 follow_up=last is not None,
             )
-            fields = {**forms.fields_of(values), **{k: [v] for k, v in typed.items()}}
+            fields = {**forms.fields_of(values), **{k: [v] for k, v in typed.items()}, "notes": [parsed.notes]}
             _, date, parsed, last = self.parse_fields(fields, client, date.isoformat(), for_saving=False)
         return self.consult_page(request, client, date, parsed, last)
 
@@ -339,6 +343,8 @@ class _Studio:
             date=date.isoformat(),
             values=parsed.values,
             typed_fit=parsed.typed_fit,
+            notes=parsed.notes,
+            max_notes=MAX_VISIT_NOTES,
             fit_form=fitrecord.form(),
             asked=asked,
             follow_up=follow_up,
@@ -421,6 +427,7 @@ class _Studio:
             date=date,
             answers=answers,
             fit_fields=parsed.typed_fit,
+            notes=parsed.notes,
             db=self.store.location.without_password(),
         )
         drafts.save(draft, DRAFTS)
@@ -487,6 +494,7 @@ class _Studio:
             # Everything as it was sent (answers that do not apply too), so "Change answers"
             # brings the form back exactly; saving reads it again the same way.
             hidden={**forms.fields_of(parsed.values), **{k: [v] for k, v in parsed.typed_fit.items()}},
+            notes=parsed.notes,
             not_declinable={STOP_RIDING},
             save_token=secrets.token_urlsafe(16),
         )
@@ -512,7 +520,7 @@ class _Studio:
                 request.session["saved"] = earlier[1]
                 return RedirectResponse(f"/visits/{earlier[1]}", status_code=303)
             try:
-                cid = await run_in_threadpool(self.record_visit, data, client, date, parsed.answers)
+                cid = await run_in_threadpool(self.record_visit, data, client, date, parsed.answers, parsed.notes)
             except AdvisorError as err:
                 reason = err.problems[0].message if err.problems else "the records cannot be written"
                 raise HTTPException(
@@ -528,13 +536,13 @@ class _Studio:
         request.session["saved"] = cid
         return RedirectResponse(f"/visits/{cid}", status_code=303)
 
-    def record_visit(self, data: FormData, client: str, date: dt.date, given: Answers) -> int:
+    def record_visit(self, data: FormData, client: str, date: dt.date, given: Answers, notes: str) -> int:
         """Assess and store one reviewed consultation (blocking: run off the event loop)."""
         answers = given.model_copy(update={"client": client})
         result = assess(answers, self.previous_visit(client, date))
         decisions = self.decisions(data, result)
         name = self.store.client_name(client) or client
-        cid = self.store.record(name, answers, result, decisions)
+        cid = self.store.record(name, answers, result, decisions, notes)
         drafts.clear(DRAFTS, name)  # saved: the unfinished copy is done with
         return cid
 

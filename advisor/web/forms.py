@@ -19,6 +19,7 @@ from advisor.core.answers import Answers
 from advisor.core.conditions import AnswerTest, Condition, Group, Missing, holds
 from advisor.core.errors import AdvisorError
 from advisor.core.questionnaire import Question, Questionnaire
+from advisor.core.text import MAX_VISIT_NOTES, paragraphs
 
 FORM_NAME = "<form>"
 # The value of a multi-choice's "None of these" box: ticked, the answer is the empty list (an
@@ -38,6 +39,7 @@ class Parsed:
     ignored: list[str] = field(default_factory=list)
     # The fit record's fields exactly as typed, to fill the form again as it was sent.
     typed_fit: dict[str, str] = field(default_factory=dict)
+    notes: str = ""  # the fitter's notes on the visit
 
 
 def values_from(fields: Mapping[str, Sequence[str]], form: Questionnaire) -> dict[str, Any]:
@@ -135,11 +137,12 @@ def parse(
     values, ignored = applicable(sent, form, follow_up=follow_up)
     fit = fit_from(fields) if with_fit else {}
     typed = typed_fit_from(fields)
+    notes = paragraphs(next(iter(fields.get("notes", [])), ""), MAX_VISIT_NOTES)
     doc = {"questionnaire": form.id, "client": client or None, "date": date.isoformat(), "answers": values}
     if fit:
         doc["fit"] = fit
     try:
-        return Parsed(answers_mod.validate(doc, FORM_NAME), sent, {}, fit, ignored, typed)
+        return Parsed(answers_mod.validate(doc, FORM_NAME), sent, {}, fit, ignored, typed, notes)
     except AdvisorError as err:
         errors: dict[str, str] = {}
         for p in err.problems:
@@ -149,8 +152,8 @@ def parse(
         # fit record is all that is wrong, the answers without it are still assessed.
         if all(key.startswith("fit") for key in errors):
             answers = answers_mod.validate({**doc, "fit": None}, FORM_NAME)
-            return Parsed(answers, sent, errors, fit, ignored, typed)
-        return Parsed(None, sent, errors, fit, ignored, typed)
+            return Parsed(answers, sent, errors, fit, ignored, typed, notes)
+        return Parsed(None, sent, errors, fit, ignored, typed, notes)
 
 
 def fields_of(answers: Mapping[str, Any], fit: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, list[str]]:

@@ -211,7 +211,12 @@
   var panel = document.getElementById("advice");
   var side = document.getElementById("advice-panel");
   var bar = document.getElementById("advice-bar");
-  var barSummary = document.getElementById("bar-summary");
+  var barWord = document.getElementById("bar-word");
+  var barCounts = document.getElementById("bar-counts");
+  function showBar(body) {
+    barWord.textContent = body ? body.getAttribute("data-word") : "Not up to date";
+    barCounts.textContent = body ? body.getAttribute("data-counts") : "";
+  }
   var status = document.getElementById("advice-status");
   var openButton = document.getElementById("open-advice");
   var closeButton = document.getElementById("close-advice");
@@ -266,7 +271,7 @@
     var tier = body ? body.getAttribute("data-tier") : "";
     var text = body ? body.getAttribute("data-summary") : "The advice could not be brought up to date.";
     var alarm = tier === "emergency" || tier === "urgent";
-    barSummary.textContent = text;
+    showBar(body);
     bar.classList.toggle("alarm", alarm);
     if (body) {
       var nowReturning = body.getAttribute("data-returning") === "1";
@@ -334,7 +339,7 @@
   if (first) {
     lastTier = first.getAttribute("data-tier");
     lastSummary = first.getAttribute("data-summary");
-    barSummary.textContent = lastSummary;
+    showBar(first);
     bar.classList.toggle("alarm", lastTier === "emergency" || lastTier === "urgent");
   }
 })();
