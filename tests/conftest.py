@@ -36,6 +36,10 @@ os.environ.pop("LC_PAPER", None)
 if "ADVISOR_CACHE_DIR" not in os.environ:
     os.environ["ADVISOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="advisor-test-cache-")
     atexit.register(shutil.rmtree, os.environ["ADVISOR_CACHE_DIR"], ignore_errors=True)
+# Drafts (the CLI's and the studio's) go to a folder of the test run's own too, never the user's.
+if "ADVISOR_DATA_DIR" not in os.environ:
+    os.environ["ADVISOR_DATA_DIR"] = tempfile.mkdtemp(prefix="advisor-test-data-")
+    atexit.register(shutil.rmtree, os.environ["ADVISOR_DATA_DIR"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -640,7 +640,7 @@ def _date(text: str) -> tuple[dt.date, str]:
 
 
 def _missing_screen(parsed: forms.Parsed) -> str:
-    message = parsed.errors.get("answers") or next(iter(parsed.errors.values()), "")
-    if "safety screen is incomplete" in message:
+    if forms.UNANSWERED in parsed.errors.values():
         return "Answer every question of the safety screen to see the advice."
+    message = parsed.errors.get("answers") or next(iter(parsed.errors.values()), "")
     return f"The advice appears when the answers can be read: {message}" if message else ""

@@ -26,6 +26,7 @@ FORM_NAME = "<form>"
 # answer file's []), which a form cannot otherwise send, so "no knee pain" can be recorded.
 NONE = "none"
 FOLLOW_UP = "follow_up"  # the section asked only of a returning client
+UNANSWERED = "needs an answer: the safety screen asks every question before any advice"
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,12 @@ def parse(
         for p in err.problems:
             key = (p.field or "answers").removeprefix("answers.")
             errors.setdefault(key, p.message)
+        if "safety screen is incomplete" in errors.get("answers", ""):
+            # Each unanswered question named in words and linked, rather than a list of ids.
+            del errors["answers"]
+            for q in form.questions:
+                if q.required and q.id not in values:
+                    errors.setdefault(q.id, UNANSWERED)
         # A mistyped setting must not hide the advice (an emergency least of all): when the
         # fit record is all that is wrong, the answers without it are still assessed.
         if all(key.startswith("fit") for key in errors):
