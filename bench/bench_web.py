@@ -8,6 +8,7 @@ Goals (2-core machine): a page at p50 <= 30 ms, a live advice update at p95 <= 5
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -36,6 +37,8 @@ def main() -> None:
     args = parser.parse_args()
     safe = {q.id: "false" for q in qmod.load("fitter").questions if q.id.startswith("rf_")}
     with tempfile.TemporaryDirectory() as tmp:
+        # Each live update keeps the client's draft, as at the studio: in this run's own folder.
+        os.environ["ADVISOR_DATA_DIR"] = str(Path(tmp) / "data")
         client = TestClient(create_app(str(Path(tmp) / "studio.db")), base_url="http://127.0.0.1")
         page = client.get("/consult").text
         token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
