@@ -477,10 +477,10 @@ def test_odd_requests_get_short_refusals_with_the_headers(studio: TestClient) ->
 
 
 def test_logging_out_ends_the_session_even_for_a_copied_cookie(tmp_path: Path) -> None:
-    app_ = create_app(str(tmp_path / "studio.db"), password="pw")
+    app_ = create_app(str(tmp_path / "studio.db"), password="a studio password")
     fitter = TestClient(app_, base_url="http://127.0.0.1")
     before = csrf(fitter.get("/login").text)
-    fitter.post("/login", data={"csrf": before, "password": "pw"})
+    fitter.post("/login", data={"csrf": before, "password": "a studio password"})
     assert csrf(fitter.get("/").text) != before  # a new session at login
     copied = dict(fitter.cookies)
     fitter.post("/logout", data={"csrf": csrf(fitter.get("/").text)})

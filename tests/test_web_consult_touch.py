@@ -121,7 +121,7 @@ def test_a_red_flag_puts_its_advice_on_screen_at_once(
         headline = page.locator("#advice .referral .headline")
         while True:
             box = headline.bounding_box() if headline.count() else None
-            if box and "EMERGENCY" in headline.inner_text() and 0 <= box["y"] and box["y"] + 20 <= device.height:
+            if box and "EMERGENCY" in headline.inner_text() and box["y"] >= 0 and box["y"] + 20 <= device.height:
                 break
             assert time.monotonic() - started < 3, "the emergency advice is not on screen 3 s after the red flag"
             time.sleep(0.05)

@@ -1,4 +1,5 @@
-"""A real studio server on 127.0.0.1 for the browser and load tests: started in a thread, stopped after."""
+"""A real studio server on 127.0.0.1 for the browser and load tests: started in a thread, stopped after;
+over HTTPS when given a certificate and its key."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import uvicorn
@@ -16,10 +17,10 @@ import uvicorn
 from advisor.web.app import create_app
 
 
-def serve_process(port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+def serve_process(port: int, env: dict[str, str], *options: str) -> subprocess.Popen[str]:
     """`advisor serve` in a process of its own, as a fitter starts it, with its output piped."""
     return subprocess.Popen(
-        [sys.executable, "-m", "advisor", "serve", "--port", str(port)],
+        [sys.executable, "-m", "advisor", "serve", "--port", str(port), *options],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -34,10 +35,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running(db: Path | str, password: str | None = None) -> Iterator[str]:
-    """The studio serving ``db`` (a file or a database URL); yields its base URL."""
+def running(db: Path | str, password: str | None = None, tls: Sequence[Path] | None = None) -> Iterator[str]:
+    """The studio serving ``db`` (a file or a database URL); yields its base URL. With ``tls``
+    (a certificate file and its key file) it serves HTTPS, its cookie Secure."""
     port = free_port()
-    config = uvicorn.Config(create_app(str(db), password), host="127.0.0.1", port=port, log_level="warning")
+    cert, key = tls if tls else (None, None)
+    config = uvicorn.Config(
+        create_app(str(db), password, https=tls is not None),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ssl_certfile=cert,
+        ssl_keyfile=key,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -47,7 +57,7 @@ def running(db: Path | str, password: str | None = None) -> Iterator[str]:
             raise RuntimeError("the studio did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

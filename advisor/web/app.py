@@ -11,9 +11,10 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
+import http
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,12 +27,11 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from advisor.core import fitrecord, knowledge
 from advisor.core import questionnaire as qmod
@@ -51,6 +51,7 @@ from advisor.records.store import Consultation, Decision, Store, name_key
 from advisor.web import forms
 from advisor.web.security import (
     REPORT_CSP,
+    LoopbackHostOnly,
     SecurityHeaders,
     Throttle,
     csrf_ok,
@@ -62,23 +63,50 @@ FORM = "fitter"
 DRAFTS = "consult"  # the studio keeps a client's unfinished consultation where `advisor consult` does
 
 
-LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1", "[::1]"]
 SESSION_AGE = 12 * 3600  # seconds: a working day at the studio
 MAX_BODY = 256_000  # bytes: the whole questionnaire is a few kilobytes
+# X-Forwarded-For and -Proto are believed from a proxy on this computer only: anyone else could
+# name any address in them, and pick the address a login is slowed by (a fresh one per guess).
+PROXY_ADDRESSES = "127.0.0.0/8,::1"
+# Fetched by the consultation page's script, which shows its own words on a refusal.
+SCRIPT_PATHS = {"/consult/advice"}
 
 
-def run(studio: ASGIApp, host: str, port: int) -> None:
-    """Serve the studio until Ctrl-C or SIGTERM."""
+def run(
+    studio: ASGIApp,
+    host: str,
+    port: int,
+    *,
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
+    behind_proxy: bool = False,
+) -> None:
+    """Serve the studio until Ctrl-C or SIGTERM: over HTTPS with ``certfile`` and ``keyfile``;
+    ``behind_proxy``, taking the client's address and scheme from a TLS proxy on this computer."""
     # Access logs name paths only; the password travels in a POST body and is never printed.
-    # No proxy headers: an X-Forwarded-For from anyone must not pick the address a login is slowed by.
-    uvicorn.run(studio, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
+    # No proxy headers unless a proxy is said to be in front, and then from this computer only.
+    uvicorn.run(
+        studio,
+        host=host,
+        port=port,
+        log_level="warning",
+        server_header=False,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+        proxy_headers=behind_proxy,
+        forwarded_allow_ips=PROXY_ADDRESSES,
+    )
 
 
-def create_app(db: str | None = None, password: str | None = None) -> ASGIApp:
+def create_app(
+    db: str | None = None, password: str | None = None, *, https: bool = False, hsts: bool = False
+) -> ASGIApp:
     """The studio, reading and writing the consultation store at ``db`` (the CLI's default if None).
 
-    Without a password only this computer's own names are answered: a web page elsewhere that
-    points its name at 127.0.0.1 (DNS rebinding) gets 400, not the records.
+    Without a password only this computer's own names and loopback addresses are answered: a
+    web page elsewhere that points its name at 127.0.0.1 (DNS rebinding) gets 400, not the
+    records. ``https``: the browser reaches the studio over HTTPS (its own or a proxy's), so
+    the session cookie is sent over HTTPS only. ``hsts``: browsers are told to keep to HTTPS.
     """
     studio = _Studio(db, password)
     routes = [
@@ -99,23 +127,21 @@ def create_app(db: str | None = None, password: str | None = None) -> ASGIApp:
         Route("/visits/{cid:str}/report.{kind:str}", studio.report),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    middleware = [
-        Middleware(TrustedHostMiddleware, allowed_hosts=["*"] if password else LOOPBACK_NAMES),
-        # A fresh secret each start: sessions end when the server does. HttpOnly, SameSite=Lax.
-        Middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32), same_site="lax", max_age=SESSION_AGE),
-    ]
+    # A fresh secret each start: sessions end when the server does. HttpOnly, SameSite=Lax,
+    # and over HTTPS, Secure: never sent where it could be read on the way.
+    session = Middleware(
+        SessionMiddleware,
+        secret_key=secrets.token_urlsafe(32),
+        same_site="lax",
+        max_age=SESSION_AGE,
+        https_only=https,
+    )
+    middleware = [session] if password else [Middleware(LoopbackHostOnly, refusal=_foreign_host), session]
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         studio.store.close()
-
-    async def records_unavailable(_request: Request, exc: Exception) -> Response:
-        # The records cannot be read or written (a file deleted under the studio, a server
-        # gone): said in words, with a status that tells a browser to try again later.
-        problems = exc.problems if isinstance(exc, AdvisorError) else []
-        reason = str(problems[0]) if problems else "the records cannot be reached"
-        return PlainTextResponse(f"The studio cannot reach its records ({reason}).", status_code=503)
 
     # The headers wrap everything, error pages included.
     return SecurityHeaders(
@@ -123,9 +149,104 @@ def create_app(db: str | None = None, password: str | None = None) -> ASGIApp:
             routes=routes,
             middleware=middleware,
             lifespan=lifespan,
-            exception_handlers={AdvisorError: records_unavailable},
-        )
+            exception_handlers={
+                HTTPException: _refused,
+                AdvisorError: _records_unavailable,
+                Exception: _server_error,  # after the response, uvicorn logs the traceback
+            },
+        ),
+        hsts=hsts,
     )
+
+
+# --- error pages ---------------------------------------------------------------------------
+# A page of the studio's own for every refusal: a heading, what happened in plain words, and a
+# way back. They are made without the session (a 500 may come from anywhere), so they show no
+# "Log out"; the page a fitter goes back to does.
+
+_ERROR_PAGES = Environment(
+    loader=PackageLoader("advisor.web", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+HEADINGS = {
+    400: "The studio cannot read this request",
+    401: "Log in first",
+    403: "This form cannot be used",
+    404: "Not found",
+    405: "Not at this address",
+    413: "Too large",
+    500: "Something went wrong",
+    503: "The records cannot be reached",
+}
+# Said when the refusal itself gives no words of its own (Starlette's "Not Found" and such).
+PLAIN_WORDS = {
+    400: "The studio could not read what the browser sent.",
+    401: "This page needs the studio's password.",
+    403: "This page cannot be used from here.",
+    404: "There is nothing at this address: the link may be old or mistyped.",
+    405: "This address is not opened that way: it takes a form sent from one of the studio's pages.",
+    413: "What the browser sent is larger than anything the studio's pages send.",
+    500: "The studio met a problem it did not expect. Go back and try again; if it happens again, "
+    "restart the studio (advisor serve) and note what was done just before.",
+}
+
+
+def error_page(status: int, message: str, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    """A small page in the studio's look: a heading, ``message``, and a way back."""
+    heading = HEADINGS.get(status) or _phrase(status)
+    html = _ERROR_PAGES.get_template("error.html.j2").render(
+        status=status, heading=heading, message=message, csrf="", login=False
+    )
+    return HTMLResponse(html, status_code=status, headers=dict(headers or {}))
+
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "The studio cannot answer this"
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    """An HTTPException (a refusal of the studio's own, or the router's 404 and 405)."""
+    assert isinstance(exc, HTTPException)
+    status, headers = exc.status_code, exc.headers
+    if status in (204, 304):
+        return Response(status_code=status, headers=headers)
+    detail = exc.detail if exc.detail != _phrase(status) else ""
+    if request.url.path in SCRIPT_PATHS:
+        return PlainTextResponse(detail or _phrase(status), status_code=status, headers=headers)
+    return error_page(status, detail or PLAIN_WORDS.get(status, _phrase(status)), headers)
+
+
+async def _records_unavailable(request: Request, exc: Exception) -> Response:
+    # The records cannot be read or written (a file deleted under the studio, a server
+    # gone): said in words, with a status that tells a browser to try again later.
+    problems = exc.problems if isinstance(exc, AdvisorError) else []
+    reason = str(problems[0]) if problems else "the records cannot be reached"
+    message = f"The studio cannot reach its records ({reason})."
+    if request.url.path in SCRIPT_PATHS:
+        return PlainTextResponse(message, status_code=503)
+    return error_page(503, message)
+
+
+async def _server_error(request: Request, _exc: Exception) -> Response:
+    if request.url.path in SCRIPT_PATHS:
+        return PlainTextResponse("The studio met a problem it did not expect.", status_code=500)
+    return error_page(500, PLAIN_WORDS[500])
+
+
+async def _foreign_host(scope: Scope, receive: Receive, send: Send) -> None:
+    """The answer to a request naming another computer in its Host header (see LoopbackHostOnly)."""
+    page = error_page(
+        400,
+        "Without a password the studio answers only this computer's own addresses, such as "
+        "http://127.0.0.1 or http://localhost.",
+    )
+    await page(scope, receive, send)
 
 
 SAVED_TOKENS = 1000  # saved consultation forms remembered, against a second save of one

@@ -1,9 +1,10 @@
 """What keeps the studio's records safe in a browser: login, CSRF tokens, slow wrong passwords,
-and the headers every response carries.
+the Host names answered, and the headers every response carries.
 
-On 127.0.0.1 the studio may run without a password (only this computer can reach it); on any
-other address `advisor serve` refuses to start without one. A password is compared in constant
-time and never logged; each wrong one from the same address waits longer (up to 8 s).
+On a loopback address (127.0.0.0/8, ::1, localhost) the studio may run without a password
+(only this computer can reach it); on any other address `advisor serve` refuses to start
+without one, and serves HTTPS. A password is compared in constant time and never logged; each
+wrong one from the same address waits longer (up to 8 s).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+MIN_PASSWORD = 12  # characters: a few words, easy to type on a tablet, slow to guess
+
 # Scripts and styles only from the studio itself; pictures may be inline (data: logos).
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -25,11 +28,25 @@ CSP = (
 )
 # A printable report is one self-contained file with its own inline styles.
 REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
+# The studio uses none of a tablet's sensors, devices or payment: no page (nor anything a page
+# might one day embed) may ask for them.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "camera", "microphone", "geolocation", "display-capture", "payment", "usb", "serial", "hid",
+        "midi", "accelerometer", "gyroscope", "magnetometer", "screen-wake-lock",
+        "idle-detection", "xr-spatial-tracking", "browsing-topics",
+    )
+)  # fmt: skip
+# With a certificate the fitter gave (one browsers trust): a browser that has been to the
+# studio once goes on asking it over HTTPS only, for a year, even when "http://" is typed.
+HSTS = "max-age=31536000"
 MAX_DELAY = 8.0
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost":
+    """127.0.0.0/8, ::1 and localhost: addresses only this computer reaches."""
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -37,12 +54,46 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class SecurityHeaders:
-    """Headers on every response: a CSP, no sniffing, no framing, and no caching of anything
-    but the studio's own static files (pages and reports hold health data)."""
+def host_name(header: str) -> str:
+    """The name or address of a Host header, its port and an IPv6 address's brackets taken
+    off ("[::1]:8000" is "::1"); "" when it cannot be a host."""
+    header = header.strip()
+    if header.startswith("["):
+        end = header.find("]")
+        rest = header[end + 1 :] if end > 0 else "?"
+        return header[1:end] if rest == "" or (rest[:1] == ":" and rest[1:].isdigit()) else ""
+    if header.count(":") == 1:
+        name, port = header.split(":")
+        return name if port.isdigit() else ""
+    return header  # a name, an IPv4 address, or an IPv6 address without brackets
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class LoopbackHostOnly:
+    """Without a password: only requests that name this computer (a loopback address or
+    localhost) in their Host header are answered. A web page elsewhere whose name is pointed
+    at 127.0.0.1 (DNS rebinding) sends its own name, and gets ``refusal`` instead."""
+
+    def __init__(self, app: ASGIApp, refusal: ASGIApp) -> None:
         self.app = app
+        self.refusal = refusal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+            if not is_loopback(host_name(host)):
+                await self.refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """Headers on every response: a CSP, no sniffing, no framing, no powerful features, and no
+    caching of anything but the studio's own static files (pages and reports hold health
+    data); with ``hsts``, Strict-Transport-Security as well."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+        self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,6 +108,9 @@ class SecurityHeaders:
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["X-Frame-Options"] = "DENY"
                 headers["Referrer-Policy"] = "no-referrer"
+                headers["Permissions-Policy"] = PERMISSIONS_POLICY
+                if self.hsts:
+                    headers["Strict-Transport-Security"] = HSTS
                 if not static:
                     headers["Cache-Control"] = "no-store"
             await send(message)
