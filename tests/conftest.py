@@ -24,6 +24,9 @@ from hypothesis import HealthCheck, settings
 
 from tests import postgres_server
 
+# The browser-test harness's fixtures (browser, device, touch_page, axe_script): tests/browser.py.
+pytest_plugins = ["tests.browser"]
+
 settings.register_profile("dev", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

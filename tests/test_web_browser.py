@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from advisor.core import questionnaire as qmod
 from tests.web_server import running
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+# The session's Chromium comes from the `browser` fixture (tests/browser.py): without Chromium or
+# Playwright these tests skip, or fail under ADVISOR_REQUIRE_BROWSER=1 as in CI.
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SAFETY = [q.id for q in qmod.load("fitter").questions if q.id.startswith("rf_")]
 
@@ -29,10 +30,14 @@ def _fill(page, client: str) -> None:  # type: ignore[no-untyped-def]
     page.check('input[name="low_back_pain"][value="long_rides"]')
 
 
-def test_a_consultation_with_live_advice_a_red_flag_a_save_and_the_pdf(tmp_path: Path) -> None:
-    with running(tmp_path / "studio.db") as base, sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+def test_a_consultation_with_live_advice_a_red_flag_a_save_and_the_pdf(tmp_path: Path, browser: Browser) -> None:
+    from playwright import sync_api
+
+    with (
+        running(tmp_path / "studio.db") as base,
+        browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True) as context,
+    ):
+        page = context.new_page()
         page.goto(base + "/consult")
         advice = page.locator("#advice")
         assert page.locator("#advice-status").get_attribute("role") == "status"
@@ -63,16 +68,15 @@ def test_a_consultation_with_live_advice_a_red_flag_a_save_and_the_pdf(tmp_path:
             page.click("a[href$='report.pdf']")
         pdf = Path(download.value.path())
         assert pdf.read_bytes().startswith(b"%PDF")
-        browser.close()
     # The README's picture of the studio, made here so it always shows what the studio looks like.
     DOCS.mkdir(exist_ok=True)
     shutil.copy(tmp_path / "consultation.png", DOCS / "studio-consultation.png")
 
 
-def test_the_same_without_javascript(tmp_path: Path) -> None:
-    with running(tmp_path / "studio.db") as base, sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM)
-        context = browser.new_context(java_script_enabled=False)
+def test_the_same_without_javascript(tmp_path: Path, browser: Browser) -> None:
+    from playwright import sync_api
+
+    with running(tmp_path / "studio.db") as base, browser.new_context(java_script_enabled=False) as context:
         page = context.new_page()
         page.goto(base + "/consult")
         _fill(page, "Sam")
@@ -81,4 +85,3 @@ def test_the_same_without_javascript(tmp_path: Path) -> None:
         page.click("text=Save the consultation")
         sync_api.expect(page.locator(".notice")).to_contain_text("Saved.")
         assert page.locator("a[href$='report.pdf']").count() == 1
-        browser.close()
