@@ -155,7 +155,7 @@ def test_change_answers_keeps_everything(browser: Browser, device: Device, studi
         tap(page, "text=Review the advice and save")
         page.wait_for_selector("h1:has-text('Review the advice')")
         page.once("dialog", lambda dialog: dialog.accept())
-        tap(page, "text=Change answers")
+        tap(page, "button:has-text('Change answers')")
         page.wait_for_selector("h1:has-text('Consultation for Bo')")
         assert page.input_value("#client") == "Bo" and page.input_value("#date") == "2026-11-02"
         assert page.input_value('input[name="age"]') == "38"
@@ -279,17 +279,19 @@ def test_last_visits_measurements_are_taken_only_when_confirmed(browser: Browser
         assert page.input_value('[id="fit.before.saddle_height_mm"]') == ""
         assert_no_violations(page)
         _reachable(page, "returning client's consultation")
+        tap(page, "button[data-fill='same:flexibility']")
+        assert page.input_value('input[name="passive_slr_deg"]') == "62"
+        tap(page, "button[data-fill='same:fit']")
+        assert page.input_value('[id="fit.before.saddle_height_mm"]') == "712"
+        # Opened afresh (the draft set aside) and saved without "Same as last visit": not recorded.
+        page.goto(base + "/consult?client=Eve&fresh=1")
+        assert page.input_value('input[name="passive_slr_deg"]') == ""
         tap(page, "button[data-fill=safety-no]")
         tap(page, "text=Review the advice and save")
         tap(page, "text=Save the consultation")
         page.wait_for_selector(".notice:has-text('Saved.')")
         second = _history(db, "Eve")[1]["answers"]
-        assert isinstance(second, dict) and "passive_slr_deg" not in second  # not confirmed: not recorded
-        page.goto(base + "/consult?client=Eve")
-        tap(page, "button[data-fill='same:flexibility']")
-        assert page.input_value('input[name="passive_slr_deg"]') == "62"
-        tap(page, "button[data-fill='same:fit']")
-        assert page.input_value('[id="fit.before.saddle_height_mm"]') == "712"
+        assert isinstance(second, dict) and "passive_slr_deg" not in second
         context.close()
 
 

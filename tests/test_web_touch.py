@@ -43,37 +43,10 @@ if TYPE_CHECKING:
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PASSWORD = "saddle-height-721"
 ZOE = "Zoë Ødegård"
-ALL = frozenset({"landscape", "portrait", "phone"})
 
-TABLETS = frozenset({"landscape", "portrait"})
-HOME = 'the header\'s home link (a.home "Bike-fit studio") is 30 px high on a tablet'
 # What the studio's pages fail today: (check, page) -> (the devices it fails on, what fails).
 # Each is an xfail(strict=True): once a page passes, its test fails until the entry goes.
-FAILS_TODAY: dict[tuple[str, str], tuple[frozenset[str], str]] = {
-    ("axe best-practice", "visit"): (
-        ALL,
-        "heading-order: the advice's headings (h3 'Bike-fit adjustments', 'Exercises', from "
-        "advice.html.j2) come straight after the page's h1, with no h2 between",
-    ),
-    ("covered text", "visit"): (
-        ALL,
-        "the advice box (div#advice.advice, position: sticky; top: 12px) slides over all that follows "
-        "it: the fit record (its h2, th and td), the fit status list and the Agreed list",
-    ),
-    ("small", "login"): (TABLETS, HOME),
-    ("small", "clients-empty"): (TABLETS, HOME),
-    ("small", "clients"): (ALL, f"the client name links in the table are 21 px high; and {HOME}"),
-    ("small", "client"): (
-        ALL,
-        f"the visit date links (h3 a, 25 px high) and the 'Report: PDF · HTML' links (21 px high, "
-        f"PDF 35 px wide); and {HOME}",
-    ),
-    ("small", "visit"): (ALL, f'the link "All of <client>\'s visits" is 21 px high; and {HOME}'),
-    ("overflow", "clients"): (
-        frozenset({"phone"}),
-        "the clients table (table.list) reaches x = 393 px in the 390 px viewport: the page scrolls sideways",
-    ),
-}
+FAILS_TODAY: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
 
 
 @dataclass(frozen=True)

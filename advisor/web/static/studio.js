@@ -148,7 +148,7 @@
       clear.type = "button";
       clear.className = "clear";
       clear.textContent = "Clear answer";
-      clear.setAttribute("aria-label", "Clear the answer: " + field.querySelector("legend").textContent.trim());
+      clear.setAttribute("aria-label", "Clear answer: " + field.querySelector("legend").textContent.trim());
       var group = field.querySelector("fieldset.options");
       group.appendChild(clear);
       var sync = function () {
@@ -253,6 +253,14 @@
     bar.inert = false;
     if (refocus) { openButton.focus(); }
   }
+  // A control focused near the foot of the screen is scrolled clear of the bar (a browser's own
+  // scrolling on focus brings it just into the window, under the bar).
+  form.addEventListener("focusin", function (event) {
+    if (bar.hidden) { return; }
+    var box = event.target.getBoundingClientRect();
+    var limit = window.innerHeight - bar.offsetHeight - 8;
+    if (box.bottom > limit) { window.scrollBy(0, Math.min(box.bottom - limit, box.top - 8)); }
+  });
   openButton.addEventListener("click", openSheet);
   closeButton.addEventListener("click", function () { closeSheet(true); });
   document.addEventListener("keydown", function (event) {
