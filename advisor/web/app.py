@@ -243,17 +243,31 @@ class _Studio:
         stored = self.store.client_name(name)
         if stored is None:
             raise HTTPException(404, "No client of that name.")
+        from advisor.output.report import pain_over_visits  # noqa: PLC0415  here while the studio is rewritten; move up then
+
         visits = self.store.history(stored)
         timeline = history.timeline(visits)
-        chart = flexibility_over_visits(self.kb, self.form, [(v.date, v.answers) for v in visits])
+        dated = [(v.date, v.answers) for v in visits]
+        charts = [flexibility_over_visits(self.kb, self.form, dated), pain_over_visits(self.kb, self.form, dated)]
         return self.page(
             request,
             "client.html.j2",
             client=stored,
             timeline=list(reversed(timeline)),
             bike={v.id: history.bike_changes(v.fit) for v in visits},
-            chart_svg=to_svg(chart, "Flexibility tests over all visits") if chart else "",
-            chart=chart,
+            # Each panel a picture at its own size: side by side on a wide screen, one under another
+            # on a phone; its reading in words is its title.
+            charts=[
+                (
+                    c,
+                    [
+                        to_svg(d, words, sized=True, css_class="panel")
+                        for d, words in zip(c.diagrams, c.readings, strict=True)
+                    ],
+                )
+                for c in charts
+                if c
+            ],
         )
 
     async def consult_form(self, request: Request) -> Response:
