@@ -238,6 +238,21 @@ class Chart(_Sourced):
         return self.cutoff_by_sex.get(sex, self.cutoff) if isinstance(sex, str) else self.cutoff
 
 
+class PainChart(_Sourced):
+    """Pain charted over visits, lower being better, on the question's own scale: a rating
+    (0-10), an ordinal scale drawn with its words (none, mild ...), or the places that hurt
+    counted and named. ``none_when``: the answers that mean no such pain (0) where the rating
+    itself is not asked."""
+
+    id: str = Field(pattern=ID)
+    answer: str
+    scale: Literal["rating", "ordinal", "places"]
+    title: str = ""  # the panel's title; the question's label when empty
+    none_when: Any = None
+    none_text: str = "none"  # how a visit that none_when holds for reads beside its point
+    condition: Any = Field(default=None, exclude=True)
+
+
 class Area(_Entry):
     id: str = Field(pattern=ID)
     name: str
@@ -254,8 +269,13 @@ SECTIONS: dict[str, type[_Entry]] = {
     "rules": RuleDef,
     "areas": Area,
     "charts": Chart,
+    "pain_charts": PainChart,
     "notices": Notice,
 }
+
+
+# The sections whose entries make claims, each citing its sources.
+SOURCED = ("findings", "adjustments", "exercises", "rules", "charts", "pain_charts", "notices")
 
 
 @dataclass
@@ -268,6 +288,7 @@ class KnowledgeBase:
     rules: dict[str, RuleDef] = field(default_factory=dict)
     areas: dict[str, Area] = field(default_factory=dict)
     charts: dict[str, Chart] = field(default_factory=dict)
+    pain_charts: dict[str, PainChart] = field(default_factory=dict)
     notices: dict[str, Notice] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -351,12 +372,14 @@ def _load_file(path: Path, kb: KnowledgeBase) -> None:
                     )
             elif isinstance(entry, Area):
                 entry.condition = parser.parse_list(entry.assessed_when, f"areas[{i}].assessed_when", entry.line)
+            elif isinstance(entry, PainChart) and entry.none_when is not None:
+                entry.condition = parser.parse_list(entry.none_when, f"pain_charts[{i}].none_when", entry.line)
             target[entry.id] = entry
 
 
 def _check_structure(kb: KnowledgeBase) -> None:
     """Checks the engine cannot run without: sources exist, all four tiers exist."""
-    for section in ("findings", "adjustments", "exercises", "rules", "charts", "notices"):
+    for section in SOURCED:
         for entry in kb.section(section).values():
             if not entry.source and not entry.expert_opinion.strip():
                 kb.problems.append(

@@ -18,7 +18,7 @@ from advisor.core import questionnaire as qmod
 from advisor.core.actions import ACTIONS, PROFESSIONAL_FIT, STAGE_ORDER, STOP_RIDING
 from advisor.core.conditions import AnswerTest, Condition, Group, HasFinding, Missing, holds, walk
 from advisor.core.errors import Problem, did_you_mean
-from advisor.core.knowledge import Chart, KnowledgeBase, RuleDef, Source
+from advisor.core.knowledge import SOURCED, Chart, KnowledgeBase, PainChart, RuleDef, Source
 from advisor.core.questionnaire import Question, Questionnaire
 
 # Catalog entries the engine adds itself, so no rule has to name them.
@@ -59,6 +59,10 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
                 problems.append(Problem(tier.file, f"needs '{name}' (fit: {tier.fit})", tier.line, tier.id))
     for chart in kb.charts.values():
         problems += _check_chart(kb, chart, questions)
+    for pain in kb.pain_charts.values():
+        problems += _check_pain_chart(kb, pain, questions)
+        if pain.condition is not None:
+            problems += _check_condition(pain.condition, pain.file, pain.id, questions, kb, produced)
     for area in kb.areas.values():
         problems += _check_condition(area.condition, area.file, area.id, questions, kb, produced)
 
@@ -188,12 +192,7 @@ def _stated(kb: KnowledgeBase, source_ids: list[str]) -> set[float]:
 
 def _check_sources_cited(kb: KnowledgeBase) -> list[Problem]:
     """Every source is there for a claim: one no entry cites is a leftover."""
-    cited = {
-        sid
-        for section in ("findings", "adjustments", "exercises", "rules", "charts", "notices")
-        for entry in kb.section(section).values()
-        for sid in entry.source
-    }
+    cited = {sid for section in SOURCED for entry in kb.section(section).values() for sid in entry.source}
     return [
         Problem(source.file, "no rule or catalog entry cites this source; remove it or cite it", source.line, source.id)
         for source in kb.sources.values()
@@ -261,6 +260,35 @@ def _check_chart(kb: KnowledgeBase, chart: Chart, questions: dict[str, Question]
             message = f"the cut-off {value:g} is not stated by any source this chart cites ({', '.join(chart.source)})"
             out.append(Problem(chart.file, message, chart.line, f"{chart.id}.cutoff"))
     return out
+
+
+PAIN_SCALES = {"rating": ("int", "number"), "ordinal": ("choice",), "places": ("multi",)}
+
+
+def _check_pain_chart(kb: KnowledgeBase, chart: PainChart, questions: dict[str, Question]) -> list[Problem]:
+    """A pain chart draws a question of its scale's type, on a scale its sources state: a
+    rating's ends (0 and 10), an ordinal scale's words after its first (mild, moderate ...)."""
+    q = questions.get(chart.answer)
+    if q is None or q.type not in PAIN_SCALES[chart.scale]:
+        kinds = " or ".join(PAIN_SCALES[chart.scale])
+        message = f"'{chart.answer}' is not a {kinds} question, which a {chart.scale} scale draws"
+        return [Problem(chart.file, message, chart.line, f"{chart.id}.answer")]
+    if chart.expert_opinion:
+        return []
+    texts = " ".join(f"{kb.sources[s].states} {kb.sources[s].locator}" for s in chart.source if s in kb.sources)
+    if chart.scale == "rating":
+        unstated = [v for v in (q.min, q.max) if v is None or abs(float(v)) not in _stated(kb, chart.source)]
+        what = [f"{v:g}" if v is not None else "an end" for v in unstated]
+    elif chart.scale == "ordinal":
+        words = [c.value.replace("_", " ") for c in q.choices[1:]]
+        what = [w for w in words if not re.search(rf"\b{re.escape(w)}\b", texts, re.IGNORECASE)]
+    else:
+        what = []
+    if not what:
+        return []
+    kind = "words" if chart.scale == "ordinal" else "ends"
+    message = f"no source this chart cites ({', '.join(chart.source)}) states the scale's {kind} {', '.join(what)}"
+    return [Problem(chart.file, message, chart.line, f"{chart.id}.scale")]
 
 
 def _check_referral_actions(kb: KnowledgeBase, rule: RuleDef) -> list[Problem]:

@@ -11,14 +11,24 @@ primitives, from the same data. Marks carry the adjustment's number in the repor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
 WIDTH, HEIGHT = 600, 340
+FONTS = Path(__file__).parent / "fonts"
 
-# text is centred on its point; rect is x, y, width, height
-Kind = Literal["line", "circle", "arrow", "text", "badge", "polyline", "rect"]
-Role = Literal["frame", "wheel", "part", "mark", "guide", "zone"]  # zone: a light shaded area
+# text's point is its baseline, at its middle, start or end (anchor); rect is x, y, width,
+# height; square is a centre and half its side
+Kind = Literal["line", "circle", "arrow", "text", "badge", "polyline", "rect", "square"]
+# zone: a light shaded area; paper: the page's white (behind a text); grid, axis and data: a
+# chart's light guide lines, its axes, and its measured values
+Role = Literal["frame", "wheel", "part", "mark", "guide", "zone", "paper", "grid", "axis", "data"]
+Anchor = Literal["start", "middle", "end"]
+# A text's height above and below its baseline, in ems (the bundled font's capitals and
+# descenders, with a little room).
+ASCENT, DESCENT = 0.78, 0.25
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,9 @@ class Shape:
     role: Role
     text: str = ""
     dashed: bool = False
+    size: float = 0.0  # a text's font size in the diagram's units; 0: the renderer's default
+    anchor: Anchor = "middle"
+    bold: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,13 +188,45 @@ def _top_of(shape: Shape) -> float:
 
 def _shifted(shape: Shape, dy: float) -> Shape:
     p = list(shape.points)
-    ys = [1] if shape.kind in ("circle", "text", "badge", "rect") else range(1, len(p), 2)
+    ys = [1] if shape.kind in ("circle", "text", "badge", "rect", "square") else range(1, len(p), 2)
     for i in ys:
         p[i] -= dy
-    return Shape(shape.kind, tuple(p), shape.role, shape.text, shape.dashed)
+    return replace(shape, points=tuple(p))
 
 
-def to_svg(diagram: Diagram, title: str = "Side view of the bike with the recommended adjustments") -> str:
+@cache
+def _advances(bold: bool) -> dict[int, float]:
+    """Each character's advance in the bundled font (the PDF's, and DejaVu Sans on screen), in ems."""
+    from fontTools.ttLib import TTFont  # noqa: PLC0415  0.1 s: only a chart measures its words
+
+    font = TTFont(FONTS / ("AdvisorSans-Bold.ttf" if bold else "AdvisorSans.ttf"), lazy=True)
+    em = font["head"].unitsPerEm
+    metrics = font["hmtx"].metrics
+    return {code: metrics[glyph][0] / em for code, glyph in font.getBestCmap().items()}
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """How wide ``text`` is at ``size``, in the bundled font (a character it lacks counts 1 em)."""
+    advances = _advances(bold)
+    return sum(advances.get(ord(ch), 1.0) for ch in text) * size
+
+
+def text_box(shape: Shape) -> tuple[float, float, float, float]:
+    """A text shape's box (left, top, right, bottom) in the diagram's units."""
+    x, y = shape.points[0], shape.points[1]
+    size = shape.size or 12.0
+    width = text_width(shape.text, size, shape.bold)
+    left = x - {"start": 0.0, "middle": width / 2, "end": width}[shape.anchor]
+    return (left, y - ASCENT * size, left + width, y + DESCENT * size)
+
+
+def to_svg(
+    diagram: Diagram,
+    title: str = "Side view of the bike with the recommended adjustments",
+    *,
+    sized: bool = False,
+    css_class: str = "bike",
+) -> str:
     """Inline SVG for the HTML report (no external resources)."""
     colours = {
         "frame": "#334155",
@@ -190,11 +235,19 @@ def to_svg(diagram: Diagram, title: str = "Side view of the bike with the recomm
         "mark": "#c2410c",
         "guide": "#2563eb",
         "zone": "#dcfce7",
+        "paper": "#ffffff",
+        "grid": "#e2e8f0",
+        "axis": "#475569",
+        "data": "#9a3412",
     }
-    widths = {"frame": 5, "wheel": 3, "part": 5, "mark": 4, "guide": 2.5, "zone": 0}
+    widths = {"frame": 5, "wheel": 3, "part": 5, "mark": 4, "guide": 2.5, "zone": 0, "paper": 0}
+    widths |= {"grid": 1, "axis": 1.5, "data": 2.5}
+    # Sized: drawn at its own size in pixels, so several side by side wrap to one column on a
+    # narrow screen (a style's max-width still shrinks one that is wider than the screen).
+    size = f' width="{diagram.width}" height="{diagram.height}"' if sized else ""
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {diagram.width} {diagram.height}" '
-        f'role="img" aria-label="{_esc(title)}" class="bike">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {diagram.width} {diagram.height}"{size} '
+        f'role="img" aria-label="{_esc(title)}" class="{css_class}">',
         "<title>" + _esc(title) + "</title>",
         '<defs><marker id="arrowhead" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="5" markerHeight="5" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c2410c"/></marker></defs>',
@@ -206,18 +259,30 @@ def to_svg(diagram: Diagram, title: str = "Side view of the bike with the recomm
         p = s.points
         if s.kind == "rect":
             out.append(f'<rect x="{p[0]}" y="{p[1]}" width="{p[2]}" height="{p[3]}" fill="{stroke}"/>')
+        elif s.kind == "square":
+            out.append(
+                f'<rect x="{p[0] - p[2]:g}" y="{p[1] - p[2]:g}" width="{2 * p[2]:g}" height="{2 * p[2]:g}" '
+                f'fill="{stroke}" stroke="{stroke}" stroke-width="1"/>'
+            )
         elif s.kind == "line":
             out.append(f'<line x1="{p[0]}" y1="{p[1]}" x2="{p[2]}" y2="{p[3]}" {common}/>')
         elif s.kind == "polyline":
             pts = " ".join(f"{p[i]},{p[i + 1]}" for i in range(0, len(p), 2))
             out.append(f'<polyline points="{pts}" fill="none" {common} stroke-linejoin="round"/>')
         elif s.kind == "circle":
-            fill = stroke if s.role == "mark" or (s.role == "guide" and not s.dashed) else "none"
+            fill = stroke if s.role in ("mark", "data") or (s.role == "guide" and not s.dashed) else "none"
             out.append(f'<circle cx="{p[0]}" cy="{p[1]}" r="{p[2]}" fill="{fill}" {common}/>')
-        elif s.kind == "text":
+        elif s.kind == "text" and not s.size:
             out.append(
                 f'<text x="{p[0]}" y="{p[1]}" text-anchor="middle" font-size="12" fill="{stroke}" '
                 f'font-family="sans-serif">{_esc(s.text)}</text>'
+            )
+        elif s.kind == "text":
+            # The bundled font's family first: text_box() measures with its widths.
+            weight = ' font-weight="bold"' if s.bold else ""
+            out.append(
+                f'<text x="{p[0]:g}" y="{p[1]:g}" text-anchor="{s.anchor}" font-size="{s.size:g}"{weight} '
+                f'fill="{stroke}" font-family="DejaVu Sans, sans-serif">{_esc(s.text)}</text>'
             )
         elif s.kind == "arrow":
             out.append(f'<line x1="{p[0]}" y1="{p[1]}" x2="{p[2]}" y2="{p[3]}" {common} marker-end="url(#arrowhead)"/>')

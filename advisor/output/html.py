@@ -36,8 +36,11 @@ def warm_up() -> None:
 
 def render(report: Report) -> str:
     svg = to_svg(report.diagram) if report.diagram else ""
-    chart = report.follow_up.chart if report.follow_up else None
-    chart_svg = to_svg(chart, "Flexibility tests over all visits") if chart else ""
+    # Each panel at its own size: side by side on paper and a wide screen, stacked on a phone.
+    charts = [
+        (c, [to_svg(d, words, sized=True, css_class="panel") for d, words in zip(c.diagrams, c.readings, strict=True)])
+        for c in (report.follow_up.charts if report.follow_up else [])
+    ]
     pictures = {
         e.id: to_svg(exercise_picture(report.pictures[e.id]), f"{e.name}: the key positions")
         for e in report.exercises
@@ -47,7 +50,7 @@ def render(report: Report) -> str:
         _template().render(
             report=report,
             diagram_svg=svg,
-            chart_svg=chart_svg,
+            charts=charts,
             pictures=pictures,
             status_words=STATUS_WORDS,
             logo_uri=_data_uri(report.studio_logo),

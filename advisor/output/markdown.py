@@ -68,13 +68,12 @@ def render(report: Report) -> str:
         add("")
         for row in fu.rows:
             add(f"- {esc(row.label)}: {esc(row.before_text)} -> {esc(row.after_text)}")
-        if fu.chart:
+        for chart in fu.charts:
             add("")
-            add(
-                "Flexibility over all visits: "
-                + "; ".join(esc(t) for t in fu.chart.legend_text())
-                + " (chart in the HTML and PDF reports)"
-            )
+            add(f"**{esc(chart.heading)}** (charted in the HTML and PDF reports)")
+            add("")
+            for words in chart.readings:
+                add(f"- {esc(words)}")
         add("")
     add("## Riding and the bike: what to do now" if report.stop else "## Bike-fit adjustments")
     add("")

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from advisor.core.figures import Picture
+from advisor.output.chart import Panels
 from advisor.output.diagram import Diagram
 from advisor.output.pdf_layout import (
     ACCENT,
@@ -39,6 +40,7 @@ from advisor.output.report import FOR_THE_CLINICIAN, STATUS_WORDS, Report
 
 LOGO_W = 40.0  # mm: the studio's logo at most this wide, 14 mm high
 DIAGRAM_W = 125.0  # mm: the bike, wide enough to read its marks
+PANEL_GAP = 4.0  # mm between two chart panels side by side
 PICTURE_H = 24.0  # mm: an exercise's picture in its card (at most; wide pictures are scaled to fit)
 
 TIER_RGB = {
@@ -265,9 +267,27 @@ def _follow_up(pdf: Any, report: Report, t: SafeText) -> None:
     ]
     title = f"Since the last visit ({fu.previous_date.isoformat()})"
     _table(pdf, title, (80.0, 50.0, 50.0), ("Measure", "Last visit", "Now"), rows, t)
-    if fu.chart:
-        pdf.ln(2)
-        draw_diagram(pdf, fu.chart, t, box_w=120.0)
+    for group in fu.charts:
+        _panels(pdf, group, t)
+
+
+def _panels(pdf: Any, group: Panels, t: SafeText) -> None:
+    """A chart's heading, its panels two to a row (88 mm wide on A4, where the smallest text
+    prints at 9.5 pt), and how to read them; the heading stays with the first row."""
+    per_row = 2
+    box_w = (pdf.w - pdf.l_margin - pdf.r_margin - PANEL_GAP * (per_row - 1)) / per_row
+    rows = [group.diagrams[i : i + per_row] for i in range(0, len(group.diagrams), per_row)]
+    pdf.ln(3)
+    for n, row in enumerate(rows):
+        height = max(d.height * box_w / d.width for d in row)
+        keep(pdf, height + (9 if n == 0 else 2))
+        if n == 0:
+            _para(pdf, t(group.heading), 10.5, bold=True)
+        top = pdf.get_y() + 1
+        for k, diagram in enumerate(row):
+            draw_shapes(pdf, diagram, t, pdf.l_margin + k * (box_w + PANEL_GAP), top, box_w)
+        pdf.set_y(top + height + 1)
+    _para(pdf, t(group.note), 8.5, MUTED)
 
 
 def _adjustments(pdf: Any, report: Report, t: SafeText) -> None:

@@ -475,8 +475,13 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
         "mark": ACCENT,
         "guide": GUIDE,
         "zone": (220, 252, 231),
+        "paper": (255, 255, 255),
+        "grid": (226, 232, 240),
+        "axis": MUTED,
+        "data": (154, 52, 18),
     }
-    widths = {"frame": 1.3, "wheel": 0.8, "part": 1.3, "mark": 1.0, "guide": 0.6, "zone": 0.1}
+    widths = {"frame": 1.3, "wheel": 0.8, "part": 1.3, "mark": 1.0, "guide": 0.6, "zone": 0.1, "paper": 0.1}
+    widths |= {"grid": 0.25, "axis": 0.35, "data": 0.7}
     for s in diagram.shapes:
         colour = colours[s.role]
         pdf.set_draw_color(rgb(colour))
@@ -490,6 +495,9 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
         if s.kind == "rect":
             ax, ay = pt(p[0], p[1])
             pdf.rect(ax, ay, p[2] * scale, p[3] * scale, style="F")
+        elif s.kind == "square":
+            ax, ay = pt(p[0] - p[2], p[1] - p[2])
+            pdf.rect(ax, ay, 2 * p[2] * scale, 2 * p[2] * scale, style="F")
         elif s.kind in ("line", "arrow"):
             (ax, ay), (bx, by) = pt(p[0], p[1]), pt(p[2], p[3])
             pdf.line(ax, ay, bx, by)
@@ -499,8 +507,16 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
             pdf.polyline([pt(p[i], p[i + 1]) for i in range(0, len(p), 2)])
         elif s.kind == "circle":
             cx, cy = pt(p[0], p[1])
-            filled = s.role == "mark" or (s.role == "guide" and not s.dashed)
+            filled = s.role in ("mark", "data") or (s.role == "guide" and not s.dashed)
             pdf.circle(cx, cy, p[2] * scale, style="F" if filled else "D")
+        elif s.kind == "text" and s.size:
+            # At its size in the drawing (in points: mm x 72 / 25.4), its baseline on its point.
+            x, y = pt(p[0], p[1])
+            text = t(s.text)
+            pdf.set_font(FONT, "B" if s.bold else "", s.size * scale * 72 / 25.4)
+            pdf.set_text_color(rgb(colour))
+            width = pdf.get_string_width(text)
+            pdf.text(x - {"start": 0.0, "middle": width / 2, "end": width}[s.anchor], y, text)
         elif s.kind == "text":
             cx, cy = pt(p[0], p[1])
             pdf.set_font(FONT, "", 7)

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 from advisor.core import fitrecord
 from advisor.core.actions import ACTIONS
 from advisor.core.assessment import Adjustment, Assessment, Exercise, Finding, Referral, Withheld
+from advisor.core.conditions import holds
 from advisor.core.figures import Picture
 from advisor.core.fitrecord import FitRecord
-from advisor.core.knowledge import KnowledgeBase, Tier
-from advisor.core.questionnaire import Questionnaire
-from advisor.output.chart import Panel, flexibility_chart
+from advisor.core.knowledge import KnowledgeBase, PainChart, Tier
+from advisor.core.questionnaire import Question, Questionnaire
+from advisor.output.chart import Panel, Panels, panels, written
 from advisor.output.diagram import Diagram, bike_diagram
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class FitTable:
 class FollowUp:
     previous_date: dt.date
     rows: list[Change]
-    chart: Diagram | None
+    charts: list[Panels]  # the flexibility tests, then pain, over all visits (those charted)
 
 
 @dataclass(frozen=True)
@@ -314,30 +315,105 @@ def _agreement(result: Assessment, decisions: list[Decision]) -> list[Agreement]
 def _follow_up(result: Assessment, form: Questionnaire, earlier: list[Consultation], kb: KnowledgeBase) -> FollowUp:
     last = earlier[-1]
     visits = [(v.date, v.answers) for v in earlier] + [(result.date, result.answers)]
-    chart = flexibility_over_visits(kb, form, visits)
     from advisor.records.history import since_last  # noqa: PLC0415  only a follow-up needs the record's code
 
-    return FollowUp(last.date, since_last(last.answers, result.answers), chart)
+    return FollowUp(last.date, since_last(last.answers, result.answers), over_visits(kb, form, visits))
 
 
-def flexibility_over_visits(
-    kb: KnowledgeBase, form: Questionnaire, visits: Sequence[tuple[dt.date, Mapping[str, Any]]]
-) -> Diagram | None:
-    """The chart of the charted tests (rules/charts.yaml) over these visits, oldest first; the
-    cut-offs follow the rider's sex as last given."""
+Visits = Sequence[tuple[dt.date, Mapping[str, Any]]]
+FLEXIBILITY_NOTE = (
+    "Each test has its own axis. Dashed line: the cut-off the findings use; shaded: its better side. "
+    "A gap: not measured at that visit. Visits are evenly spaced, whatever the time between them."
+)
+PAIN_NOTE = (
+    "Lower is better on every panel; each has its own scale. No back pain counts as 0. "
+    "A gap: not answered at that visit. Visits are evenly spaced, whatever the time between them."
+)
+
+
+def over_visits(kb: KnowledgeBase, form: Questionnaire, visits: Visits) -> list[Panels]:
+    """The charts of a client's visits, oldest first: the flexibility tests, then pain."""
+    return [c for c in (flexibility_over_visits(kb, form, visits), pain_over_visits(kb, form, visits)) if c]
+
+
+def flexibility_over_visits(kb: KnowledgeBase, form: Questionnaire, visits: Visits) -> Panels | None:
+    """The charted tests (rules/charts.yaml) over these visits, oldest first; the cut-offs
+    follow the rider's sex as last given."""
     sex = next((answers.get("sex") for _, answers in reversed(visits) if answers.get("sex")), None)
-    panels = []
+    measures = []
     for chart in kb.charts.values():
         q = form.get(chart.answer)
         if q is None:
             continue
-        points = [
-            (day.isoformat(), float(answers[chart.answer]))
-            for day, answers in visits
-            if isinstance(answers.get(chart.answer), (int, float)) and not isinstance(answers.get(chart.answer), bool)
-        ]
-        panels.append(Panel(q.label, q.unit, points, chart.cutoff_for(sex), chart.better))
-    return flexibility_chart(panels)
+        values = [_number(answers.get(chart.answer)) for _, answers in visits]
+        cutoff = chart.cutoff_for(sex)
+        measures.append(
+            Panel(
+                f"{q.label} ({q.unit})" if q.unit else q.label,
+                f"{chart.better.capitalize()} is better (shaded)",
+                values,
+                [_measured(v, q.unit or "") for v in values],
+                chart.better,
+                unit=q.unit or "",
+                cutoff=cutoff,
+                cutoff_text=_measured(cutoff, q.unit or ""),
+                cutoff_whose={"female": "women", "male": "men"}.get(sex, "") if sex in chart.cutoff_by_sex else "",
+            )
+        )
+    dates = [day for day, _ in visits]
+    return panels("Flexibility tests over all visits", dates, measures, FLEXIBILITY_NOTE)
+
+
+def pain_over_visits(kb: KnowledgeBase, form: Questionnaire, visits: Visits) -> Panels | None:
+    """The pain charts (rules/charts.yaml) over these visits, oldest first, lower being better."""
+    measures = []
+    for chart in kb.pain_charts.values():
+        q = form.get(chart.answer)
+        if q is None:
+            continue
+        read = [_pain(chart, q, answers) for _, answers in visits]
+        values, texts = [v for v, _ in read], [t for _, t in read]
+        if chart.scale == "rating":
+            low, high = int(q.min or 0), int(q.max if q.max is not None else 10)
+            ticks = [(float(v), str(v)) for v in range(low, high + 1, 2 if high - low > 5 else 1)]
+            subtitle = f"Lower is better · {low} = no pain"
+        elif chart.scale == "ordinal":
+            ticks = [(float(i), c.value.replace("_", " ")) for i, c in enumerate(q.choices)]
+            subtitle = "Lower is better"
+        else:
+            ticks = [(float(i), str(i)) for i in range(len(q.choices) + 1)]
+            subtitle = "Lower is better · the places beside each point"
+        measures.append(
+            Panel(chart.title or q.label, subtitle, values, texts, "lower", "not answered", ticks, marker="square")
+        )
+    dates = [day for day, _ in visits]
+    return panels("Pain over all visits", dates, measures, PAIN_NOTE)
+
+
+def _pain(chart: PainChart, q: Question, answers: Mapping[str, Any]) -> tuple[float | None, str]:
+    """A visit's pain on the chart's scale and how it reads beside its point; (None, '') when
+    the visit did not answer."""
+    if chart.condition is not None and holds(chart.condition, answers):
+        return 0.0, chart.none_text
+    answer = answers.get(chart.answer)
+    if chart.scale == "rating":
+        value = _number(answer)
+        return (value, _measured(value, "")) if value is not None else (None, "")
+    if chart.scale == "ordinal":
+        order = [c.value for c in q.choices]
+        return (float(order.index(answer)), "") if answer in order else (None, "")
+    if isinstance(answer, list):
+        named = [c.value.replace("_", " ") for c in q.choices if c.value in answer]
+        return float(len(named)), ", ".join(named) or "none"
+    return None, ""
+
+
+def _number(answer: Any) -> float | None:
+    return float(answer) if isinstance(answer, (int, float)) and not isinstance(answer, bool) else None
+
+
+def _measured(value: float | None, unit: str) -> str:
+    return "" if value is None else written(value, unit)
 
 
 def _effect_words(effect: str, kb: KnowledgeBase) -> str:

@@ -45,7 +45,7 @@ from advisor.core.pipeline import assess
 from advisor.core.text import MAX_NAME, MAX_NOTE, MAX_VISIT_NOTES, one_line, problem_with
 from advisor.output import formats
 from advisor.output.diagram import to_svg
-from advisor.output.report import STATUS_WORDS, flexibility_over_visits
+from advisor.output.report import STATUS_WORDS, flexibility_over_visits, pain_over_visits
 from advisor.records import drafts, history
 from advisor.records.store import Consultation, Decision, Store, name_key
 from advisor.web import forms
@@ -376,17 +376,30 @@ class _Studio:
         stored = self.store.client_name(name)
         if stored is None:
             raise HTTPException(404, "No client of that name.")
+
         visits = self.store.history(stored)
         timeline = history.timeline(visits)
-        chart = flexibility_over_visits(self.kb, self.form, [(v.date, v.answers) for v in visits])
+        dated = [(v.date, v.answers) for v in visits]
+        charts = [flexibility_over_visits(self.kb, self.form, dated), pain_over_visits(self.kb, self.form, dated)]
         return self.page(
             request,
             "client.html.j2",
             client=stored,
             timeline=list(reversed(timeline)),
             bike={v.id: history.bike_changes(v.fit) for v in visits},
-            chart_svg=to_svg(chart, "Flexibility tests over all visits") if chart else "",
-            chart=chart,
+            # Each panel a picture at its own size: side by side on a wide screen, one under another
+            # on a phone; its reading in words is its title.
+            charts=[
+                (
+                    c,
+                    [
+                        to_svg(d, words, sized=True, css_class="panel")
+                        for d, words in zip(c.diagrams, c.readings, strict=True)
+                    ],
+                )
+                for c in charts
+                if c
+            ],
         )
 
     async def consult_form(self, request: Request) -> Response:
