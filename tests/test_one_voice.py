@@ -107,6 +107,7 @@ def test_a_fitters_consultation_never_books_a_fit(answers: Answers, previous: An
     assert PROFESSIONAL_FIT not in [a.id for a in result.adjustments]
     flat = " ".join(rider_text(result).split()).lower()
     assert "book a professional bike fit" not in flat and "book a fit" not in flat
+    assert "ask a fitter" not in flat and "see a fitter" not in flat  # the fitter is the one reading
 
 
 @given(answer_sets("rider"))
