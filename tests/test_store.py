@@ -227,6 +227,24 @@ def test_export_import_round_trip_without_loss(store_at: str, tmp_path: Path) ->
     ]
 
 
+def test_two_visits_on_one_day_with_the_same_answers_both_move(store_at: str, tmp_path: Path) -> None:
+    """A rider seen twice in a day with the same answers (the second time agreeing to all):
+    an export, an import and a migration keep both; importing again still adds nothing."""
+    with Store(store_at) as a:
+        first = add(a, day=3)
+        a.add_consultation(
+            "Zoë Ødegård", dt.date(2026, 11, 3), "fitter", "routine",
+            a.consultation(first).answers, a.consultation(first).result, [],
+            created="2026-11-03T16:40:00",
+        )  # fmt: skip
+        out, count = transfer.export_client(a, "Zoë Ødegård", str(tmp_path / "zoe.json"))
+    assert count == 2
+    with Store(tmp_path / "b.db") as b:
+        assert transfer.import_client(b, *transfer.read_export(str(out))) == ("Zoë Ødegård", 2, 0)
+        assert transfer.import_client(b, *transfer.read_export(str(out))) == ("Zoë Ødegård", 0, 2)
+        assert len(b.history("Zoë Ødegård")) == 2
+
+
 def test_import_rejects_other_files(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"hello": 1}')

@@ -6,7 +6,6 @@ flag, saves, and downloads the PDF; the same again with JavaScript off.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
 
 # The session's Chromium comes from the `browser` fixture (tests/browser.py): without Chromium or
 # Playwright these tests skip, or fail under ADVISOR_REQUIRE_BROWSER=1 as in CI.
-DOCS = Path(__file__).resolve().parent.parent / "docs"
 SAFETY = [q.id for q in qmod.load("fitter").questions if q.id.startswith("rf_")]
 
 
@@ -68,9 +66,6 @@ def test_a_consultation_with_live_advice_a_red_flag_a_save_and_the_pdf(tmp_path:
             page.click("a[href$='report.pdf']")
         pdf = Path(download.value.path())
         assert pdf.read_bytes().startswith(b"%PDF")
-    # The README's picture of the studio, made here so it always shows what the studio looks like.
-    DOCS.mkdir(exist_ok=True)
-    shutil.copy(tmp_path / "consultation.png", DOCS / "studio-consultation.png")
 
 
 def test_the_same_without_javascript(tmp_path: Path, browser: Browser) -> None:

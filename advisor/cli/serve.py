@@ -86,6 +86,9 @@ def serve(
 ) -> None:
     """Serve the studio: clients, consultations with live advice, reports. Ctrl-C stops it.
 
+    For the tablet, on the studio's network and over HTTPS with the studio's own certificate:
+    ADVISOR_PASSWORD='three words here' advisor serve --host 0.0.0.0
+
     Example: advisor serve --help
     """
     from advisor.web import security, tls  # noqa: PLC0415  lazy: Starlette and cryptography load only to serve

@@ -127,15 +127,17 @@ class Database(ABC):
         with self._writing("nothing was imported") as conn:
             client_id = self._client_id(conn, client, stamp)
             for v in visits:
-                # The same day and the same answers are the same visit, whenever and however it
-                # was recorded: a studio's visit that went to a clinic as FHIR and came back (its
-                # recording time not carried) is found as surely as one imported twice.
+                # The same day, the same answers and the same recording time are the same visit,
+                # however it came: one imported twice is found. A visit that went to a clinic as
+                # FHIR and came back carries no recording time (its day at midnight stands in), so
+                # for it the day and the answers are enough. Two visits recorded on one day with
+                # the same answers (a rider seen twice) stay two.
                 same_day = conn.execute(
-                    sa.select(consultations.c.questionnaire, consultations.c.answers).where(
+                    sa.select(consultations.c.questionnaire, consultations.c.answers, consultations.c.created).where(
                         consultations.c.client_id == client_id, consultations.c.date == v.date
                     )
                 ).all()
-                if any(q == v.questionnaire and json.loads(a) == v.answers for q, a in same_day):
+                if any(_same_visit(v, q, json.loads(a), c) for q, a, c in same_day):
                     skipped += 1
                     continue
                 visit = (v.date, v.questionnaire, v.urgency, v.answers, v.result, v.created, v.fit, v.notes)
@@ -289,6 +291,14 @@ class Database(ABC):
 
     def by_id(self, cid: int) -> list[Consultation]:
         return self.select(consultations.c.id == cid)
+
+
+def _same_visit(visit: Consultation, questionnaire: str, answers: dict[str, Any], created: str) -> bool:
+    """Whether a stored visit of the same day is this one (see import_visits)."""
+    if questionnaire != visit.questionnaire or answers != visit.answers:
+        return False
+    undated = f"{visit.date.isoformat()}T00:00:00"
+    return created == visit.created or undated in (created, visit.created)
 
 
 def _dump(data: dict[str, Any]) -> str:
