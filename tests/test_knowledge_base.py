@@ -348,3 +348,12 @@ def test_a_structurally_broken_knowledge_base_stops_assess(rules_copy: Path, mon
     result = CliRunner().invoke(app, ["assess", str(EXAMPLE)])
     assert result.exit_code == 2
     assert f"/triage.yaml:{line}: " in result.stderr and "'nothing'" in result.stderr, result.stderr
+
+
+def test_every_exercise_can_be_reported_easy_or_too_hard() -> None:
+    """A follow-up asks which exercises became easy or too hard: every exercise the catalog can
+    give is a choice there, so none is lost at the next visit."""
+    form = qmod.load("rider")
+    given = set(knowledge.load().exercises)
+    for qid in ("easy_exercises", "too_hard_exercises"):
+        assert given <= set(form.question(qid).values), (qid, given - set(form.question(qid).values))

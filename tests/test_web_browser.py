@@ -62,10 +62,14 @@ def test_a_consultation_with_live_advice_a_red_flag_a_save_and_the_pdf(tmp_path:
         fit = page.locator("table.fit")
         sync_api.expect(fit).to_contain_text("-1.5")
         sync_api.expect(fit).to_contain_text("721.5")
-        with page.expect_download() as download:
-            page.click("a[href$='report.pdf']")
-        pdf = Path(download.value.path())
-        assert pdf.read_bytes().startswith(b"%PDF")
+        # The PDF opens in the tablet's viewer (to show the client), named for the client.
+        link = page.locator("a[href$='report.pdf']")
+        response = page.request.get(base + str(link.get_attribute("href")))
+        assert response.body().startswith(b"%PDF")
+        disposition = response.headers["content-disposition"]
+        assert disposition.startswith("inline;") and "Zo%C3%AB%20%C3%98deg%C3%A5rd" in disposition
+        link.click()
+        page.wait_for_url("**/report.pdf")
 
 
 def test_the_same_without_javascript(tmp_path: Path, browser: Browser) -> None:

@@ -68,7 +68,9 @@ def test_no_knee_pain_is_an_answer(studio: TestClient, tmp_path: Path) -> None:
     _save(studio, "Cy", knee_pain="none")
     assert _history(tmp_path / "studio.db", "Cy")[0]["answers"]["knee_pain"] == []  # type: ignore[index]
     page = studio.get("/consult?client=Cy").text
-    assert re.search(r'id="q-knee_pain-none" name="knee_pain" value="none" data-none checked', page)
+    assert "Last visit: none" in page.split('id="field-knee_pain"')[1].split("</div>")[0]
+    back = studio.post("/consult/form", data={"csrf": csrf(page), "client": "Cy", "knee_pain": "none"}).text
+    assert re.search(r'id="q-knee_pain-none" name="knee_pain" value="none" data-none checked', back)
 
 
 def test_every_answer_is_kept_in_the_clients_draft_and_resumed(studio: TestClient) -> None:
@@ -135,7 +137,8 @@ def test_an_incomplete_safety_screen_is_listed_question_by_question(studio: Test
     assert 'href="#q-passive_slr_deg"' in bad.text
     assert re.search(r'id="q-passive_slr_deg"[^>]*aria-invalid="true"', bad.text)
     # Each unanswered safety question in words, linked to its first choice; never a list of ids.
-    assert 'href="#q-rf_chest_pain-0">Chest pain or breathlessness: needs an answer' in bad.text
+    assert 'href="#q-rf_chest_pain-0">Chest pain or breathlessness</a>' in bad.text
+    assert "safety questions need an answer" in bad.text
     assert re.search(r'id="q-rf_chest_pain-0"[^>]*aria-invalid="true"', bad.text)
     summary = bad.text.split('class="error-summary"')[1].split("</div>")[0]
     assert "rf_" not in re.sub(r'href="[^"]*"', "", summary)
@@ -171,3 +174,34 @@ def test_a_saved_visit_says_saved_once_and_is_titled_for_itself(studio: TestClie
     first = studio.get(where).text
     assert "Saved." in first and "<h1>Jo, visit of 2026-11-02</h1>" in first
     assert "Saved." not in studio.get(where).text  # opened again later: just the visit
+
+
+def test_a_mistyped_number_never_hides_the_advice_and_is_named(studio: TestClient) -> None:
+    """A knee-extension deficit typed as 280 while the client mentions chest pain: the emergency
+    advice shows at once, and the value left out is named and marked for the page."""
+    token = csrf(studio.get("/consult").text)
+    sent = {"csrf": token, **answers(active_knee_extension_deg="280", rf_chest_pain="true")}
+    live = studio.post("/consult/advice", data=sent).text
+    assert "EMERGENCY" in live
+    assert "Left out of this advice until corrected" in live and "Active knee extension deficit: " in live
+    assert "active_knee_extension_deg" in live.split('data-invalid="')[1].split('"')[0]
+    calm = studio.post("/consult/advice", data={**sent, "rf_chest_pain": "false"}).text
+    assert "No warning signs" in calm and "Left out of this advice" in calm
+
+
+def test_another_pages_unsaved_consultation_is_never_overwritten_unseen(studio: TestClient) -> None:
+    page = studio.get("/consult").text
+    first = {"csrf": csrf(page), "client": "Dana Ek", **answers(age="50"), "draft_client": ""}
+    assert studio.post("/consult/advice", data=first).headers["x-draft"] == "kept"
+    # A new consultation, the same name typed again: the waiting one is named, not replaced.
+    again = studio.post("/consult/advice", data={"csrf": csrf(page), "client": "dana ek", "draft_client": ""})
+    assert again.headers["x-draft"] == "waiting" and "An unsaved consultation for Dana Ek" in again.text
+    kept = drafts.load("consult", "Dana Ek")
+    assert kept is not None and kept.answers["age"] == 50
+    # The clients page lists it, a tap away.
+    assert 'href="/consult?client=Dana%20Ek">Dana Ek</a>' in studio.get("/").text
+    # "Keep these answers instead": the page says the draft is its own, and it is replaced.
+    taken = studio.post("/consult/advice", data={"csrf": csrf(page), "client": "Dana Ek", "draft_client": "Dana Ek"})
+    assert taken.headers["x-draft"] == "kept"
+    replaced = drafts.load("consult", "Dana Ek")
+    assert replaced is not None and "age" not in replaced.answers

@@ -114,6 +114,10 @@ class Section(BaseModel):
     # A returning client answers this section anew: last visit's answers are not offered as
     # defaults (the safety screen, what has become easy since).
     asked_afresh: bool = False
+    # Answers that rarely change between visits (age, discipline, riding): the studio fills them
+    # in from the last visit. The rest (flexibility, position, symptoms) it shows beside empty
+    # questions, taken as today's only when the fitter says so.
+    steady: bool = False
     questions: list[Question] = []
 
 
@@ -152,14 +156,15 @@ class Questionnaire(BaseModel):
     def ids(self) -> list[str]:
         return list(self._ids)
 
-    def carried_over(self, previous: dict[str, Any], *, measured: bool = True) -> dict[str, Any]:
+    def carried_over(self, previous: dict[str, Any], *, steady_only: bool = False) -> dict[str, Any]:
         """Last visit's answers to offer as defaults: those this form asks and does not ask
-        afresh; ``measured=False`` leaves out what is measured on the day, too."""
+        afresh; ``steady_only`` keeps only the steady sections' answers, and never a measurement."""
         afresh = {q.id for s in self.sections if s.asked_afresh for q in s.questions}
+        steady = {q.id for s in self.sections if s.steady for q in s.questions if not q.measured}
         return {
             qid: v
             for qid, v in previous.items()
-            if qid in self._by_id and qid not in afresh and (measured or not self._by_id[qid].measured)
+            if qid in self._by_id and qid not in afresh and (qid in steady or not steady_only)
         }
 
     def section_intro(self, section_id: str) -> str:

@@ -367,7 +367,9 @@ class _Studio:
         rows = self.store.clients()
         if query:
             rows = [r for r in rows if query.casefold() in r.name.casefold()]
-        return self.page(request, "clients.html.j2", rows=rows, query=query)
+        # Consultations started and not saved (a new client's included): found here, resumed in a tap.
+        waiting = await run_in_threadpool(_unsaved)
+        return self.page(request, "clients.html.j2", rows=rows, query=query, waiting=waiting)
 
     async def client(self, request: Request) -> Response:
         if (denied := self.guard(request)) is not None:
@@ -424,7 +426,7 @@ class _Studio:
                 return self.consult_page(request, client, date, parsed, last, resumed=draft.saved_at, notice=notice)
         today = dt.date.today()
         last = self.store.previous(stored, today) if stored else None
-        values = self.form.carried_over(last.answers, measured=False) if last else {}
+        values = self.form.carried_over(last.answers, steady_only=True) if last else {}
         parsed = forms.Parsed(None, values, {})
         return self.consult_page(request, client, today, parsed, last, notice=notice)
 
@@ -466,8 +468,11 @@ class _Studio:
         follow_up = last is not None
         asked = forms.shown(parsed.values, self.form, follow_up=follow_up)
         errors = parsed.errors if status != 200 else {}
-        measured = {q.id for q in self.form.questions if q.measured}
-        last_values = {qid: v for qid, v in (last.answers if last else {}).items() if qid in measured}
+        # What may have changed since (a measurement, a symptom, the position): last visit's
+        # answer shown beside the question, taken as today's only when the fitter says so.
+        previous = last.answers if last else {}
+        steady = self.form.carried_over(previous, steady_only=True)
+        last_values = {qid: v for qid, v in self.form.carried_over(previous).items() if qid not in steady}
         return self.page(
             request,
             "consult.html.j2",
@@ -489,6 +494,7 @@ class _Studio:
             last_values={qid: forms.fields_of({qid: v})[qid] for qid, v in last_values.items()},
             last_words={qid: self.form.question(qid).format_value(v) for qid, v in last_values.items()},
             last_fit=_last_fit(last),
+            given={e["id"] for e in (last.result.get("exercises") or [])} if last else set(),
             errors=errors,
             error_list=self.error_list(errors),
             last=last,
@@ -497,21 +503,31 @@ class _Studio:
             advice=self.advice(parsed, last),
         )
 
-    def error_list(self, errors: dict[str, str]) -> list[tuple[str, str, str]]:
-        """The error summary's lines: (the field's id in the page, what it is, what is wrong)."""
-        out = []
-        settings = {s.id: s.label for s in fitrecord.form().settings}
-        for key, message in errors.items():
-            if key in ("client", "date"):
-                out.append((key, "Client's name" if key == "client" else "Date", message))
-            elif key.startswith("fit."):
-                _, when, sid = [*key.split(".", 2), "", ""][:3]
-                out.append((key, f"{settings.get(sid, sid)}, {when}", message))
-            elif (q := self.form.get(key)) is not None:
+    def error_list(self, errors: dict[str, str]) -> list[dict[str, Any]]:
+        """The error summary's lines in the form's order: each with its links (the field's id in
+        the page, what it is) and what is wrong. The safety questions still to answer are one
+        line, with a link to each."""
+        out: list[dict[str, Any]] = []
+        for key, label in (("client", "Client's name"), ("date", "Date")):
+            if key in errors:
+                out.append({"links": [(key, label)], "message": errors[key]})
+        unanswered = [q for q in self.form.questions if errors.get(q.id) == forms.UNANSWERED]
+        if unanswered:
+            links = [(f"q-{q.id}-0", q.label) for q in unanswered]
+            out.append({"links": links, "message": forms.UNANSWERED, "unanswered": True})
+        for q in self.form.questions:
+            if q.id in errors and errors[q.id] != forms.UNANSWERED:
                 target = f"q-{q.id}" if q.type in ("int", "number") else f"q-{q.id}-0"
-                out.append((target, q.label, message))
-            else:
-                out.append(("", "The answers", message))
+                out.append({"links": [(target, q.label)], "message": errors[q.id]})
+        for setting in fitrecord.form().settings:
+            for when in fitrecord.WHEN:
+                key = f"fit.{when}.{setting.id}"
+                if key in errors:
+                    out.append({"links": [(key, f"{setting.label}, {when}")], "message": errors[key]})
+        known = {"client", "date", *self.form.ids()}
+        for key, message in errors.items():
+            if key not in known and not key.startswith("fit."):
+                out.append({"links": [], "message": message})
         return out
 
     def advice(self, parsed: forms.Parsed, last: Consultation | None = None) -> dict[str, Any]:
@@ -523,12 +539,17 @@ class _Studio:
         previous = Previous.of_visit(last.answers, last.result, last.fit, last.date) if last else None
         result = assess(parsed.answers, previous)
         beyond_safety = any(self.form.question(qid).section != forms.SAFETY for qid in parsed.answers.values)
+        # Values that cannot be read are left out of this advice until they are mended: named
+        # here, and marked on their fields by the page's script.
+        unread = {qid: m for qid, m in parsed.errors.items() if self.form.get(qid) and m != forms.UNANSWERED}
         return {
             "report": formats.report_for(result),
             "missing": "",
             "returning": returning,
             "partial": not beyond_safety,
             "ignored": [self.form.question(qid).label for qid in parsed.ignored],
+            "unread": [(self.form.question(qid).label, m) for qid, m in unread.items()],
+            "invalid": json.dumps(unread),
         }
 
     async def live_advice(self, request: Request) -> Response:
@@ -536,16 +557,26 @@ class _Studio:
             return Response(status_code=401)
         data = await self.posted(request)
         client, date, parsed, last = self.read_form(data, for_saving=False)
-        if client and not problem_with(client, "name", MAX_NAME):
-            # Every answer is kept as it is given: a closed tab, a flat battery or a crash
-            # loses nothing, and the client's consultation opens where it stopped.
-            await run_in_threadpool(self.keep_draft, client, date, parsed)
         earlier = str(data.get("draft_client") or "").strip()
-        if earlier and name_key(earlier) != name_key(client):
-            # The name was corrected ("Ann" to "Anna Rossi"): the draft moves with it.
-            await run_in_threadpool(drafts.clear, DRAFTS, earlier)
-        html = self.templates.get_template("advice.html.j2").render(advice=self.advice(parsed, last))
-        return HTMLResponse(html)
+        state, waiting = "none", None
+        if client and not problem_with(client, "name", MAX_NAME):
+            if name_key(earlier) != name_key(client):
+                # Another page's unsaved consultation for this name is never overwritten unseen:
+                # the fitter opens it, or says to keep these answers instead.
+                waiting = await run_in_threadpool(_waiting_draft, client)
+            if waiting is None:
+                # Every answer is kept as it is given: a closed tab, a flat battery or a crash
+                # loses nothing, and the client's consultation opens where it stopped.
+                await run_in_threadpool(self.keep_draft, client, date, parsed)
+                state = "kept"
+                if earlier and name_key(earlier) != name_key(client):
+                    # The name was corrected ("Ann" to "Anna Rossi"): the draft moves with it.
+                    await run_in_threadpool(drafts.clear, DRAFTS, earlier)
+            else:
+                state = "waiting"
+        advice = {**self.advice(parsed, last), "waiting": waiting}
+        html = self.templates.get_template("advice.html.j2").render(advice=advice)
+        return HTMLResponse(html, headers={"X-Draft": state})
 
     def keep_draft(self, client: str, date: dt.date, parsed: forms.Parsed) -> None:
         """The client's draft, the same file `advisor consult --client NAME --resume` goes on from:
@@ -713,8 +744,10 @@ class _Studio:
         # A client of a thousand visits makes a PDF of seconds: rendered off the event loop.
         body = await run_in_threadpool(formats.render, report, f".{kind}")
         if kind == "pdf":
-            filename = f"report-{visit.date.isoformat()}-{visit.id}.pdf"
-            headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+            # Opened in the tablet's viewer, to show the client; saved under the client's name.
+            name = f"{visit.client} {visit.date.isoformat()}.pdf"
+            plain = "".join(ch if ch.isascii() and (ch.isalnum() or ch in " .-") else "_" for ch in name)
+            headers = {"Content-Disposition": f"inline; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"}
             return Response(body, media_type="application/pdf", headers=headers)
         return Response(body, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": REPORT_CSP})
 
@@ -738,6 +771,22 @@ def _last_fit(last: Consultation | None) -> dict[str, Any]:
     if last is None or not last.fit:
         return {}
     return {**(last.fit.get("before") or {}), **(last.fit.get("after") or {})}
+
+
+def _waiting_draft(client: str) -> Draft | None:
+    """The client's unsaved consultation, if one waits (one that cannot be read waits too: it
+    is not overwritten either)."""
+    try:
+        return drafts.load(DRAFTS, client)
+    except AdvisorError:
+        return Draft(questionnaire=FORM, client=client, date=dt.date.today())
+
+
+def _unsaved() -> list[Draft]:
+    try:
+        return [d for d in drafts.waiting(DRAFTS) if d.client]
+    except AdvisorError:
+        return []  # an unreadable draft is said when its client's consultation is opened
 
 
 def _load_draft(client: str) -> tuple[Draft | None, str]:

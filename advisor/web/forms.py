@@ -155,12 +155,15 @@ def parse(
             for q in form.questions:
                 if q.required and q.id not in values:
                     errors.setdefault(q.id, UNANSWERED)
-        # A mistyped setting must not hide the advice (an emergency least of all): when the
-        # fit record is all that is wrong, the answers without it are still assessed.
-        if all(key.startswith("fit") for key in errors):
-            answers = answers_mod.validate({**doc, "fit": None}, FORM_NAME)
-            return Parsed(answers, sent, errors, fit, ignored, typed, notes)
-        return Parsed(None, sent, errors, fit, ignored, typed, notes)
+        # A mistyped value must not hide the advice (an emergency least of all): the answers
+        # are assessed without the values that cannot be read, the fit record's included, and
+        # the errors say what was left out until it is mended.
+        readable = {qid: v for qid, v in values.items() if qid not in errors}
+        try:
+            answers = answers_mod.validate({**doc, "answers": readable, "fit": None}, FORM_NAME)
+        except AdvisorError:
+            answers = None  # the safety screen is not complete yet
+        return Parsed(answers, sent, errors, fit, ignored, typed, notes)
 
 
 def fields_of(answers: Mapping[str, Any], fit: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, list[str]]:
@@ -251,8 +254,9 @@ def filled(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """A form's answers with one of its fill buttons applied, for a browser without the script
     (which does the same in the page): "safety-no" answers No to every safety question not yet
-    answered; "same:<section>" takes last visit's measurements of a section where nothing is
-    typed; "same:fit" takes the bike as last visit left it as today's "before"."""
+    answered; "same:<section>" takes last visit's answers of a section where nothing is given
+    (what may change between visits, shown beside its question); "same:fit" takes the bike as
+    last visit left it as today's "before"."""
     values, typed_fit = dict(values), dict(typed_fit)
     if action == "safety-no":
         asked = shown(values, form, follow_up=follow_up)
@@ -265,6 +269,6 @@ def filled(
     elif action.startswith("same:"):
         section = action.removeprefix("same:")
         for q in form.questions:
-            if q.section == section and q.measured and q.id in last_answers:
+            if q.section == section and q.id in last_answers:
                 values.setdefault(q.id, last_answers[q.id])
     return values, typed_fit

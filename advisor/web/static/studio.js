@@ -25,7 +25,10 @@
         row.hidden = !hit;
         if (hit) { shown += 1; }
       });
-      if (count) { count.textContent = wanted ? shown + " of " + rows.length + " clients" : ""; }
+      if (count) {
+        count.textContent = !wanted ? "" : shown ? shown + " of " + rows.length + " clients" :
+          "No client's name contains \u201c" + search.value.trim() + "\u201d.";
+      }
     });
   }
 
@@ -39,7 +42,22 @@
   if (review) {
     dirty = true;  // a reviewed consultation is not saved until "Save" is pressed
     review.addEventListener("submit", function () { leaving = true; });
+    // A note belongs to a declined item: its field shows once the item is declined.
+    review.querySelectorAll(".decision").forEach(function (decision) {
+      var box = decision.querySelector('input[name="decline"]');
+      var note = decision.querySelector(".field");
+      if (!box || !note) { return; }
+      var sync = function () { note.hidden = !box.checked; };
+      box.addEventListener("change", sync);
+      sync();
+    });
   }
+  // An action that cannot be undone asks first.
+  document.querySelectorAll("form[data-confirm]").forEach(function (confirmed) {
+    confirmed.addEventListener("submit", function (event) {
+      if (!window.confirm(confirmed.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
 
   var form = document.getElementById("consult");
   if (!form) { return; }
@@ -181,7 +199,7 @@
     var input = field.querySelector('input[value="' + String(value).replace(/"/g, "") + '"]');
     if (input && !input.disabled) { input.checked = true; input.dispatchEvent(new Event("change", { bubbles: true })); }
   }
-  form.querySelectorAll("button[data-fill]").forEach(function (button) {
+  document.querySelectorAll("button[data-fill]").forEach(function (button) {
     button.addEventListener("click", function (event) {
       event.preventDefault();  // done here, without a round trip (the server does it without the script)
       var action = button.getAttribute("data-fill");
@@ -261,6 +279,7 @@
     var limit = window.innerHeight - bar.offsetHeight - 8;
     if (box.bottom > limit) { window.scrollBy(0, Math.min(box.bottom - limit, box.top - 8)); }
   });
+  side.querySelector(".to-sections").addEventListener("click", function () { closeSheet(false); });
   openButton.addEventListener("click", openSheet);
   closeButton.addEventListener("click", function () { closeSheet(true); });
   document.addEventListener("keydown", function (event) {
@@ -273,14 +292,44 @@
     document.getElementById("bar-updating").hidden = !on;
     document.getElementById("panel-updating").hidden = !on;
   }
+  // Values the server could not read are marked on their fields as the fitter goes, and left
+  // out of the advice until mended (the advice, an emergency above all, still shows).
+  function markInvalid(body) {
+    var invalid = {};
+    try { invalid = JSON.parse(body.getAttribute("data-invalid") || "{}"); } catch (e) { invalid = {}; }
+    fields.forEach(function (field) {
+      var qid = field.getAttribute("data-question");
+      var message = invalid[qid];
+      // A mark stays until the field holds a value the server can read (or a new message).
+      if (!message && valueOf(field) === undefined) { return; }
+      field.classList.toggle("invalid", !!message);
+      field.querySelectorAll("p.error").forEach(function (old) { old.remove(); });
+      inputsOf(field).forEach(function (input) {
+        if (message) { input.setAttribute("aria-invalid", "true"); } else { input.removeAttribute("aria-invalid"); }
+      });
+      if (message) {
+        var note = document.createElement("p");
+        note.className = "error";
+        note.id = "err-" + qid;
+        note.textContent = message;
+        field.appendChild(note);
+        var target = field.querySelector("fieldset.options") || inputsOf(field)[0];
+        var described = (target.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+        if (described.indexOf(note.id) === -1) { described.push(note.id); }
+        target.setAttribute("aria-describedby", described.join(" "));
+      }
+    });
+  }
   function showAdvice(html) {
     panel.innerHTML = html;
     var body = panel.querySelector(".advice-body");
+    if (body) { markInvalid(body); }
     var tier = body ? body.getAttribute("data-tier") : "";
     var text = body ? body.getAttribute("data-summary") : "The advice could not be brought up to date.";
     var alarm = tier === "emergency" || tier === "urgent";
     showBar(body);
     bar.classList.toggle("alarm", alarm);
+    bar.setAttribute("data-tier", tier || "");
     if (body) {
       var nowReturning = body.getAttribute("data-returning") === "1";
       if (nowReturning !== returning) { returning = nowReturning; refresh(false); }
@@ -299,12 +348,12 @@
   var asked = 0;
   function update() {
     var ticket = ++asked;
-    busy(true);
     var sent = new FormData(form);
     fetch("/consult/advice", { method: "POST", body: sent, credentials: "same-origin" })
       .then(function (response) {
         if (response.ok) {
-          draftClient.value = sent.get("client") || "";
+          // The draft is this page's once the server kept it (not while another waits under the name).
+          if (response.headers.get("X-Draft") === "kept") { draftClient.value = sent.get("client") || ""; }
           return response.text();
         }
         // Never leave old advice standing beside new answers (a red flag must not read as "no warning signs").
@@ -319,25 +368,36 @@
         }
       });
   }
-  function refresh(ask) {
+  function refresh(ask, quiet) {
     var answers = applyConditions();
     showProgress(answers);
     if (ask) {
-      busy(true);
+      if (!quiet) { busy(true); }
       clearTimeout(timer);
       timer = setTimeout(update, 150);
     }
   }
-  function changed() {
-    dirty = true;
-    refresh(true);
+  // The fit record and the notes do not change the advice (no "Updating"), but they are kept
+  // in the draft too.
+  function quietField(target) {
+    return !!target && !!target.name && (target.name.indexOf("fit.") === 0 || target.name === "notes");
   }
-  // The fit record does not change the advice, but it is kept in the draft too.
+  function changed(event) {
+    dirty = true;
+    refresh(true, quietField(event && event.target));
+  }
   form.addEventListener("change", changed);
   form.addEventListener("input", function (event) {
     // The name is sent when it is complete (on change), so no draft is kept under "An" or "Ann".
     if (event.target && event.target.id !== "client" && event.target.type !== "radio" && event.target.type !== "checkbox") {
-      changed();
+      changed(event);
+    }
+  });
+  // "Keep these answers": this page takes the name's draft over from the one waiting.
+  panel.addEventListener("click", function (event) {
+    if (event.target && event.target.id === "take-draft") {
+      draftClient.value = form.querySelector("#client").value;
+      refresh(true, false);
     }
   });
 
