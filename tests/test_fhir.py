@@ -123,6 +123,7 @@ def _same(back: Answers, given: Answers) -> None:
     assert _typed(back.values) == _typed(given.values)
     assert _typed(back.fit.before) == _typed(given.fit.before)
     assert _typed(back.fit.after) == _typed(given.fit.after)
+    assert back.fit.fitter == given.fit.fitter
 
 
 def _read_back(bundle: dict[str, Any]) -> list[Answers]:
@@ -320,7 +321,8 @@ def test_an_empty_multi_choice_round_trips() -> None:
 def test_the_fit_record_round_trips() -> None:
     fit = FitRecord(
         before={"saddle_height_mm": 724.0, "stem_angle_deg": -6.0, "cleat_left": "2° heel in, 5 mm back"},
-        after={"saddle_height_mm": 719.5, "spacers_mm": 20.0},
+        after={"saddle_height_mm": 719.5, "spacers_mm": 20.0, "bike_model": "Endurace CF", "hood_stack_mm": 615.0},
+        fitter="Ana Lind",
     )
     answers, result = _example("routine-knee-pain", fit=fit)
     bundle = fhir.bundle([(answers, result)])
@@ -329,6 +331,8 @@ def test_the_fit_record_round_trips() -> None:
     assert response["item"][-1]["linkId"] == fhir.FIT_GROUP
     assert _question(response, "fit-record.before.cleat_left")["answer"] == [{"valueString": "2° heel in, 5 mm back"}]
     assert _question(response, "fit-record.after.saddle_height_mm")["answer"] == [{"valueDecimal": 719.5}]
+    assert _question(response, "fit-record.after.bike_model")["answer"] == [{"valueString": "Endurace CF"}]
+    assert response["author"] == {"display": "Ana Lind"}  # who recorded the answers: the fitter
     [back] = _round_trip([(answers, result)])
     assert back.fit == fit
 
@@ -458,7 +462,7 @@ def _fit_records(draw: st.DrawFn) -> FitRecord:
                 assert s.min is not None and s.max is not None
                 measured[s.id] = round(draw(st.floats(s.min, s.max)), 1)
         parts[when] = measured
-    return FitRecord(**parts)
+    return FitRecord(**parts, fitter=draw(st.none() | _NAMES))
 
 
 @st.composite
@@ -620,6 +624,18 @@ MALFORMED: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
         lambda b: _response(b).update(subject={"reference": "Patient/1"}),
         "entry[1].resource.subject",
         "the client's name",
+    ),
+    (
+        "author without a name",
+        lambda b: _response(b).update(author={"reference": "Practitioner/1"}),
+        "entry[1].resource.author",
+        "the fitter's name",
+    ),
+    (
+        "fitter's name of many lines",
+        lambda b: _response(b).update(author={"display": "Ana\nLind"}),
+        "entry[1].resource.author.display",
+        "'Ana\\nLind' holds a control character",
     ),
 ]
 

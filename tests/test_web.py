@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from advisor.cli import app as cli
 from advisor.core import questionnaire as qmod
+from advisor.records import config
 from advisor.records.store import Store
 from advisor.web import security
 from advisor.web.app import create_app
@@ -238,6 +239,48 @@ def test_the_fit_record_is_entered_saved_and_carried_to_the_next_visit(studio_on
     same = studio.post("/consult/form", data={"csrf": csrf(again), "client": "Di", **answers(), "fill": "same:fit"})
     assert re.search(r'name="fit.before.saddle_height_mm"[^>]*value="715.5"', same.text)
     assert re.search(r'name="fit.after.saddle_height_mm"[^>]*value=""', same.text)
+
+
+def test_the_fitter_from_the_settings_is_shown_and_kept_with_each_visit(
+    studio_on: tuple[TestClient, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The studio's header names the fitter of the settings; a saved visit keeps the name, so
+    its page and report still name who fitted it after the settings change. The fit table has
+    its change column and the bike above it."""
+    monkeypatch.setenv("ADVISOR_CONFIG_DIR", str(tmp_path / "config"))
+    studio, _ = studio_on
+    assert 'class="fitter"' not in studio.get("/consult").text  # not set: nobody named
+    config.set_value("studio.fitter", "Ana Lind")
+    page = studio.get("/consult").text
+    assert '<p class="fitter">Fitter: Ana Lind</p>' in page
+    fit = {
+        "fit.before.bike_make": "Canyon",
+        "fit.before.bike_model": "Endurace CF",
+        "fit.before.bike_size": "M",
+        "fit.before.handlebar_stack_mm": "590",
+        "fit.after.handlebar_stack_mm": "605",
+        "fit.before.hood_reach_mm": "555,5",
+        "fit.after.hood_reach_mm": "545",
+    }
+    review = studio.post("/consult/review", data={"csrf": csrf(page), "client": "Di", **answers(), **fit})
+    assert review.status_code == 200 and '<p class="fitter">Fitter: Ana Lind</p>' in review.text
+    token = re.search(r'name="save_token" value="([^"]+)"', review.text)
+    assert token
+    hidden = dict(re.findall(r'<input type="hidden" name="(fit\.[^"]+)" value="([^"]*)"', review.text))
+    form = {"csrf": csrf(review.text), "save_token": token.group(1), "client": "Di", "date": "2026-11-30"}
+    saved = studio.post("/consult/save", data={**form, **answers(), **hidden}, follow_redirects=False)
+    assert saved.status_code == 303
+    config.set_value("studio.fitter", "Ben Roy")
+    visit = studio.get(saved.headers["location"]).text
+    report = studio.get(saved.headers["location"] + "/report.html").text
+    assert '<p class="fitter">Fitter: Ben Roy</p>' in visit  # who is fitting now
+    assert '<p class="fitted-by">Fitted by Ana Lind</p>' in visit  # who fitted this visit
+    assert "Fitted by Ana Lind" in report and "Ben Roy" not in report
+    for shown in (review.text, visit, report):
+        assert "Bike: Canyon Endurace CF, size M" in shown and '<th scope="col">Change</th>' in shown
+        assert '<td class="change"><strong>+15 mm</strong></td>' in shown
+        assert '<td class="change"><strong>\u221210.5 mm</strong></td>' in shown
+        assert "<td>Bike make</td>" not in shown
 
 
 def test_a_mistyped_setting_never_hides_an_emergency(studio: TestClient) -> None:

@@ -28,17 +28,18 @@ from advisor.records import config
 questionnaires_app = typer.Typer(help="Browse the questionnaires.", no_args_is_help=True)
 rules_app = typer.Typer(help="Browse and check the rules of the knowledge base.", no_args_is_help=True)
 exercises_app = typer.Typer(help="Browse the exercise catalog.", no_args_is_help=True)
-config_app = typer.Typer(help="Settings such as the studio's name on reports.", no_args_is_help=True)
+config_app = typer.Typer(help="Settings: the studio's name on reports, the fitter's name.", no_args_is_help=True)
 app.add_typer(questionnaires_app, name="questionnaires")
 app.add_typer(rules_app, name="rules")
 app.add_typer(exercises_app, name="exercises")
 app.add_typer(config_app, name="config")
+KEY_HELP = f"The setting: {', '.join(config.KEYS)}."
 
 
 @config_app.command("set")
 @handled
 def config_set(
-    key: Annotated[str, typer.Argument(help="studio.name or studio.contact")],
+    key: Annotated[str, typer.Argument(help=KEY_HELP)],
     value: Annotated[str, typer.Argument(help="The value; an empty string removes it.")],
 ) -> None:
     """Set a setting, kept in your user config folder.
@@ -52,7 +53,7 @@ def config_set(
 
 @config_app.command("get")
 @handled
-def config_get(key: Annotated[str, typer.Argument(help="studio.name or studio.contact")]) -> None:
+def config_get(key: Annotated[str, typer.Argument(help=KEY_HELP)]) -> None:
     """Print one setting (nothing if it is not set).
 
     Example: advisor config get studio.name

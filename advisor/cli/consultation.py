@@ -41,7 +41,7 @@ from advisor.core.fitrecord import FitRecord
 from advisor.core.interview import Draft, Interview
 from advisor.core.text import MAX_NAME, MAX_NOTE, checked, problem_with, visible
 from advisor.output import formats
-from advisor.records import drafts
+from advisor.records import config, drafts
 from advisor.records.location import locate
 from advisor.records.store import Decision, Store
 
@@ -111,7 +111,8 @@ def ask_decisions(console: Console, read: Callable[[str], str], result: Assessme
 def _ask_fit_record(console: Console, read: Callable[[str], str], last_fit: dict[str, Any], name: str) -> FitRecord:
     """The bike's settings before and after today's changes, if the fitter wants to record them.
 
-    Before defaults to last visit's after, and after to before, so only what changed is typed.
+    Which bike it is (make, model, size) is asked once, and holds before and after. Before
+    defaults to last visit's after, and after to before, so only what changed is typed.
     """
     try:
         reply = read("Record the bike's settings before and after today's changes? [y/N] ")
@@ -121,25 +122,32 @@ def _ask_fit_record(console: Console, read: Callable[[str], str], last_fit: dict
         return FitRecord()
     form = fitrecord.form()
     console.print(form.intro + " Enter keeps the value shown; '-' means not measured.", markup=False)
+    last = {**(last_fit.get("before") or {}), **(last_fit.get("after") or {})}  # the bike as it was left
     try:
-        before = _ask_settings(console, read, "Before", last_fit.get("after") or {})
-        after = _ask_settings(console, read, "After", before)
+        bike = _ask_settings(console, read, "", last, form.naming())
+        before = _ask_settings(console, read, "Before", last_fit.get("after") or {}, form.measures())
+        after = _ask_settings(console, read, "After", before, form.measures())
     except (KeyboardInterrupt, EOFError):
         console.print("\nStopped in the fit record; nothing was recorded.")
         console.print(f"To continue, run:  advisor consult --client {shlex.quote(name)} --resume", markup=False)
         raise Interrupted from None
-    return FitRecord(before=before, after=after)
+    return FitRecord(before={**bike, **before}, after={**bike, **after})
 
 
 def _ask_settings(
-    console: Console, read: Callable[[str], str], when: str, defaults: dict[str, Any]
+    console: Console,
+    read: Callable[[str], str],
+    when: str,
+    defaults: dict[str, Any],
+    settings: list[fitrecord.Setting],
 ) -> dict[str, float | str]:
     out: dict[str, float | str] = {}
-    for setting in fitrecord.form().settings:
+    for setting in settings:
         default = defaults.get(setting.id)
         hint = f" [{fitrecord.shown(setting, default)}]" if default is not None else ""
         while True:
-            line = read(f"{when}: {setting.label} ({fitrecord.allowed(setting)}){hint}: ").strip()
+            asked = f"{when}: {setting.label}" if when else setting.label
+            line = read(f"{asked} ({fitrecord.allowed(setting)}){hint}: ").strip()
             if not line or line == "-":
                 value = default if not line else None
                 break
@@ -256,6 +264,8 @@ def run(
                 last = store.previous(name)
                 fit = _ask_fit_record(console, read, last.fit if last else {}, name)
                 answers = answers.model_copy(update={"fit": fit})
+        # Who fitted the bike is kept with the visit: its report names them for good.
+        answers = answers.model_copy(update={"fit": answers.fit.by(config.fitter())})
         cid = store.record(name, answers, result, decisions)
         console.print(f"\nConsultation {cid} saved for {visible(name)} in {visible(store.name)}", markup=False)
         if report:

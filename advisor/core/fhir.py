@@ -30,6 +30,8 @@ Decisions a receiver may need to know:
 - The fit record (the bike's settings before and after the day's changes) is part of every
   answer file, so every Questionnaire ends with an optional "fit-record" group holding a
   "before" and an "after" group of the settings of questionnaires/bike/fit-record.yaml.
+- The fitter who took the fit record is the QuestionnaireResponse's ``author``, a reference
+  by name alone (``display``): the person who recorded the answers, as R4 defines it.
 - The Questionnaire's version is a digest of its content: it changes exactly when the form
   does, and a response names the form it answered.
 """
@@ -408,6 +410,7 @@ def _response(answers: Answers, form: Questionnaire, version: str) -> dict[str, 
         "status": "completed",
         "subject": _subject(answers.client),
         "authored": answers.date.isoformat(),
+        "author": {"display": answers.fit.fitter} if answers.fit.fitter else None,
         "item": groups,
     }
 
@@ -619,10 +622,13 @@ class _ResponseReader:
             self.fail(f"{_shown(authored)} is not a date of the form YYYY-MM-DD", f"{self.at}.authored")
         client = self._client(resource.get("subject"))
         values: dict[str, Any] = {}
-        fit: dict[str, dict[str, Any]] = {}
+        fit: dict[str, Any] = {}
         if form is not None:
             for g, group in enumerate(self._items(resource, self.at)):
                 self._group(group, f"{self.at}.item[{g}]", form, values, fit)
+        fitter = self._fitter(resource.get("author"))
+        if fitter is not None:
+            fit[fitrecord.FITTER] = fitter
         if form is None or len(self.problems) > before:
             return None
         doc = {
@@ -662,6 +668,15 @@ class _ResponseReader:
         if not isinstance(display, str):
             self.fail("must be a reference with the client's name as its display", f"{self.at}.subject")
             return None
+        return display
+
+    def _fitter(self, author: Any) -> Any:
+        """Who recorded the answers: the fitter, by name (checked as the answer file's is)."""
+        if author is None:
+            return None
+        display = author.get("display") if isinstance(author, dict) else None
+        if display is None:
+            self.fail("must be a reference with the fitter's name as its display", f"{self.at}.author")
         return display
 
     def _items(self, node: dict[str, Any], at: str) -> list[dict[str, Any]]:
@@ -796,5 +811,5 @@ class _ResponseReader:
         """Where in the response an answer-file field is, and what to say it is."""
         if field is not None and field in self.where:
             return self.where[field], f"answer to '{field.split('.')[-1]}': "
-        named = {"date": "authored", "client": "subject.display", "answers": "item"}
+        named = {"date": "authored", "client": "subject.display", "answers": "item", "fit.fitter": "author.display"}
         return f"{self.at}.{named.get(field or '', '')}".rstrip("."), ""

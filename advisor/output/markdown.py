@@ -17,6 +17,11 @@ def esc(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", visible(text))  # a newline in a name must not start a heading
 
 
+def _cell(text: str) -> str:
+    """Text in a table cell: as itself, and a '|' in it never starts another cell."""
+    return esc(text).replace("|", "\\|")
+
+
 def render(report: Report) -> str:
     out: list[str] = []
     add = out.append
@@ -28,7 +33,7 @@ def render(report: Report) -> str:
         add("")
     add(f"# {esc(report.title)}")
     add("")
-    add(f"{report.date.isoformat()} · {esc(report.questionnaire)}")
+    add(esc(report.meta))
     add("")
     ref = report.referral
     add(f"## {'⚠ ' if report.stop else ''}Referral: {esc(ref.title)}")
@@ -99,12 +104,16 @@ def render(report: Report) -> str:
     if report.fit:
         add("## Fit record: the bike before and after")
         add("")
-        add("| Setting | Before | After | |")
-        add("|---|---|---|---|")
-        for fit_row in report.fit.rows:
-            changed = "changed" if fit_row.changed else ""
-            add(f"| {esc(fit_row.label)} | {esc(fit_row.before)} | {esc(fit_row.after)} | {changed} |")
-        add("")
+        if report.fit.bike_line:
+            add(f"**{esc(report.fit.bike_line)}**")
+            add("")
+        if report.fit.rows:
+            add("| Setting | Before | After | Change |")
+            add("|---|---|---|---|")
+            for fit_row in report.fit.rows:
+                cells = (fit_row.label, fit_row.before, fit_row.after, fit_row.change)
+                add("| " + " | ".join(_cell(c) for c in cells) + " |")
+            add("")
         for status in report.fit.statuses:
             add(f"- {esc(status.adjustment)}: {STATUS_WORDS[status.status]}")
         if report.fit.statuses:

@@ -167,7 +167,7 @@ def _header(pdf: Any, report: Report, t: SafeText) -> None:
     if report.studio_contact:
         _para(pdf, t(report.studio_contact), 9, MUTED, width=width)
     _para(pdf, t(report.title), 17, bold=True, width=width)
-    _para(pdf, t(f"{report.date.isoformat()} · {report.questionnaire}"), 9.5, MUTED, width=width)
+    _para(pdf, t(report.meta), 9.5, MUTED, width=width)
     pdf.ln(2)
 
 
@@ -244,15 +244,30 @@ def _agreement(pdf: Any, report: Report, t: SafeText) -> None:
         _para(pdf, "Declined items are left out of the plan below.", 8.5, MUTED)
 
 
+FIT_WIDTHS = (68.0, 34.0, 34.0, 34.0)  # mm: setting, before, after, change
+
+
 def _fit_record(pdf: Any, report: Report, t: SafeText) -> None:
+    """Which bike, then its settings before and after with the change ('+4 mm', 'changed'),
+    the bike's line and the table kept with the heading on one page where they fit."""
     fit = report.fit
     assert fit is not None
     rows = []
     for row in fit.rows:
         after = (row.after, 9, True, ACCENT) if row.changed else (row.after, 9, False, INK)
-        rows.append([(row.label, 9, False, INK), (row.before, 9, False, MUTED), after])
-    title = "Fit record: the bike before and after"
-    _table(pdf, title, (80.0, 45.0, 45.0), ("Setting", "Before", "After"), rows, t)
+        rows.append([(row.label, 9, False, INK), (row.before, 9, False, MUTED), after, (row.change, 9, True, INK)])
+    header = [(h, 8.5, True, MUTED) for h in ("Setting", "Before", "After", "Change")]
+    height = table_height(pdf, FIT_WIDTHS, [header, *rows], t) if rows else 0.0
+    bike = block(pdf, t(fit.bike_line), 10, bold=True, line_h=5, draw=False) + 1 if fit.bike_line else 0.0
+    usable = pdf.h - pdf.t_margin - pdf.b_margin - 20
+    _heading(pdf, "Fit record: the bike before and after", room=bike + height + 12 if height < usable else 40)
+    if fit.bike_line:
+        _para(pdf, t(fit.bike_line), 10, bold=True)
+        pdf.ln(1)
+    if rows:
+        table_row(pdf, FIT_WIDTHS, header)
+        for cells in rows:
+            table_row(pdf, FIT_WIDTHS, cells, t)
     for s in fit.statuses:
         colour = (154, 52, 18) if s.status == "open" else INK
         _para(pdf, f"{s.adjustment}: {STATUS_WORDS[s.status]}", 9, colour)

@@ -88,6 +88,7 @@ class FitRow:
     before: str
     after: str
     changed: bool
+    change: str = ""  # '+4 mm', '\u22121.5°', 'changed'; '' when unchanged or not measured both times
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,15 @@ STATUS_WORDS = {
 class FitTable:
     rows: list[FitRow]
     statuses: list[FitStatus]
+    bike: str = ""  # which bike, as it left: 'Canyon Endurace CF, size M'; '' when not named
+    bike_before: str = ""  # the bike before today's changes, only where it was another
+
+    @property
+    def bike_line(self) -> str:
+        """'Bike: Canyon Endurace CF, size M', as every format prints it above the table."""
+        if not self.bike:
+            return ""
+        return f"Bike: {self.bike}" + (f" (before today's changes: {self.bike_before})" if self.bike_before else "")
 
 
 @dataclass(frozen=True)
@@ -149,12 +159,19 @@ class Report:
     sources: list[SourceRef]  # every source the rules above cite, in order of first use
     agreement: list[Agreement] = field(default_factory=list)
     fit: FitTable | None = None  # the bike's settings before and after, when measured
+    fitter: str | None = None  # who fitted the bike, as recorded with the visit
     follow_up: FollowUp | None = None
     disclaimer: str = DISCLAIMER
 
     @property
     def title(self) -> str:
         return f"Bike-fit and exercise report{f' for {self.client}' if self.client else ''}"
+
+    @property
+    def meta(self) -> str:
+        """The header's line under the title: the date, the questionnaire and who fitted the bike."""
+        fitted = f" · Fitted by {self.fitter}" if self.fitter else ""
+        return f"{self.date.isoformat()} · {self.questionnaire}{fitted}"
 
 
 def build(
@@ -242,6 +259,7 @@ def build(
         agreement=agreement,
         follow_up=_follow_up(result, form, earlier_visits, kb) if earlier_visits else None,
         fit=_fit_table(fit, adjustments, kb) if fit is not None and not fit.is_empty() else None,
+        fitter=fit.fitter if fit is not None else None,
     )
 
 
@@ -286,10 +304,12 @@ def _fit_table(fit: FitRecord, adjustments: list[Adjustment], kb: KnowledgeBase)
             fitrecord.shown(s, fit.before.get(s.id)),
             fitrecord.shown(s, fit.after.get(s.id)),
             s.id in fit.changed(),
+            fitrecord.change(s, fit.before.get(s.id), fit.after.get(s.id)),
         )
-        for s in form.settings
+        for s in form.measures()
         if s.id in fit.before or s.id in fit.after
     ]
+    bike, bike_before = fit.bike("after"), fit.bike("before")
     statuses = []
     for a in adjustments:
         entry = kb.adjustments.get(a.id)
@@ -299,7 +319,7 @@ def _fit_table(fit: FitRecord, adjustments: list[Adjustment], kb: KnowledgeBase)
         measured = [s.id for s in form.settings if s.shows == entry.setting and s.id in both]
         made = any(sid in fit.changed() for sid in measured)
         statuses.append(FitStatus(a.name, "not measured" if not measured else "made" if made else "open"))
-    return FitTable(rows, statuses)
+    return FitTable(rows, statuses, bike, bike_before if bike_before != bike else "")
 
 
 def _agreement(result: Assessment, decisions: list[Decision]) -> list[Agreement]:

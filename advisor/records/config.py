@@ -1,4 +1,5 @@
-"""User settings (the studio's name and contact for report headers), in the user config folder.
+"""User settings (the studio's name and contact for report headers, the fitter's name), in the
+user config folder.
 
 The folder follows the platform's conventions (platformdirs); ``ADVISOR_CONFIG_DIR``
 overrides it.
@@ -19,6 +20,7 @@ KEYS = {
     "studio.name": "the studio's name, printed at the top of every report",
     "studio.contact": "how to reach the studio (phone, email or address), printed under its name",
     "studio.logo": "a PNG or JPEG logo printed at the top of every report (copied into the settings folder)",
+    "studio.fitter": "the fitter's name, recorded with each consultation and printed on its report as 'Fitted by ...'",
 }
 
 
@@ -115,3 +117,9 @@ def logo(settings: dict[str, str]) -> tuple[bytes, str] | None:
 def get(key: str) -> str | None:
     _check_key(key)
     return load().get(key)
+
+
+def fitter() -> str | None:
+    """The fitter's name (``studio.fitter``), which a consultation records with its fit record
+    when it is saved; None when not set."""
+    return load().get("studio.fitter")

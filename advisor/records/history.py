@@ -127,14 +127,17 @@ def bike_changes(fit: dict[str, Any]) -> str | None:
     record = FitRecord.model_validate(fit) if fit else FitRecord()
     if record.is_empty():
         return None
-    form = fitrecord.form()
+    changed = record.changed()
     parts = []
-    for sid in record.changed():
-        setting = form.setting(sid)
-        if setting is not None:
+    for setting in fitrecord.form().settings:  # in the form's order, as the report's table
+        sid = setting.id
+        if sid in changed:
             before, after = fitrecord.shown(setting, record.before[sid]), fitrecord.shown(setting, record.after[sid])
-            parts.append(f"{setting.label.lower()} {before} -> {after}")
-    return "; ".join(parts) if parts else "measured; nothing changed"
+            change = fitrecord.change(setting, record.before[sid], record.after[sid])
+            by = f" ({change})" if setting.type == "number" else ""  # a text's change is the line itself
+            parts.append(f"{setting.label.lower()} {before} -> {after}{by}")
+    named = record.bike()  # which bike, first: a client may bring another next time
+    return "; ".join([*([named] if named else []), *(parts or ["measured; nothing changed"])])
 
 
 def to_lines(client: str, visits: list[Consultation]) -> list[str]:
@@ -155,6 +158,8 @@ def to_lines(client: str, visits: list[Consultation]) -> list[str]:
         bike = bike_changes(v.fit)
         if bike is not None:
             lines.append("  bike: " + bike)
+        if v.fit.get("fitter"):
+            lines.append("  fitted by: " + str(v.fit["fitter"]))
         declined = [d for d in v.decisions if not d.accepted]
         if declined:
             advised = [*v.result.get("adjustments", []), *v.result.get("exercises", [])]

@@ -123,7 +123,7 @@ class Store:
             dict(answers.values),
             result.to_json_dict(),
             decisions,
-            fit=answers.fit.model_dump(),
+            fit=answers.fit.stored(),
             notes=notes,
         )
 

@@ -192,11 +192,11 @@ def _read_bundle(raw: dict[str, Any], name: str, earlier: Earlier | None) -> tup
                 decisions=[],  # the Bundle says what was advised, not what the rider agreed to
                 # The day itself: importing the same Bundle again then finds its visits stored.
                 created=f"{answers.date.isoformat()}T00:00:00",
-                fit=answers.fit.model_dump(),
+                fit=answers.fit.stored(),
             )
         )
         advised = [e.id for e in result.exercises]
-        previous = Previous(dict(answers.values), advised, answers.fit.model_dump(), answers.date)
+        previous = Previous(dict(answers.values), advised, answers.fit.stored(), answers.date)
     return clients[0], visits
 
 

@@ -46,7 +46,7 @@ from advisor.core.text import MAX_NAME, MAX_NOTE, MAX_VISIT_NOTES, one_line, pro
 from advisor.output import formats
 from advisor.output.diagram import to_svg
 from advisor.output.report import STATUS_WORDS, flexibility_over_visits, pain_over_visits
-from advisor.records import drafts, history
+from advisor.records import config, drafts, history
 from advisor.records.store import Consultation, Decision, Store, name_key
 from advisor.web import forms
 from advisor.web.security import (
@@ -298,7 +298,10 @@ class _Studio:
     # --- pages -------------------------------------------------------------------------
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.templates.get_template(name).render(
-            csrf=csrf_token(request), login=self.password is not None and self.is_signed_in(request), **context
+            csrf=csrf_token(request),
+            login=self.password is not None and self.is_signed_in(request),
+            fitter=_fitter(),
+            **context,
         )
         return HTMLResponse(html, status_code=status)
 
@@ -703,7 +706,8 @@ class _Studio:
 
     def record_visit(self, data: FormData, client: str, date: dt.date, given: Answers, notes: str) -> int:
         """Assess and store one reviewed consultation (blocking: run off the event loop)."""
-        answers = given.model_copy(update={"client": client})
+        # Who fitted the bike is kept with the visit: its report names them for good.
+        answers = given.model_copy(update={"client": client, "fit": given.fit.by(_fitter())})
         result = assess(answers, self.previous_visit(client, date))
         decisions = self.decisions(data, result)
         name = self.store.client_name(client) or client
@@ -787,6 +791,16 @@ def _unsaved() -> list[Draft]:
         return [d for d in drafts.waiting(DRAFTS) if d.client]
     except AdvisorError:
         return []  # an unreadable draft is said when its client's consultation is opened
+
+
+def _fitter() -> str | None:
+    """The fitter's name from the settings (`advisor config set studio.fitter`), read for each
+    page so a change shows at once; a settings file that cannot be read names nobody, rather
+    than keeping a page or a save from working."""
+    try:
+        return config.fitter()
+    except AdvisorError:
+        return None
 
 
 def _load_draft(client: str) -> tuple[Draft | None, str]:
