@@ -13,6 +13,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from advisor.core import answers as answers_mod
 from advisor.core import followup, knowledge
 from advisor.core.actions import PROFESSIONAL_FIT
 from advisor.core.answers import Answers
@@ -108,6 +109,19 @@ def test_a_fitters_consultation_never_books_a_fit(answers: Answers, previous: An
     flat = " ".join(rider_text(result).split()).lower()
     assert "book a professional bike fit" not in flat and "book a fit" not in flat
     assert "ask a fitter" not in flat and "see a fitter" not in flat  # the fitter is the one reading
+
+
+def test_a_fitter_is_not_sent_to_a_fitter_to_check_leg_length() -> None:
+    """Found by the property above: hips rocking with the saddle height in range advise a
+    leg-length check, whose words once sent the fitter to "ask a fitter"."""
+    safe = {q: False for q in ("rf_saddle_numbness_off_bike", "rf_bladder_bowel_change", "rf_sexual_dysfunction_new",
+                               "rf_leg_weakness_or_both_legs", "rf_chest_pain", "rf_crash_or_fall",
+                               "rf_fever_or_unwell", "rf_weight_loss", "rf_cancer_history", "rf_night_pain",
+                               "rf_steroids_or_osteoporosis")}  # fmt: skip
+    values = {**safe, "hip_rocking": True, "knee_angle_bdc_deg": 25}
+    result = assess(answers_mod.validate({"questionnaire": "fitter", "answers": values}, "<test>"))
+    assert "check-leg-length" in [a.id for a in result.adjustments]
+    assert "ask a fitter" not in " ".join(rider_text(result).split()).lower()
 
 
 @given(answer_sets("rider"))
