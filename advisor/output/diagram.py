@@ -207,13 +207,13 @@ def arrow_parts(
     """An arrow from (x1, y1) to (x2, y2) drawn ``shaft`` wide: its shaft, which stops inside
     the head so a round line end never shows past it, and the head's three corners (tip first).
 
-    A short arrow's head shrinks to at most 60% of its length, keeping its proportions.
+    A short arrow's head is shorter (at most 60% of the arrow), never narrower than 2.5 shafts.
     """
     x1, y1, x2, y2 = points[:4]
     length = math.hypot(x2 - x1, y2 - y1) or 1.0
     ux, uy = (x2 - x1) / length, (y2 - y1) / length
     head = min(HEAD_LENGTH * shaft, 0.6 * length)
-    half = head * HEAD_WIDTH / HEAD_LENGTH / 2
+    half = max(head * HEAD_WIDTH / HEAD_LENGTH, 2.5 * shaft) / 2  # never narrower than 2.5 shafts
     bx, by = x2 - ux * head, y2 - uy * head  # the middle of the head's base
     inside = 0.25 * head
     shaft_line = (x1, y1, bx + ux * inside, by + uy * inside)
