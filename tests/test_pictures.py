@@ -113,7 +113,7 @@ def rules_copy(tmp_path: Path) -> Path:
 # becomes, words the problem must hold).
 BROKEN_FIGURES = [
     # The glute bridge's top with the hips arched above the shoulder-knee line.
-    ("          trunk: 201.2\n", "          trunk: 215\n", ["glute-bridge", "bridge_line", "above the shoulder-knee line"]),
+    ("    trunk: 201.2\n", "    trunk: 215\n", ["glute-bridge", "bridge_line", "above the shoulder-knee line"]),
     # The roller slid down under the low back.
     ("{kind: roller, points: [72.6, 86], r: 6}", "{kind: roller, points: [94, 86], r: 6}", ["roller_under", "lumbar"]),
     # The bird dog's arm pointing up instead of forward.

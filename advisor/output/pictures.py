@@ -8,7 +8,6 @@ writes it to a file: one drawing, three places.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 from advisor.core.figures import FLOOR_Y, HEAD_R, Picture, Pose
 from advisor.output.diagram import Diagram, Shape, text_width
@@ -23,22 +22,38 @@ MAX_ASPECT = 4.3
 END_VIEW_NOTE = "(seen from the head end)"
 
 
+# Drawn pictures by the catalog entry they were drawn from: a report draws the same few
+# pictures each time, and a server draws them for every report. Holding the entry keeps its id
+# from being reused by another; the dict is emptied when it grows past any catalog's size.
+_DRAWN: dict[int, tuple[Picture, Diagram]] = {}
+
+
 def exercise_picture(picture: Picture) -> Diagram:
-    shapes: list[Shape] = []
-    x = 0.0
-    several = len(picture.frames) > 1
-    for n, pose in enumerate(picture.frames, 1):
-        drawn = _frame(pose, n if several else None)
-        left, right = _extent(drawn)
-        shapes += [_moved(s, x - left, 0.0) for s in drawn]
-        x += right - left + GAP
-    width = x - GAP
-    top = min(_top(s) for s in shapes if s.kind != "text") - MARGIN
-    bottom = max(s.points[1] for s in shapes if s.kind == "text") + 5
+    """The picture's positions side by side, each on its own stretch of floor with its caption."""
+    hit = _DRAWN.get(id(picture))
+    if hit is not None and hit[0] is picture:
+        return hit[1]
+    diagram = _draw(picture)
+    if len(_DRAWN) >= 256:
+        _DRAWN.clear()
+    _DRAWN[id(picture)] = (picture, diagram)
+    return diagram
+
+
+def _draw(picture: Picture) -> Diagram:
+    drawn = [_frame(pose, n if len(picture.frames) > 1 else None) for n, pose in enumerate(picture.frames, 1)]
+    extents = [_extent(shapes) for shapes in drawn]
+    width = sum(right - left for left, right in extents) + GAP * (len(drawn) - 1)
+    top = min(_top(s) for shapes in drawn for s in shapes if s.kind != "text") - MARGIN
+    bottom = max(s.points[1] for shapes in drawn for s in shapes if s.kind == "text") + 5
     height = max(bottom - top, width / MAX_ASPECT)
     top = bottom - height  # room left above a flat picture is sky
-    shapes = [_moved(s, 0.0, -top) for s in shapes]
-    return Diagram(math.ceil(width), math.ceil(height), shapes, [], numbered=False, line=LINE)
+    placed: list[Shape] = []
+    x = 0.0
+    for shapes, (left, right) in zip(drawn, extents, strict=True):
+        placed += [_moved(s, x - left, -top) for s in shapes]
+        x += right - left + GAP
+    return Diagram(math.ceil(width), math.ceil(height), placed, [], numbered=False, line=LINE)
 
 
 def _frame(pose: Pose, number: int | None) -> list[Shape]:
@@ -91,7 +106,7 @@ def _frame(pose: Pose, number: int | None) -> list[Shape]:
     left, right = _extent(drawn)
     floor = Shape("line", (left - 2, FLOOR_Y, right + 2, FLOOR_Y), "wheel")
     middle = (left + right) / 2
-    return [floor, *drawn, *(replace(c, points=(middle, c.points[1])) for c in captions)]
+    return [floor, *drawn, *(Shape("text", (middle, c.points[1]), "frame", c.text) for c in captions)]
 
 
 def _prop(kind: str, points: list[tuple[float, float]], r: float | None) -> list[Shape]:
@@ -134,12 +149,12 @@ def _top(shape: Shape) -> float:
 
 
 def _moved(shape: Shape, dx: float, dy: float) -> Shape:
-    p = list(shape.points)
-    pairs = 1 if shape.kind in ("circle", "text") else len(p) // 2
-    for i in range(pairs):
-        p[2 * i] += dx
-        p[2 * i + 1] += dy
-    return replace(shape, points=tuple(round(v, 1) for v in p))
+    p = shape.points
+    if shape.kind in ("circle", "text"):
+        points = (round(p[0] + dx, 1), round(p[1] + dy, 1), *p[2:])
+    else:
+        points = tuple(round(v + (dx if i % 2 == 0 else dy), 1) for i, v in enumerate(p))
+    return Shape(shape.kind, points, shape.role, shape.text, shape.dashed, shape.size, shape.anchor, shape.bold)
 
 
 def _towards(centre: tuple[float, float], degrees: float, length: float) -> tuple[float, float]:
