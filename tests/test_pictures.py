@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import shutil
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from advisor.cli import app
@@ -266,3 +268,16 @@ def test_every_figure_is_kept_as_a_png_in_docs(browser: Browser) -> None:
     finally:
         page.close()
     assert {p.stem for p in folder.glob("*.png")} == set(KB.exercises)
+
+
+def test_an_exercise_card_never_splits_across_pages() -> None:
+    """With its 40 mm picture a card is taller, and still starts and ends on one page."""
+    result = assess(answers_mod.load(str(EXAMPLE)))
+    pdf = formats.render(formats.report_for(result), ".pdf")
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages]
+    for i, e in enumerate(result.exercises, 1):
+        starts = [n for n, text in enumerate(pages) if f"{i}. {e.name} ·" in text]
+        assert len(starts) == 1, (e.id, starts)
+        text = pages[starts[0]]
+        last = " ".join(" ".join(e.because).split()[-4:])  # the card's last line: its "Why"
+        assert last in text[text.index(f"{i}. {e.name} ·") :], (e.id, last)
