@@ -18,6 +18,7 @@ from advisor.core import questionnaire as qmod
 from advisor.core.actions import ACTIONS, PROFESSIONAL_FIT, STAGE_ORDER, STOP_RIDING
 from advisor.core.conditions import AnswerTest, Condition, Group, HasFinding, Missing, holds, walk
 from advisor.core.errors import Problem, did_you_mean
+from advisor.core.figures import judge
 from advisor.core.knowledge import SOURCED, Chart, KnowledgeBase, PainChart, RuleDef, Source
 from advisor.core.questionnaire import Question, Questionnaire
 
@@ -57,6 +58,9 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
         for name in needs:
             if not getattr(tier, name):
                 problems.append(Problem(tier.file, f"needs '{name}' (fit: {tier.fit})", tier.line, tier.id))
+    for ex in kb.exercises.values():
+        # The picture shows what the steps say: its declared checks, measured on its points.
+        problems += [Problem(ex.file, f"picture: {p}", ex.line, ex.id) for p in judge(ex.picture)]
     for chart in kb.charts.values():
         problems += _check_chart(kb, chart, questions)
     for pain in kb.pain_charts.values():

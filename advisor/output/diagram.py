@@ -11,6 +11,7 @@ primitives, from the same data. Marks carry the adjustment's number in the repor
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -50,6 +51,7 @@ class Diagram:
     shapes: list[Shape]
     legend: list[tuple[int, str]]  # (number in the report, what the mark means)
     numbered: bool = True  # False: the legend names colours, not numbered marks
+    line: float = 1.0  # every stroke's width times this (a small figure draws finer lines)
 
     def legend_text(self) -> list[str]:
         return [f"({n}) {label}" if self.numbered else label for n, label in self.legend]
@@ -172,7 +174,7 @@ def cropped(diagram: Diagram, margin: float = 10.0) -> Diagram:
     """The diagram without the empty band above its topmost shape."""
     top = max(0.0, min(_top_of(s) for s in diagram.shapes if s.kind != "text") - margin)
     shapes = [_shifted(s, top) for s in diagram.shapes]
-    return Diagram(diagram.width, int(diagram.height - top), shapes, diagram.legend, diagram.numbered)
+    return Diagram(diagram.width, int(diagram.height - top), shapes, diagram.legend, diagram.numbered, diagram.line)
 
 
 def _top_of(shape: Shape) -> float:
@@ -192,6 +194,30 @@ def _shifted(shape: Shape, dy: float) -> Shape:
     for i in ys:
         p[i] -= dy
     return replace(shape, points=tuple(p))
+
+
+# An arrowhead's length and its full width, in widths of the arrow's shaft: clearly wider than
+# the shaft, in proportion to the drawing's lines, and the same in SVG and in the PDF.
+HEAD_LENGTH, HEAD_WIDTH = 3.4, 3.0
+
+
+def arrow_parts(
+    points: tuple[float, ...], shaft: float
+) -> tuple[tuple[float, float, float, float], list[tuple[float, float]]]:
+    """An arrow from (x1, y1) to (x2, y2) drawn ``shaft`` wide: its shaft, which stops inside
+    the head so a round line end never shows past it, and the head's three corners (tip first).
+
+    A short arrow's head is shorter (at most 60% of the arrow), never narrower than 2.5 shafts.
+    """
+    x1, y1, x2, y2 = points[:4]
+    length = math.hypot(x2 - x1, y2 - y1) or 1.0
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    head = min(HEAD_LENGTH * shaft, 0.6 * length)
+    half = max(head * HEAD_WIDTH / HEAD_LENGTH, 2.5 * shaft) / 2  # never narrower than 2.5 shafts
+    bx, by = x2 - ux * head, y2 - uy * head  # the middle of the head's base
+    inside = 0.25 * head
+    shaft_line = (x1, y1, bx + ux * inside, by + uy * inside)
+    return shaft_line, [(x2, y2), (bx - uy * half, by + ux * half), (bx + uy * half, by - ux * half)]
 
 
 @cache
@@ -240,17 +266,16 @@ def to_svg(
         "axis": "#475569",
         "data": "#9a3412",
     }
-    widths = {"frame": 5, "wheel": 3, "part": 5, "mark": 4, "guide": 2.5, "zone": 0, "paper": 0}
+    widths: dict[str, float] = {"frame": 5, "wheel": 3, "part": 5, "mark": 4, "guide": 2.5, "zone": 0, "paper": 0}
     widths |= {"grid": 1, "axis": 1.5, "data": 2.5}
     # Sized: drawn at its own size in pixels, so several side by side wrap to one column on a
     # narrow screen (a style's max-width still shrinks one that is wider than the screen).
+    widths = {role: w * diagram.line for role, w in widths.items()}
     size = f' width="{diagram.width}" height="{diagram.height}"' if sized else ""
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {diagram.width} {diagram.height}"{size} '
         f'role="img" aria-label="{_esc(title)}" class="{css_class}">',
         "<title>" + _esc(title) + "</title>",
-        '<defs><marker id="arrowhead" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="5" markerHeight="5" '
-        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c2410c"/></marker></defs>',
     ]
     for s in diagram.shapes:
         stroke = colours[s.role]
@@ -270,7 +295,7 @@ def to_svg(
             pts = " ".join(f"{p[i]},{p[i + 1]}" for i in range(0, len(p), 2))
             out.append(f'<polyline points="{pts}" fill="none" {common} stroke-linejoin="round"/>')
         elif s.kind == "circle":
-            fill = stroke if s.role in ("mark", "data") or (s.role == "guide" and not s.dashed) else "none"
+            fill = stroke if s.role in ("mark", "data", "paper") or (s.role == "guide" and not s.dashed) else "none"
             out.append(f'<circle cx="{p[0]}" cy="{p[1]}" r="{p[2]}" fill="{fill}" {common}/>')
         elif s.kind == "text" and not s.size:
             out.append(
@@ -285,7 +310,13 @@ def to_svg(
                 f'fill="{stroke}" font-family="DejaVu Sans, sans-serif">{_esc(s.text)}</text>'
             )
         elif s.kind == "arrow":
-            out.append(f'<line x1="{p[0]}" y1="{p[1]}" x2="{p[2]}" y2="{p[3]}" {common} marker-end="url(#arrowhead)"/>')
+            (ax, ay, bx, by), head = arrow_parts(p, widths[s.role])
+            corners = " ".join(f"{x:.1f},{y:.1f}" for x, y in head)
+            out.append(
+                f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" y2="{by:.1f}" {common}/>'
+                f'<polygon points="{corners}" fill="{stroke}" stroke="{stroke}" stroke-width="{widths[s.role] / 4:g}" '
+                'stroke-linejoin="round"/>'
+            )
         elif s.kind == "badge":
             out.append(
                 f'<circle cx="{p[0]}" cy="{p[1]}" r="11" fill="#c2410c"/>'

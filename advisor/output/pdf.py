@@ -41,7 +41,9 @@ from advisor.output.report import FOR_THE_CLINICIAN, STATUS_WORDS, Report
 LOGO_W = 40.0  # mm: the studio's logo at most this wide, 14 mm high
 DIAGRAM_W = 125.0  # mm: the bike, wide enough to read its marks
 PANEL_GAP = 4.0  # mm between two chart panels side by side
-PICTURE_H = 24.0  # mm: an exercise's picture in its card (at most; wide pictures are scaled to fit)
+# mm: an exercise's picture in its card. A wide one is scaled to the card's width, but
+# pictures.MAX_ASPECT keeps it at least 35 mm tall even then.
+PICTURE_H = 40.0
 
 TIER_RGB = {
     "emergency": ((185, 28, 28), (254, 242, 242)),

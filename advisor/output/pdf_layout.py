@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
 import struct
 import types
 from collections.abc import Iterable
@@ -24,12 +23,13 @@ from fpdf import output as fpdf_output
 from fpdf.drawing_primitives import convert_to_device_color
 from fpdf.fonts import SubsetMap, TTFFont
 
-from advisor.output.diagram import Diagram
+from advisor.output.diagram import Diagram, arrow_parts
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "dejavu"
 INK, MUTED, LINE, ACCENT = (15, 23, 42), (71, 85, 105), (203, 213, 225), (194, 65, 12)
 GUIDE = (37, 99, 235)
+CAPTION_PT = 8.5  # a diagram's captions (the names of a picture's positions), in points
 
 
 class SafeText:
@@ -486,7 +486,8 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
         colour = colours[s.role]
         pdf.set_draw_color(rgb(colour))
         pdf.set_fill_color(rgb(colour))
-        pdf.set_line_width(widths[s.role] * (box_w / 86.0) ** 0.5)
+        line_w = widths[s.role] * (box_w / 86.0) ** 0.5 * diagram.line
+        pdf.set_line_width(line_w)
         if s.dashed:
             pdf.set_dash_pattern(dash=1.6, gap=1.1)
         else:
@@ -498,16 +499,20 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
         elif s.kind == "square":
             ax, ay = pt(p[0] - p[2], p[1] - p[2])
             pdf.rect(ax, ay, 2 * p[2] * scale, 2 * p[2] * scale, style="F")
-        elif s.kind in ("line", "arrow"):
+        elif s.kind == "line":
             (ax, ay), (bx, by) = pt(p[0], p[1]), pt(p[2], p[3])
             pdf.line(ax, ay, bx, by)
-            if s.kind == "arrow":
-                arrowhead(pdf, ax, ay, bx, by)
+        elif s.kind == "arrow":
+            # Worked out in mm, from the shaft's width on the page: the head is as much wider
+            # than the shaft here as in the SVG.
+            (ax, ay, bx, by), head = arrow_parts((*pt(p[0], p[1]), *pt(p[2], p[3])), line_w)
+            pdf.line(ax, ay, bx, by)
+            pdf.polygon(head, style="F")
         elif s.kind == "polyline":
             pdf.polyline([pt(p[i], p[i + 1]) for i in range(0, len(p), 2)])
         elif s.kind == "circle":
             cx, cy = pt(p[0], p[1])
-            filled = s.role in ("mark", "data") or (s.role == "guide" and not s.dashed)
+            filled = s.role in ("mark", "data", "paper") or (s.role == "guide" and not s.dashed)
             pdf.circle(cx, cy, p[2] * scale, style="F" if filled else "D")
         elif s.kind == "text" and s.size:
             # At its size in the drawing (in points: mm x 72 / 25.4), its baseline on its point.
@@ -517,12 +522,13 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
             pdf.set_text_color(rgb(colour))
             width = pdf.get_string_width(text)
             pdf.text(x - {"start": 0.0, "middle": width / 2, "end": width}[s.anchor], y, text)
-        elif s.kind == "text":
+        elif s.kind == "text":  # a caption (a picture's position's name), at a size for reading
             cx, cy = pt(p[0], p[1])
-            pdf.set_font(FONT, "", 7)
+            pdf.set_font(FONT, "", CAPTION_PT)
             pdf.set_text_color(rgb(colour))
-            pdf.set_xy(cx - 15, cy - 2.8)
-            pdf.cell(30, 3.5, t(s.text), align="C")
+            text = t(s.text)
+            width = pdf.get_string_width(text)
+            pdf.text(cx - width / 2, cy, text)
         elif s.kind == "badge":
             cx, cy = pt(p[0], p[1])
             pdf.set_dash_pattern()
@@ -532,12 +538,3 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
             pdf.set_xy(cx - 2.6, cy - 2.2)
             pdf.cell(5.2, 4.4, s.text, align="C")
     pdf.set_dash_pattern()
-
-
-def arrowhead(pdf: Any, ax: float, ay: float, bx: float, by: float) -> None:
-
-    angle = math.atan2(by - ay, bx - ax)
-    size = 2.6
-    left = (bx - size * math.cos(angle - 0.45), by - size * math.sin(angle - 0.45))
-    right = (bx - size * math.cos(angle + 0.45), by - size * math.sin(angle + 0.45))
-    pdf.polygon([(bx, by), left, right], style="F")
