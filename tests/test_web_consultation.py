@@ -205,3 +205,12 @@ def test_another_pages_unsaved_consultation_is_never_overwritten_unseen(studio: 
     assert taken.headers["x-draft"] == "kept"
     replaced = drafts.load("consult", "Dana Ek")
     assert replaced is not None and "age" not in replaced.answers
+
+
+def test_a_visit_dated_after_today_is_not_saved(studio: TestClient) -> None:
+    import datetime as dt
+
+    page = studio.get("/consult").text
+    later = (dt.date.today() + dt.timedelta(days=35)).isoformat()
+    bad = studio.post("/consult/review", data={"csrf": csrf(page), "client": "Kim", "date": later, **answers()})
+    assert bad.status_code == 422 and f"{later} is after today" in bad.text and 'href="#date"' in bad.text

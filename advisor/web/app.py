@@ -629,6 +629,9 @@ class _Studio:
             trouble = problem_with(client, "name", MAX_NAME) if client else "give the client's name"
             if trouble:
                 parsed.errors["client"] = trouble
+            if not date_error and date > dt.date.today():
+                # A record is of a visit that happened: a slip of the date picker is caught here.
+                parsed.errors["date"] = f"{date.isoformat()} is after today; give the day of the visit"
         return client, date, parsed, last
 
     async def submitted(
