@@ -350,3 +350,30 @@ def test_every_bike_is_pictured_for_review(tmp_path: Path, browser: Browser) -> 
                 page.screenshot(path=str(target), full_page=True)
                 assert target.stat().st_size > 10_000
                 shutil.copy(target, out / target.name)
+
+
+def test_the_pdf_prints_the_bike_s_numbers_and_legend_at_8_pt_or_more(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from advisor.core import answers
+    from advisor.core.pipeline import assess
+    from advisor.output import formats
+
+    result = assess(answers.load(str(ROOT / "examples" / "routine-neck-and-shoulders.yaml")))
+    report = formats.report_for(result)
+    assert report.diagram is not None and len(report.diagram.legend) >= 3
+    target = tmp_path / "report.pdf"
+    formats.write(report, str(target))
+    drawn: list[tuple[str, float, float]] = []  # text, baseline height, size in points
+
+    def seen(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if text.strip():
+            drawn.append((text.strip(), tm[5], abs(size * (tm[3] or 1) * (cm[3] or 1))))
+
+    PdfReader(target).pages[0].extract_text(visitor_text=seen)
+    top = next(y for text, y, _ in drawn if text.startswith("Bike-fit adjustments"))
+    bottom = next(y for text, y, _ in drawn if text.startswith("What to change"))
+    on_the_bike = [(text, size) for text, y, size in drawn if bottom < y < top]
+    numbers = [text for text, _ in on_the_bike if text.isdigit()]
+    assert sorted(numbers) == sorted(str(n) for n, _ in report.diagram.legend)
+    assert all(size >= 8 for _, size in on_the_bike), on_the_bike

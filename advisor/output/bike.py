@@ -134,7 +134,7 @@ class BikeSpec(_Spec):
     def _fits(self) -> BikeSpec:
         if self.fit.saddle_height < self.frame.seat_tube + 60:
             raise ValueError("the saddle must stand at least 60 mm above the seat tube")
-        if _head_tube(self.frame, self.wheels) < 60:
+        if _head_tube(self.frame) < 60:
             raise ValueError("the stack is too low for this fork: the head tube would be under 60 mm")
         return self
 
@@ -156,7 +156,7 @@ def bikes() -> BikesFile:
     return load_model(BikesFile, resources.questionnaires_dir() / "bike" / "bikes.yaml")[0]
 
 
-def _head_tube(frame: FrameSpec, wheels: WheelSpec) -> float:
+def _head_tube(frame: FrameSpec) -> float:
     ha = math.radians(frame.head_angle)
     return (frame.stack + frame.fork_offset * math.cos(ha) - frame.bb_drop) / math.sin(ha) - frame.fork_length
 
@@ -250,9 +250,9 @@ def _wheel(pen: _Pen, part: str, hub: Point, spec: WheelSpec, cog: float = 0.0) 
             pen.circle(part, hub, r, "frame")
             r -= 12
     pen.circle(part, hub, rim_in, "grid")
-    spokes = 12 if spec.rim_depth >= 40 else 18
+    spokes = 12 if spec.rim_depth >= 40 else 16
     # All spokes in one line, out to the rim and back through the hub.
-    ends = [_add(hub, _unit(360 * i / spokes + 7), rim_in * (1 if i % 2 == 0 else -1)) for i in range(spokes)]
+    ends = [_add(hub, _unit(360 * i / spokes + 7), rim_in) for i in range(spokes)]
     pen.poly(part, [pt for end in ends for pt in (end, hub)][:-1], "grid")
     pen.circle(part, hub, 14, "wheel")
     if spec.brakes == "disc":
@@ -279,7 +279,7 @@ def _build(key: str) -> Bike:
     up_seat = (-math.cos(sa), math.sin(sa))
     rear = (-math.sqrt(f.chainstay**2 - f.bb_drop**2), f.bb_drop)
     head_top = (f.reach, f.stack)
-    head_len = _head_tube(f, w)
+    head_len = _head_tube(f)
     crown = _add(head_top, down, head_len)
     front = _add(_add(crown, down, f.fork_length), square, f.fork_offset)
     seat_top = _add((0.0, 0.0), up_seat, f.seat_tube)
@@ -872,7 +872,7 @@ def _places(discipline: str, key: tuple[str, str], variant: int) -> tuple[Point,
             x, y = cx + ca * (reach + extra), cy + sa * (reach + extra)
             if not (BADGE_R + 1 <= x <= WIDTH - BADGE_R - 1 and BADGE_R + 1 <= y <= HEIGHT - BADGE_R - 1):
                 continue
-            scored.append((extra + 2.5 * _hidden(cells, x, y) + 0.01 * k, (round(x, 1), round(y, 1))))
+            scored.append((extra + 4 * _hidden(cells, x, y) + 0.01 * k, (round(x, 1), round(y, 1))))
     scored.sort()
     return tuple(p for _, p in scored)
 
@@ -888,6 +888,25 @@ def _options(discipline: str, key: tuple[str, str]) -> tuple[list[Shape], ...]:
         return tuple(own)
     moved = [[_moved(s, dx, dy) for s in shapes] for dx, dy in SHIFTS for shapes in own[:2]]
     return (*own, *moved)
+
+
+@cache
+def _ranked(discipline: str, key: tuple[str, str]) -> tuple[int, ...]:
+    """A mark's symbols in the order they are tried: by their rank in its list, and by how
+    much of the bike they would lie on (crossing a tube is fine, lying along one is not)."""
+    cells = _crowding(discipline)
+
+    def covered(shapes: list[Shape]) -> float:
+        seen: set[tuple[int, int]] = set()
+        for x1, y1, x2, y2, _ in body_of(shapes).segs:
+            n = max(1, int(math.hypot(x2 - x1, y2 - y1) / 2))
+            seen |= {
+                (int((x1 + (x2 - x1) * k / n) // CELL), int((y1 + (y2 - y1) * k / n) // CELL)) for k in range(n + 1)
+            }
+        return sum(cells.get(c, 0.0) for c in seen)
+
+    options = _options(discipline, key)
+    return tuple(sorted(range(len(options)), key=lambda v: 5 * v + covered(options[v])))
 
 
 def _moved(shape: Shape, dx: float, dy: float) -> Shape:
@@ -914,7 +933,8 @@ def place(discipline: str, keys: list[tuple[str, str]]) -> list[tuple[list[Shape
     for i in order:
         options = _options(discipline, keys[i])
         chosen: tuple[int, list[Shape], Body] | None = None
-        for v, shapes in enumerate(options):
+        for v in _ranked(discipline, keys[i]):
+            shapes = options[v]
             same = tuple(shapes)
             if same in drawn:
                 chosen = (drawn[same][0], [], drawn[same][1])
