@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import random
 import shutil
 from collections.abc import Iterator
@@ -259,6 +260,24 @@ def combinations(discipline: str) -> Iterator[list[tuple[str, str]]]:
         sample = [rng.choice(v) for v in by_setting.values() if rng.random() < 0.6]
         if sample:
             yield rng.sample(sample, len(sample))
+
+
+def every_set() -> Iterator[list[tuple[str, str]]]:
+    """Every set of markable adjustments that could be advised together (about 20,000)."""
+    by_setting: dict[str, list[tuple[str, str] | None]] = {}
+    for k in markable():
+        by_setting.setdefault(k[0], [None]).append(k)
+    for choice in itertools.product(*by_setting.values()):
+        if keys := [k for k in choice if k]:
+            yield keys
+
+
+@pytest.mark.skipif(not os.environ.get("BIKE_MARKS_EVERY_SET"), reason="BIKE_MARKS_EVERY_SET=1: about 10 minutes")
+@pytest.mark.parametrize("discipline", DISCIPLINES)
+def test_no_marks_collide_in_any_set(discipline: str) -> None:
+    """The long run: every set of markable adjustments that could be advised together."""
+    failures = [keys for keys in every_set() if collisions(diagram(keys, discipline))]
+    assert not failures, f"{len(failures)} sets collide, e.g. {failures[0]}"
 
 
 @pytest.mark.parametrize("discipline", DISCIPLINES)

@@ -335,11 +335,11 @@ def _build(key: str) -> Bike:
         _wheel(pen, "rear wheel", rear, w, cog_r)
         if x.trainer == "wheel-on":
             foot = ground - x.riser
-            roller = _add(rear, _unit(-70), radius + 28)
+            roller = _add(rear, _unit(-100), radius + 22)  # against the tyre, just behind its foot
             pen.line("trainer", rear, (rear[0] + 240, foot + 6))
             pen.line("trainer", rear, (rear[0] - 240, foot + 6))
-            pen.circle("trainer", roller, 28, "part")
-            pen.square("trainer", _add(roller, (60, -10)), 45, "frame")
+            pen.circle("trainer", roller, 22, "part")
+            pen.square("trainer", _add(roller, (-62, 8)), 30, "frame")  # the resistance unit
             at["trainer"] = pen.p(roller)
     _wheel(pen, "front wheel", front, w)
     if x.riser:
