@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Annotated, Literal
 
@@ -701,8 +701,20 @@ HEAD_R = 9.0  # room for an arrowhead round an arrow's tip
 class Body:
     segs: list[Seg]
     discs: list[Disc]
+    box: tuple[float, float, float, float] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # A box round it all, widths included, to pass over what is far off at once.
+        xs = [v for s in self.segs for v in (s[0] - s[4], s[2] - s[4], s[0] + s[4], s[2] + s[4])]
+        ys = [v for s in self.segs for v in (s[1] - s[4], s[3] - s[4], s[1] + s[4], s[3] + s[4])]
+        xs += [v for d in self.discs for v in (d[0] - d[2], d[0] + d[2])]
+        ys += [v for d in self.discs for v in (d[1] - d[2], d[1] + d[2])]
+        self.box = (min(xs), min(ys), max(xs), max(ys)) if xs else (math.inf, math.inf, -math.inf, -math.inf)
 
     def touches(self, other: Body, gap: float = GAP) -> bool:
+        a, b = self.box, other.box
+        if a[0] - gap > b[2] or b[0] - gap > a[2] or a[1] - gap > b[3] or b[1] - gap > a[3]:
+            return False
         for d in self.discs:
             for e in other.discs:
                 if math.hypot(d[0] - e[0], d[1] - e[1]) < d[2] + e[2] + gap:
@@ -799,56 +811,62 @@ def _crowding(discipline: str) -> dict[tuple[int, int], float]:
     """How much of the bike each 4-unit cell holds: a badge there hides it."""
     weights: dict[str, float] = {"frame": 3.0, "part": 3.0, "wheel": 1.0, "grid": 0.3}
     cells: dict[tuple[int, int], float] = {}
-
-    def mark(x: float, y: float, w: float) -> None:
-        key = (int(x // CELL), int(y // CELL))
-        cells[key] = max(cells.get(key, 0.0), w)
-
-    def segment(x1: float, y1: float, x2: float, y2: float, w: float) -> None:
-        n = max(1, int(math.hypot(x2 - x1, y2 - y1) / 2))
-        for i in range(n + 1):
-            mark(x1 + (x2 - x1) * i / n, y1 + (y2 - y1) * i / n, w)
-
     for s in _build(discipline).shapes():
         w = weights.get(s.role, 0.0)
         p = s.points
-        if s.kind == "line":
-            segment(p[0], p[1], p[2], p[3], w)
-        elif s.kind == "polyline":
-            for i in range(0, len(p) - 2, 2):
-                segment(p[i], p[i + 1], p[i + 2], p[i + 3], w)
-        elif s.kind == "circle":
-            n = max(12, int(p[2]))
-            for i in range(n):
-                a, b = 2 * math.pi * i / n, 2 * math.pi * (i + 1) / n
-                segment(
-                    p[0] + p[2] * math.cos(a),
-                    p[1] + p[2] * math.sin(a),
-                    p[0] + p[2] * math.cos(b),
-                    p[1] + p[2] * math.sin(b),
-                    w,
-                )
-        elif s.kind in ("square", "rect"):
+        if s.kind in ("square", "rect"):
             x1, y1, x2, y2 = (
                 (p[0] - p[2], p[1] - p[2], p[0] + p[2], p[1] + p[2])
                 if s.kind == "square"
                 else (p[0], p[1], p[0] + p[2], p[1] + p[3])
             )
-            for i in range(int(x1 // CELL), int(x2 // CELL) + 1):
-                for j in range(int(y1 // CELL), int(y2 // CELL) + 1):
-                    mark(i * CELL + 1, j * CELL + 1, w)
+            covered = [
+                (i, j)
+                for i in range(int(x1 // CELL), int(x2 // CELL) + 1)
+                for j in range(int(y1 // CELL), int(y2 // CELL) + 1)
+            ]
+        else:
+            covered = []
+            for x1, y1, x2, y2 in _strokes(s):
+                n = max(1, int(math.hypot(x2 - x1, y2 - y1) / 2))  # a point every 2 units
+                dx, dy = (x2 - x1) / n, (y2 - y1) / n
+                covered += [(int((x1 + dx * i) // CELL), int((y1 + dy * i) // CELL)) for i in range(n + 1)]
+        for key in covered:
+            if cells.get(key, 0.0) < w:
+                cells[key] = w
     return cells
+
+
+def _strokes(s: Shape) -> list[tuple[float, float, float, float]]:
+    """A line's, polyline's or circle's straight pieces (a circle's: one a unit of its radius)."""
+    p = s.points
+    if s.kind in ("line", "arrow"):
+        return [(p[0], p[1], p[2], p[3])]
+    if s.kind == "polyline":
+        return [(p[i], p[i + 1], p[i + 2], p[i + 3]) for i in range(0, len(p) - 2, 2)]
+    if s.kind == "circle":
+        n = max(12, int(p[2]))
+        pts = [
+            (p[0] + p[2] * math.cos(2 * math.pi * i / n), p[1] + p[2] * math.sin(2 * math.pi * i / n))
+            for i in range(n + 1)
+        ]
+        return [(*pts[i], *pts[i + 1]) for i in range(n)]
+    return []
 
 
 def _hidden(cells: dict[tuple[int, int], float], x: float, y: float) -> float:
     """How much of the bike a badge at (x, y) would hide."""
     total = 0.0
-    r = BADGE_R + 1
-    for i in range(int((x - r) // CELL), int((x + r) // CELL) + 1):
-        for j in range(int((y - r) // CELL), int((y + r) // CELL) + 1):
+    r2 = (BADGE_R + 1) ** 2
+    reach = BADGE_R + 1
+    for i in range(int((x - reach) // CELL), int((x + reach) // CELL) + 1):
+        cx = (i + 0.5) * CELL - x
+        for j in range(int((y - reach) // CELL), int((y + reach) // CELL) + 1):
             w = cells.get((i, j))
-            if w and math.hypot((i + 0.5) * CELL - x, (j + 0.5) * CELL - y) < r:
-                total += w
+            if w:
+                cy = (j + 0.5) * CELL - y
+                if cx * cx + cy * cy < r2:
+                    total += w
     return total
 
 
