@@ -1,12 +1,9 @@
-"""A side view of the rider's bike with a numbered mark for each recommended adjustment.
+"""Diagrams as lists of simple shapes, which the HTML report draws as SVG and the PDF report
+with its own primitives, from the same data: the bike with its marks (output/bike.py), the
+exercise pictures and the charts.
 
-The front end follows the riding: drop bars (road, gravel, indoor), a flat bar on a more
-upright front (commuting, mountain bike, e-bike), or aero bars with arm pads (triathlon or
-time trial).
-
-The diagram is a list of simple shapes in a 600 x 340 space (y grows downward, the bike
-faces right), so the HTML report can draw it as SVG and the PDF report with its own
-primitives, from the same data. Marks carry the adjustment's number in the report.
+A diagram's space is 600 units wide (y grows downward); marks carry the adjustment's number
+in the report.
 """
 
 from __future__ import annotations
@@ -55,119 +52,6 @@ class Diagram:
 
     def legend_text(self) -> list[str]:
         return [f"({n}) {label}" if self.numbered else label for n, label in self.legend]
-
-
-# Key points of the bike.
-REAR, FRONT, WHEEL_R = (140.0, 262.0), (470.0, 262.0), 76.0
-BB = (285.0, 278.0)
-SEAT_CLUSTER = (256.0, 150.0)
-SADDLE_CLAMP = (250.0, 124.0)
-SADDLE = (206.0, 118.0, 284.0, 118.0)
-HEAD_TOP, HEAD_BOTTOM = (438.0, 146.0), (450.0, 190.0)
-STEM_END = (476.0, 136.0)
-BARS = (476.0, 136.0, 500.0, 134.0, 510.0, 146.0, 508.0, 166.0, 494.0, 174.0)
-PEDAL = (306.0, 326.0)
-
-
-Style = Literal["drop", "flat", "aero"]
-STYLE_OF_DISCIPLINE: dict[str, Style] = {
-    "road": "drop",
-    "gravel": "drop",
-    "indoor": "drop",
-    "commuting": "flat",
-    "mountain": "flat",
-    "e_bike": "flat",
-    "triathlon": "aero",
-}
-
-
-def _frame(style: Style = "drop") -> list[Shape]:
-    shapes = [
-        Shape("circle", (*REAR, WHEEL_R), "wheel"),
-        Shape("circle", (*FRONT, WHEEL_R), "wheel"),
-        Shape("circle", (*BB, 20.0), "part"),
-        Shape("line", (*BB, *REAR), "frame"),
-        Shape("line", (*SEAT_CLUSTER, *REAR), "frame"),
-        Shape("line", (*BB, *SEAT_CLUSTER), "frame"),
-        Shape("line", (*SEAT_CLUSTER, *HEAD_TOP), "frame"),
-        Shape("line", (*BB, *HEAD_BOTTOM), "frame"),
-        Shape("line", (*HEAD_TOP, *HEAD_BOTTOM), "frame"),
-        Shape("line", (*HEAD_BOTTOM, *FRONT), "frame"),
-        Shape("line", (*SEAT_CLUSTER, *SADDLE_CLAMP), "part"),
-        Shape("line", SADDLE, "part"),
-        Shape("line", (*BB, *PEDAL), "part"),
-        Shape("line", (PEDAL[0] - 12, PEDAL[1], PEDAL[0] + 12, PEDAL[1]), "part"),
-    ]
-    if style == "flat":
-        # A riser stem and a flat bar seen from the side: a grip sticking back toward the rider.
-        shapes += [
-            Shape("line", (*HEAD_TOP, 468.0, 122.0), "part"),
-            Shape("line", (468.0, 122.0, 452.0, 118.0), "part"),
-            Shape("circle", (468.0, 122.0, 5.0), "part"),
-        ]
-        # Knobbly tyres read as a second, inner circle.
-        shapes += [Shape("circle", (*REAR, WHEEL_R - 7), "wheel"), Shape("circle", (*FRONT, WHEEL_R - 7), "wheel")]
-    elif style == "aero":
-        shapes += [
-            Shape("line", (*HEAD_TOP, *STEM_END), "part"),
-            Shape("polyline", (476.0, 136.0, 500.0, 140.0, 508.0, 150.0), "part"),  # the base bar
-            Shape("line", (486.0, 126.0, 548.0, 124.0), "part"),  # the extensions
-            Shape("line", (476.0, 136.0, 486.0, 126.0), "part"),  # the pad stack
-            Shape("line", (474.0, 124.0, 494.0, 124.0), "part"),  # an arm pad
-        ]
-    else:
-        shapes += [Shape("line", (*HEAD_TOP, *STEM_END), "part"), Shape("polyline", BARS, "part")]
-    return shapes
-
-
-# Where each bike setting is drawn, by (setting, direction) as the adjustment catalog
-# names them: the catalog decides what changes, this table only knows where the parts are.
-# Each entry: the shapes, and where the adjustment's number goes.
-_MARKS: dict[tuple[str, str], tuple[list[Shape], tuple[float, float]]] = {
-    ("bar-height", "up"): ([Shape("arrow", (530.0, 150.0, 530.0, 96.0), "mark")], (548.0, 96.0)),
-    ("bar-height", "down"): ([Shape("arrow", (530.0, 96.0, 530.0, 150.0), "mark")], (548.0, 150.0)),
-    ("reach", "shorter"): ([Shape("arrow", (496.0, 112.0, 446.0, 112.0), "mark")], (432.0, 100.0)),
-    ("saddle-height", "up"): ([Shape("arrow", (186.0, 130.0, 186.0, 76.0), "mark")], (166.0, 70.0)),
-    ("saddle-height", "down"): ([Shape("arrow", (186.0, 70.0, 186.0, 114.0), "mark")], (166.0, 70.0)),
-    ("saddle-tilt", "level"): ([Shape("line", (196.0, 104.0, 296.0, 104.0), "guide", dashed=True)], (306.0, 98.0)),
-    ("saddle-tilt", "nose-down"): ([Shape("arrow", (292.0, 92.0, 298.0, 114.0), "mark")], (312.0, 90.0)),
-    ("saddle-shape", "cutout"): ([Shape("circle", (245.0, 118.0, 34.0), "guide", dashed=True)], (226.0, 74.0)),
-    ("saddle-width", "match"): ([Shape("circle", (232.0, 118.0, 22.0), "guide", dashed=True)], (252.0, 84.0)),
-    ("saddle-setback", "check"): (
-        [Shape("arrow", (230.0, 100.0, 204.0, 100.0), "mark"), Shape("arrow", (262.0, 100.0, 288.0, 100.0), "mark")],
-        (246.0, 84.0),
-    ),
-    ("saddle-setback", "back"): ([Shape("arrow", (250.0, 100.0, 210.0, 100.0), "mark")], (230.0, 84.0)),
-    ("hand-position", "vary"): (
-        [Shape("circle", (x, y, 4.0), "mark") for x, y in ((492.0, 135.0), (509.0, 150.0), (500.0, 171.0))],
-        (530.0, 196.0),
-    ),
-    ("cleats", "align"): ([Shape("circle", (*PEDAL, 16.0), "guide", dashed=True)], (332.0, 322.0)),
-    ("aero-position", "ease"): ([Shape("arrow", (494.0, 118.0, 480.0, 90.0), "mark")], (472.0, 76.0)),
-    # Along the crank arm, pointing from the pedal towards the bottom bracket.
-    ("crank-length", "shorter"): ([Shape("arrow", (282.0, 336.0, 270.0, 306.0), "mark")], (252.0, 322.0)),
-}
-
-
-def bike_diagram(adjustments: list[tuple[str, str, str]], discipline: str | None = None) -> Diagram | None:
-    """The diagram for these adjustments, each (setting, direction, label), numbered in this order,
-    on the bike the discipline rides (drop bars when it is not known).
-
-    None when none of them is a change with a place on the bike.
-    """
-    shapes = _frame(STYLE_OF_DISCIPLINE.get(discipline or "", "drop"))
-    legend = []
-    for number, (setting, direction, name) in enumerate(adjustments, 1):
-        marked = _MARKS.get((setting, direction))
-        if marked is None:
-            continue
-        marks, (bx, by) = marked
-        shapes.extend(marks)
-        shapes.append(Shape("badge", (bx, by), "mark", str(number)))
-        legend.append((number, name))
-    if not legend:
-        return None
-    return cropped(Diagram(WIDTH, HEIGHT, shapes, legend))
 
 
 def cropped(diagram: Diagram, margin: float = 10.0) -> Diagram:

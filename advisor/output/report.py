@@ -15,8 +15,9 @@ from advisor.core.figures import Picture
 from advisor.core.fitrecord import FitRecord
 from advisor.core.knowledge import KnowledgeBase, PainChart, Tier
 from advisor.core.questionnaire import Question, Questionnaire
+from advisor.output.bike import bike_diagram
 from advisor.output.chart import Panel, Panels, panels, written
-from advisor.output.diagram import Diagram, bike_diagram
+from advisor.output.diagram import Diagram
 
 if TYPE_CHECKING:
     from advisor.records.history import Change
