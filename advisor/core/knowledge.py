@@ -149,9 +149,9 @@ class Dose(BaseModel):
     def text(self) -> str:
         parts = []
         if self.sets:
-            parts.append(f"{self.sets} sets")
+            parts.append(f"{self.sets} set{'' if self.sets == '1' else 's'}")
         if self.reps:
-            parts.append(f"{self.reps} reps" + (" per side" if self.per_side else ""))
+            parts.append(f"{self.reps} rep{'' if self.reps == '1' else 's'}" + (" per side" if self.per_side else ""))
         if self.hold:
             parts.append(f"hold {self.hold}" + (" per side" if self.per_side and not self.reps else ""))
         return ", ".join(parts) + f"; {self.frequency}"

@@ -14,7 +14,7 @@ from advisor.core.conditions import holds
 from advisor.core.figures import Picture
 from advisor.core.fitrecord import FitRecord
 from advisor.core.knowledge import KnowledgeBase, PainChart, Tier
-from advisor.core.questionnaire import Question, Questionnaire
+from advisor.core.questionnaire import Question, Questionnaire, amount
 from advisor.output.chart import Panel, Panels, panels, written
 from advisor.output.diagram import Diagram, bike_diagram
 
@@ -271,7 +271,7 @@ def _phases(adjustments: list[Adjustment], tier: Tier) -> list[tuple[int, str, l
         if key > 1:
             title = tier.later_step.format(step=key)
         elif key == 1:
-            title = tier.first_step.format(changes=f"{len(items)} change{'s' if len(items) > 1 else ''}")
+            title = tier.first_step.format(changes=amount(len(items), "changes"))
         else:
             title = "Alongside, from now on:" if bike_steps else "Start now:"
         titled.append((key or 1, title, items))
