@@ -324,7 +324,7 @@ def test_an_exercises_priority_must_say_why_with_a_source_or_as_expert_opinion(r
     """The order of a programme is a claim: each priority gives its reason, cited or marked."""
     catalog = rules_copy / "catalog" / "exercises.yaml"
     text = catalog.read_text(encoding="utf-8")
-    start = text.index("    priority_reason:\n      because: \"The first exercise for neck")
+    start = text.index('    priority_reason:\n      because: "The first exercise for neck')
     end = text.index("\n    source: [R334]", start) + 1
     catalog.write_text(
         text[:start] + '    priority_reason:\n      because: "First for the neck."\n' + text[end:], encoding="utf-8"

@@ -394,7 +394,7 @@ def _check_structure(kb: KnowledgeBase) -> None:
     for ex in kb.exercises.values():  # the reason for its priority is a claim too
         why = ex.priority_reason
         if not why.source and not why.expert_opinion.strip():
-            message = "priority_reason: cite a source that states it, or mark it 'expert_opinion' with a one-line reason"
+            message = "priority_reason: cite a source that states it, or mark it 'expert_opinion' with a reason"
             kb.problems.append(Problem(ex.file, message, ex.line, f"{ex.id}.priority_reason"))
         kb.problems.extend(
             Problem(ex.file, f"unknown source '{sid}'; add it to the sources list", ex.line, f"{ex.id}.priority_reason")
