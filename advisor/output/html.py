@@ -10,7 +10,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from advisor.output.diagram import to_svg
 from advisor.output.pictures import exercise_picture
-from advisor.output.report import FOR_THE_CLINICIAN, STATUS_WORDS, Report
+from advisor.output.report import DAYS, FOR_THE_CLINICIAN, STATUS_WORDS, Report
+
+# Weeks of the programme's log in the HTML print: as many as always fit on its one page.
+WEEKS_PRINTED = 3
 
 
 @cache
@@ -28,6 +31,12 @@ def _template() -> Any:
 def _data_uri(logo: tuple[bytes, str] | None) -> str:
     """The logo inside the file itself: the HTML report stays one file with nothing fetched."""
     return f"data:{logo[1]};base64,{base64.b64encode(logo[0]).decode('ascii')}" if logo else ""
+
+
+def css_string(text: str) -> str:
+    """Text as a quoted CSS string (a page footer's content): every character that is not a
+    letter, a digit or a space is escaped, so nothing in a name can end the string or the style."""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
 
 
 def warm_up() -> None:
@@ -55,5 +64,8 @@ def render(report: Report) -> str:
             status_words=STATUS_WORDS,
             logo_uri=_data_uri(report.studio_logo),
             for_the_clinician=FOR_THE_CLINICIAN,
+            days=DAYS,
+            weeks=min(WEEKS_PRINTED, report.programme.weeks) if report.programme else 0,
+            footer=css_string(f"{report.client or 'Bike-fit report'} · {report.date.isoformat()} · not medical advice"),
         )
     )

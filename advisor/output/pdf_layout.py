@@ -28,8 +28,13 @@ from advisor.output.diagram import Diagram
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "dejavu"
-INK, MUTED, LINE, ACCENT = (15, 23, 42), (71, 85, 105), (203, 213, 225), (194, 65, 12)
+# Every colour prints dark enough in greyscale: body text near black, muted text and the
+# accent (orange-800, a bike change's mark and number) at 7:1 or more on white.
+INK, MUTED, LINE, ACCENT = (15, 23, 42), (71, 85, 105), (203, 213, 225), (154, 52, 18)
 GUIDE = (37, 99, 235)
+# The bike drawn light, so each change's mark (ACCENT, darker) stands out from the frame in
+# greyscale too, where the orange and the frame's slate would be the same grey.
+BIKE_PALETTE = {"frame": (148, 163, 184), "wheel": (190, 200, 212)}
 
 
 class SafeText:
@@ -420,6 +425,57 @@ def table_height(pdf: Any, widths: tuple[float, ...], rows: list[list[Cell]], t:
     return sum(table_row(pdf, widths, cells, t, draw=False) for cells in rows)
 
 
+@dataclass(frozen=True)
+class Span:
+    """A line across a whole table (a group's title): it stays with the row after it."""
+
+    text: str
+    size: float
+    bold: bool
+    colour: tuple[int, int, int]
+
+    def height(self, pdf: Any, width: float, t: Any = str) -> float:
+        return block(pdf, t(self.text), self.size, bold=self.bold, width=width, draw=False) + 2.4
+
+    def draw(self, pdf: Any, width: float, t: Any = str) -> None:
+        pdf.ln(1.2)
+        block(pdf, t(self.text), self.size, bold=self.bold, colour=self.colour, width=width)
+        pdf.ln(1.2)
+
+
+Row = list[Cell] | Span
+
+
+def row_height(pdf: Any, widths: tuple[float, ...], row: Row, t: Any = str) -> float:
+    return row.height(pdf, sum(widths), t) if isinstance(row, Span) else table_row(pdf, widths, row, t, draw=False)
+
+
+def table(
+    pdf: Any,
+    widths: tuple[float, ...],
+    header: list[Cell],
+    rows: list[Row],
+    t: Any = str,
+    continued: str = "",
+) -> None:
+    """Rows under a header; a row never splits, and where the table goes on to another page
+    that page starts with ``continued`` (a line naming the table) and the header again. A
+    group's title (a Span) stays with the row after it."""
+    heights = [row_height(pdf, widths, row, t) for row in rows]
+    table_row(pdf, widths, header, t)
+    for i, row in enumerate(rows):
+        need = heights[i] + (heights[i + 1] if isinstance(row, Span) and i + 1 < len(rows) else 0)
+        if pdf.will_page_break(need):
+            pdf.add_page()
+            if continued:
+                block(pdf, t(continued), 8.5, bold=True, colour=MUTED, line_h=4.6)
+            table_row(pdf, widths, header, t)
+        if isinstance(row, Span):
+            row.draw(pdf, sum(widths), t)
+        else:
+            table_row(pdf, widths, row, t)
+
+
 def table_row(pdf: Any, widths: tuple[float, ...], cells: list[Cell], t: Any = str, *, draw: bool = True) -> float:
     """One table row that never splits: cells wrap, the row is as tall as its tallest cell."""
     pad = 1.2
@@ -456,13 +512,22 @@ def draw_diagram(pdf: Any, diagram: Diagram, t: SafeText, box_w: float = 86.0) -
     keep(pdf, box_h + legend_h + 6)
     x0 = (pdf.w - box_w) / 2
     y0 = pdf.get_y() + 2
-    draw_shapes(pdf, diagram, t, x0, y0, box_w)
+    draw_shapes(pdf, diagram, t, x0, y0, box_w, BIKE_PALETTE)
     pdf.set_y(y0 + box_h + 2)
     block(pdf, t("     ".join(diagram.legend_text())), 8.5, align="C", line_h=4.5)
 
 
-def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, box_w: float) -> None:
-    """The diagram's shapes only, ``box_w`` mm wide with its top left corner at (x0, y0)."""
+def draw_shapes(
+    pdf: Any,
+    diagram: Diagram,
+    t: SafeText,
+    x0: float,
+    y0: float,
+    box_w: float,
+    palette: dict[str, tuple[int, int, int]] | None = None,
+) -> None:
+    """The diagram's shapes only, ``box_w`` mm wide with its top left corner at (x0, y0);
+    ``palette`` recolours roles (the bike's frame and wheels)."""
     scale = box_w / diagram.width
 
     def pt(x: float, y: float) -> tuple[float, float]:
@@ -479,6 +544,7 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
         "grid": (226, 232, 240),
         "axis": MUTED,
         "data": (154, 52, 18),
+        **(palette or {}),
     }
     widths = {"frame": 1.3, "wheel": 0.8, "part": 1.3, "mark": 1.0, "guide": 0.6, "zone": 0.1, "paper": 0.1}
     widths |= {"grid": 0.25, "axis": 0.35, "data": 0.7}
@@ -517,12 +583,12 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
             pdf.set_text_color(rgb(colour))
             width = pdf.get_string_width(text)
             pdf.text(x - {"start": 0.0, "middle": width / 2, "end": width}[s.anchor], y, text)
-        elif s.kind == "text":
+        elif s.kind == "text":  # a caption under an exercise's position: 8.5 pt, as all text is 8 or more
             cx, cy = pt(p[0], p[1])
-            pdf.set_font(FONT, "", 7)
-            pdf.set_text_color(rgb(colour))
-            pdf.set_xy(cx - 15, cy - 2.8)
-            pdf.cell(30, 3.5, t(s.text), align="C")
+            pdf.set_font(FONT, "", 8.5)
+            pdf.set_text_color(rgb(INK if s.role in ("frame", "wheel") else colour))
+            pdf.set_xy(cx - 18, cy - 3.2)
+            pdf.cell(36, 4, t(s.text), align="C")
         elif s.kind == "badge":
             cx, cy = pt(p[0], p[1])
             pdf.set_dash_pattern()
