@@ -12,8 +12,9 @@ from advisor.output.diagram import to_svg
 from advisor.output.pictures import exercise_picture
 from advisor.output.report import DAYS, FOR_THE_CLINICIAN, STATUS_WORDS, Report
 
-# Weeks of the programme's log in the HTML print: as many as always fit on its one page.
-WEEKS_PRINTED = 3
+# Weeks of the programme's log in the HTML print: as many as always fit on its one page
+# (the PDF measures its page and prints as many as fit, up to four).
+WEEKS_PRINTED = 2
 
 
 @cache
