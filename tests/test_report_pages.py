@@ -276,7 +276,8 @@ def programme_page(texts: list[str]) -> int:
 
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 def test_the_programme_is_one_page_with_its_order_dose_grid_week_and_log(paper: str) -> None:
-    for result in (assess(answers_mod.load(str(MAIN))), long_result()):
+    soon = ROOT / "examples" / "soon-pain-below-knee.yaml"  # two exercises, two weeks: room to spare
+    for result in (assess(answers_mod.load(str(MAIN))), long_result(), assess(answers_mod.load(str(soon)))):
         built = report.report_for(result, paper)
         prog = built.programme
         assert prog is not None
@@ -295,8 +296,9 @@ def test_the_programme_is_one_page_with_its_order_dose_grid_week_and_log(paper: 
             assert f"{item.number}. {item.name}:" in page  # under "when these are easy"
         if prog.later:
             assert "When these are easy, add (in this order)" in page
-        # Nothing of it on the page after: the programme is one page.
+        # Nothing of it on the page after, and nothing else on its page: the programme is one page.
         assert "Pain today" not in texts[n + 1] and "Week 1" not in texts[n + 1]
+        assert "Exercise plan" not in texts[n] and "Since the last visit" not in texts[n]
         assert texts[n + 1].startswith(("Since the last visit", "Exercise plan"))
     md = rendered(long_result(), ".md").decode("utf-8")
     assert "| # | Exercise | Sets | Reps | Hold | Days a week |" in md

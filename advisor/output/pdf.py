@@ -48,6 +48,7 @@ from advisor.output.report import DAYS, FOR_THE_CLINICIAN, STATUS_WORDS, Program
 
 LOGO_W = 40.0  # mm: the studio's logo at most this wide, 14 mm high
 DIAGRAM_W = 125.0  # mm: the bike, wide enough to read its marks
+DIAGRAM_MIN_W = 95.0  # mm: drawn no smaller, to keep a table of changes whole on page 1
 PANEL_GAP = 4.0  # mm between two chart panels side by side
 PICTURE_H = 24.0  # mm: an exercise's picture in its card (at most; wide pictures are scaled to fit)
 
@@ -128,11 +129,19 @@ def render(report: Report) -> bytes:
         if report.agreement:
             _agreement(pdf, report, t)
     else:
+        # The programme is a page of its own, next after the bike. Where the bike's changes ran
+        # on to a page they leave mostly empty, the exercise cards fill it and the programme
+        # follows them, so no page is left nearly blank before it.
+        left = pdf.h - pdf.b_margin - pdf.get_y()
+        cards_first = report.programme is not None and pdf.page > 1 and left > 0.4 * (pdf.h - pdf.b_margin)
+        if cards_first:
+            _exercises(pdf, report, t)
         if report.programme:
             _programme(pdf, report, report.programme, t)
         if report.follow_up:
             _follow_up(pdf, report, t)
-        _exercises(pdf, report, t)
+        if not cards_first:
+            _exercises(pdf, report, t)
         if report.agreement:
             _agreement(pdf, report, t)
         _reassess(pdf, report, t)
@@ -367,11 +376,22 @@ def _adjustments(pdf: Any, report: Report, t: SafeText) -> None:
             what += [("For you: " + n, 8.5, False, INK) for n in a.notes]
             what.append(("Why: " + "\n".join(a.because), 8.5, False, MUTED))
             rows.append([(str(i), 9, True, ACCENT), what, (a.step, 9, False, INK), (a.check, 9, False, INK)])
-    first = sum(row_height(pdf, widths, r, t) for r in rows[:2])
-    drawing = DIAGRAM_W * diagram.height / diagram.width + 6 * ((len(diagram.legend) + 2) // 3) + 9 if diagram else 0
-    _heading(pdf, title, then=drawing + table_height(pdf, widths, [header]) + first)
+    heights = [row_height(pdf, widths, r, t) for r in rows]
+    head_h = table_height(pdf, widths, [header])
+    box_w = DIAGRAM_W
+    drawing = 0.0
     if diagram:
-        draw_diagram(pdf, diagram, t, box_w=DIAGRAM_W)
+        legend_h = 6 * ((len(diagram.legend) + 2) // 3) + 9
+        # Drawn smaller (down to DIAGRAM_MIN_W) where that keeps the whole table on this page,
+        # rather than leave its last rows alone on the next.
+        room = pdf.h - pdf.b_margin - pdf.get_y() - 3 - HEADING_H - legend_h - head_h - sum(heights) - 2
+        fits = room * diagram.width / diagram.height
+        if fits < DIAGRAM_W and fits >= DIAGRAM_MIN_W:
+            box_w = fits
+        drawing = box_w * diagram.height / diagram.width + legend_h
+    _heading(pdf, title, then=drawing + head_h + sum(heights[:2]))
+    if diagram:
+        draw_diagram(pdf, diagram, t, box_w=box_w)
     pdf.ln(1)
     table(pdf, widths, header, rows, t, continued=f"{title} (continued)")
 
@@ -436,6 +456,7 @@ def _programme(pdf: Any, report: Report, prog: Programme, t: SafeText) -> None:
         pdf.ln(gap)
     if weeks < wanted:
         _para(pdf, f"For week {weeks + 1} on, copy this page or print it again.", 8.5, MUTED)
+    pdf.add_page()  # the page is the programme's alone, to pin up: what follows starts afresh
 
 
 def _week(
