@@ -131,9 +131,11 @@ def render(report: Report) -> bytes:
     else:
         # The programme is a page of its own, next after the bike. Where the bike's changes ran
         # on to a page they leave mostly empty, the exercise cards fill it and the programme
-        # follows them, so no page is left nearly blank before it.
+        # follows them, so no page is left nearly blank before it; not at a follow-up, where
+        # what changed since the last visit comes straight after the actions.
         left = pdf.h - pdf.b_margin - pdf.get_y()
-        cards_first = report.programme is not None and pdf.page > 1 and left > 0.4 * (pdf.h - pdf.b_margin)
+        spilled = pdf.page > 1 and left > 0.4 * (pdf.h - pdf.b_margin)
+        cards_first = report.programme is not None and report.follow_up is None and spilled
         if cards_first:
             _exercises(pdf, report, t)
         if report.programme:
