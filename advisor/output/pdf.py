@@ -680,14 +680,15 @@ def _why(pdf: Any, report: Report, t: SafeText) -> None:
             keep(pdf, 4.5)
             block(pdf, line, 9, line_h=4.5)
     if report.order_reasons:
-        first = t(f"{report.order_reasons[0][0]}: {report.order_reasons[0][1]}")
-        keep(pdf, 8 + block(pdf, first, WHY_SIZE, line_h=4.0, draw=False))
+        first = t(report.order_reasons[0][1])
+        keep(pdf, 12 + block(pdf, first, WHY_SIZE, line_h=4.0, draw=False, width=_width(pdf) - 4))
         pdf.ln(1.5)
         block(pdf, "The order of the exercises", 10, bold=True, line_h=5.5)
         for name, why in report.order_reasons:
-            text = t(f"{name}: {why}")
-            keep(pdf, block(pdf, text, WHY_SIZE, line_h=4.0, draw=False))
-            block(pdf, text, WHY_SIZE, colour=INK, line_h=4.0)
+            text = t(why)
+            keep(pdf, 4.0 + block(pdf, text, WHY_SIZE, line_h=4.0, draw=False, width=_width(pdf) - 4))
+            block(pdf, t(name), WHY_SIZE, bold=True, line_h=4.0)
+            block(pdf, text, WHY_SIZE, colour=INK, line_h=4.0, x=pdf.l_margin + 4, width=_width(pdf) - 4)
     if report.sources:
         first = t(f"[{report.sources[0].id}] {report.sources[0].citation} ({report.sources[0].locator})")
         keep(pdf, 8 + block(pdf, first, SOURCE_SIZE, line_h=3.6, draw=False))
