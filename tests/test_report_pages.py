@@ -487,3 +487,26 @@ def test_an_answered_saddle_tilt_is_never_listed_as_not_assessed() -> None:
             for q in form.questions:
                 if q.id in result.answers:
                     assert f"“{q.label}”" not in asked, (line, q.id)
+
+
+# --- the PDF's fast paths -------------------------------------------------------------------------
+
+
+def test_put_text_writes_what_fpdf2s_text_writes() -> None:
+    """put_text() skips text()'s checks: the operators on the page must be the same."""
+    from advisor.output import pdf_layout
+
+    def page(write: Any) -> bytes:
+        pdf, _ = pdf_layout.new_pdf("a4")
+        pdf.add_page()
+        pdf.set_font(pdf_layout.FONT, "", 9)
+        write(pdf, 20, 30, "Zoë (Ødegård) \\ 1 week")  # a first text: the page's font is set with it
+        pdf.set_text_color(pdf_layout.rgb(pdf_layout.MUTED))  # a colour other than the fill's
+        write(pdf, 20, 40, "muted")
+        pdf.set_fill_color(pdf_layout.rgb(pdf_layout.MUTED))  # the same as the fill's
+        write(pdf, 20, 50, "same as the fill")
+        pdf.set_font(pdf_layout.FONT, "B", 12)
+        write(pdf, 20.123, 60.456, "bold")
+        return bytes(pdf.pages[1].contents)
+
+    assert page(pdf_layout.put_text) == page(lambda pdf, x, y, text: pdf.text(x, y, text))

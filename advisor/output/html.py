@@ -8,8 +8,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from advisor.core.figures import Picture
 from advisor.output.diagram import to_svg
-from advisor.output.pictures import exercise_picture
+from advisor.output.drawn import picture_diagram
 from advisor.output.report import DAYS, FOR_THE_CLINICIAN, STATUS_WORDS, Report
 
 # Weeks of the programme's log in the HTML print: as many as always fit on its one page
@@ -40,6 +41,21 @@ def css_string(text: str) -> str:
     return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
 
 
+# (id(picture), title) -> (the picture, its SVG): each exercise's picture written once.
+_svgs: dict[tuple[int, str], tuple[Picture, str]] = {}
+
+
+def _picture_svg(picture: Picture, title: str) -> str:
+    hit = _svgs.get((id(picture), title))
+    if hit is not None and hit[0] is picture:
+        return hit[1]
+    if len(_svgs) > 256:
+        _svgs.clear()
+    svg = to_svg(picture_diagram(picture), title)
+    _svgs[(id(picture), title)] = (picture, svg)
+    return svg
+
+
 def warm_up() -> None:
     _template()
 
@@ -52,7 +68,7 @@ def render(report: Report) -> str:
         for c in (report.follow_up.charts if report.follow_up else [])
     ]
     pictures = {
-        e.id: to_svg(exercise_picture(report.pictures[e.id]), f"{e.name}: the key positions")
+        e.id: _picture_svg(report.pictures[e.id], f"{e.name}: the key positions")
         for e in report.exercises
         if e.id in report.pictures
     }

@@ -15,7 +15,16 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>])")
 
 def esc(text: str) -> str:
     """Text as itself: no Markdown formatting, link or raw HTML can come from data."""
-    return _SPECIAL.sub(r"\\\1", visible(text))  # a newline in a name must not start a heading
+    done = _escaped.get(text)
+    if done is None:
+        if len(_escaped) > 20_000:  # names and notes add texts without end in a long-running studio
+            _escaped.clear()
+        done = _escaped[text] = _SPECIAL.sub(r"\\\1", visible(text))  # a newline must not start a heading
+    return done
+
+
+# Escaped texts: most of a report's text is the knowledge base's, and comes back in every report.
+_escaped: dict[str, str] = {}
 
 
 def render(report: Report) -> str:

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from advisor.core.figures import Picture
 from advisor.output.chart import Panels
 from advisor.output.diagram import Diagram
+from advisor.output.drawn import picture_diagram
 from advisor.output.pdf_layout import (
     ACCENT,
     FONT,
@@ -37,13 +38,15 @@ from advisor.output.pdf_layout import (
     draw_diagram,
     draw_shapes,
     keep,
+    line_at,
     new_pdf,
+    put_text,
     rgb,
     row_height,
     table,
     table_height,
+    write_footers,
 )
-from advisor.output.pictures import exercise_picture
 from advisor.output.report import DAYS, FOR_THE_CLINICIAN, STATUS_WORDS, Programme, Report
 
 LOGO_W = 40.0  # mm: the studio's logo at most this wide, 14 mm high
@@ -77,7 +80,12 @@ def texts(value: Any) -> list[str]:
     hold to the smaller font; everything that varies (names, notes, the advice) is in here.
     """
     found: list[str] = []
-    _gather(value, found)
+    if isinstance(value, Report):
+        # The assessment itself is never printed as it is: what the PDF prints of it (the
+        # referral, findings, advice) is in the report's own fields.
+        _gather({k: v for k, v in vars(value).items() if k != "assessment"}, found)
+    else:
+        _gather(value, found)
     return found
 
 
@@ -111,7 +119,6 @@ def render(report: Report) -> bytes:
     pdf, t = new_pdf(report.paper, texts(report))
     pdf.set_title(t(report.title))
     pdf.set_creator("bikefit-advisor")
-    pdf.footer_text = t(f"{report.client or 'Bike-fit report'} · {report.date.isoformat()} · not medical advice")
     pdf.add_page()
     _header(pdf, report, t)
     _referral(pdf, report, t)
@@ -150,13 +157,14 @@ def render(report: Report) -> bytes:
     _answers(pdf, report, t)
     _why(pdf, report, t)
     _disclaimer(pdf, report, t)
+    write_footers(pdf, t(f"{report.client or 'Bike-fit report'} · {report.date.isoformat()} · not medical advice"))
     if t.replaced:
         # Say so on page 1, where the reader looks first.
         pdf.page = 1
-        pdf.set_xy(pdf.l_margin, 6.5)
+        pdf.current_font_is_set_on_page = False  # page 1's stream sets its own font
         pdf.set_font(FONT, "", TEXT_MIN)
-        pdf.set_text_color(*ORANGE_DARK)
-        pdf.cell(0, 4, "Some characters are not in this PDF's font and print as '?'; the HTML report shows them.")
+        note = "Some characters are not in this PDF's font and print as '?'; the HTML report shows them."
+        put_text(pdf, pdf.l_margin + pdf.c_margin, 8.5 + 0.3 * pdf.font_size, note, ORANGE_DARK)
         pdf.page = pdf.pages_count
     return bytes(pdf.output())
 
@@ -170,8 +178,8 @@ def _heading(pdf: Any, text: str, then: float = 12.0) -> None:
     pdf.ln(3)
     keep(pdf, HEADING_H + max(then, 12.0))
     pdf.set_font(FONT, "B", 12.5)
-    pdf.set_text_color(*INK)
-    pdf.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(rgb(INK))
+    line_at(pdf, text, pdf.l_margin, _width(pdf), 7)
     pdf.set_draw_color(*LINE)
     pdf.set_line_width(0.4)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
@@ -271,7 +279,7 @@ def _referral(pdf: Any, report: Report, t: SafeText) -> None:
     pdf.set_fill_color(*border)
     pdf.rect(pdf.l_margin + pad, y + pad, tag_w, tag_h, style="F", round_corners=True, corner_radius=1.2)
     pdf.set_text_color(255, 255, 255)
-    pdf.text(pdf.l_margin + pad + 3, y + pad + tag_h / 2 + tag_size * 0.35 * 25.4 / 72, report.tier_label)
+    put_text(pdf, pdf.l_margin + pad + 3, y + pad + tag_h / 2 + tag_size * 0.35 * 25.4 / 72, report.tier_label)
     pdf.set_y(y + pad + tag_h + 2)
     body(draw=True)
     pdf.set_y(y + height + 2)
@@ -453,8 +461,18 @@ def _programme(pdf: Any, report: Report, prog: Programme, t: SafeText) -> None:
     room = bottom - pdf.get_y() - 6
     wanted = min(4, prog.weeks)
     weeks = max(1, min(wanted, int(room // week_h)))
+    # What every week repeats, measured once: the days' places and the exercises' names.
+    pdf.set_font(FONT, "B", 9)
+    days = [(day, label_w + d * day_w + day_w / 2 - pdf.get_string_width(day) / 2) for d, day in enumerate(DAYS)]
+    pdf.set_font(FONT, "", 9)
+    names = []
+    for item in prog.now:
+        name = t(f"{item.number}. {item.name}")
+        while pdf.get_string_width(name) > label_w - 2 and len(name) > 4:
+            name = name[:-2] + "…"
+        names.append(name)
     for week in range(1, weeks + 1):
-        _week(pdf, prog, week, label_w, day_w, (head_h, row_h, pain_h), t)
+        _week(pdf, prog, week, (label_w, day_w), (head_h, row_h, pain_h), days, names)
         pdf.ln(gap)
     if weeks < wanted:
         _para(pdf, f"For week {weeks + 1} on, copy this page or print it again.", 8.5, MUTED)
@@ -462,59 +480,60 @@ def _programme(pdf: Any, report: Report, prog: Programme, t: SafeText) -> None:
 
 
 def _week(
-    pdf: Any, prog: Programme, week: int, label_w: float, day_w: float, sizes: tuple[float, float, float], t: SafeText
+    pdf: Any,
+    prog: Programme,
+    week: int,
+    columns: tuple[float, float],
+    sizes: tuple[float, float, float],
+    days: list[tuple[str, float]],
+    names: list[str],
 ) -> None:
     """One week of the log: a row per exercise with a box on each day it is planned (a dash on
-    the others), and a row for the day's pain."""
+    the others), and a row for the day's pain. Drawn a kind at a time (text, boxes, rules)."""
+    label_w, day_w = columns
     head_h, row_h, pain_h = sizes
-    x0 = pdf.l_margin
-    y = pdf.get_y()
-    pdf.set_draw_color(rgb(MUTED))
-    pdf.set_line_width(0.25)
-    pdf.set_font(FONT, "B", 9)
+    x0, top = pdf.l_margin, pdf.get_y()
+    right = x0 + label_w + 7 * day_w
+    rows = [top + head_h + i * row_h for i in range(len(prog.now))]
+    pain_y = top + head_h + len(prog.now) * row_h
     pdf.set_text_color(rgb(INK))
-    pdf.text(x0 + 1, y + head_h - 1.8, f"Week {week}")
-    for d, day in enumerate(DAYS):
-        pdf.text(x0 + label_w + d * day_w + day_w / 2 - pdf.get_string_width(day) / 2, y + head_h - 1.8, day)
-    y += head_h
-    pdf.line(x0, y, x0 + label_w + 7 * day_w, y)
+    pdf.set_font(FONT, "B", 9)
+    put_text(pdf, x0 + 1, top + head_h - 1.8, f"Week {week}")
+    for day, x in days:
+        put_text(pdf, x0 + x, top + head_h - 1.8, day)
+    put_text(pdf, x0 + 1, pain_y + pain_h / 2 + 1.1, "Pain today (0-10)")
+    pdf.set_font(FONT, "", 9)
+    for name, y in zip(names, rows, strict=True):
+        put_text(pdf, x0 + 1, y + row_h / 2 + 1.1, name)
     box = 4.6
-    for item in prog.now:
-        pdf.set_font(FONT, "", 9)
-        pdf.set_text_color(rgb(INK))
-        name = t(f"{item.number}. {item.name}")
-        while pdf.get_string_width(name) > label_w - 2 and len(name) > 4:
-            name = name[:-2] + "…"
-        pdf.text(x0 + 1, y + row_h / 2 + 1.1, name)
-        for d in range(7):
-            cx = x0 + label_w + d * day_w + day_w / 2
-            if item.days[d]:
-                pdf.set_draw_color(rgb(INK))
-                pdf.set_line_width(0.35)
-                pdf.rect(cx - box / 2, y + (row_h - box) / 2, box, box)
-            else:
-                pdf.set_draw_color(rgb(LINE))
-                pdf.set_line_width(0.3)
-                pdf.line(cx - 1.2, y + row_h / 2, cx + 1.2, y + row_h / 2)
-        y += row_h
-        pdf.set_draw_color(rgb(LINE))
-        pdf.set_line_width(0.2)
-        pdf.line(x0, y, x0 + label_w + 7 * day_w, y)
-    pdf.set_font(FONT, "B", 9)
-    pdf.set_text_color(rgb(INK))
-    pdf.text(x0 + 1, y + pain_h / 2 + 1.1, "Pain today (0-10)")
+    centres = [x0 + label_w + d * day_w + day_w / 2 for d in range(7)]
     pdf.set_draw_color(rgb(INK))
     pdf.set_line_width(0.35)
-    for d in range(7):
-        cx = x0 + label_w + d * day_w + day_w / 2
-        pdf.rect(cx - 5, y + 1, 10, pain_h - 2)
-    pdf.set_y(y + pain_h)
+    for item, y in zip(prog.now, rows, strict=True):
+        for planned, cx in zip(item.days, centres, strict=True):
+            if planned:
+                pdf.rect(cx - box / 2, y + (row_h - box) / 2, box, box)
+    for cx in centres:
+        pdf.rect(cx - 5, pain_y + 1, 10, pain_h - 2)
+    pdf.set_draw_color(rgb(LINE))
+    pdf.set_line_width(0.3)
+    for item, y in zip(prog.now, rows, strict=True):
+        for planned, cx in zip(item.days, centres, strict=True):
+            if not planned:
+                pdf.line(cx - 1.2, y + row_h / 2, cx + 1.2, y + row_h / 2)
+    pdf.set_line_width(0.2)
+    for y in [*rows[1:], pain_y]:
+        pdf.line(x0, y, right, y)
+    pdf.set_draw_color(rgb(MUTED))
+    pdf.set_line_width(0.25)
+    pdf.line(x0, rows[0] if rows else pain_y, right, rows[0] if rows else pain_y)
+    pdf.set_y(pain_y + pain_h)
 
 
 def _exercises(pdf: Any, report: Report, t: SafeText) -> None:
     width = _width(pdf)
     cards = [_card_lines(i, e) for i, e in enumerate(report.exercises, 1)]
-    pictures = [exercise_picture(report.pictures[e.id]) if e.id in report.pictures else None for e in report.exercises]
+    pictures = [picture_diagram(report.pictures[e.id]) if e.id in report.pictures else None for e in report.exercises]
     pad = 2.6
     inner = width - 2 * pad
 

@@ -22,6 +22,7 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf import output as fpdf_output
 from fpdf.drawing_primitives import convert_to_device_color
+from fpdf.enums import TextMode
 from fpdf.fonts import SubsetMap, TTFFont
 
 from advisor.output.diagram import Diagram
@@ -283,15 +284,8 @@ fpdf_output.ftsubset = types.SimpleNamespace(**{**vars(ftsubset), "Subsetter": _
 @cache
 def _pdf_class() -> Any:
     class ReportPDF(FPDF):
-        footer_text = ""
-
         def footer(self) -> None:
-            self.set_y(-12)
-            self.set_font(FONT, "", 8)
-            self.set_text_color(*MUTED)
-            self.cell(0, 5, self.footer_text, align="L")
-            self.set_x(self.l_margin)
-            self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+            pass  # written for every page at once by write_footers(), when the count is known
 
     return ReportPDF
 
@@ -400,8 +394,63 @@ def line_at(pdf: Any, line: str, left: float, width: float, height: float, align
         used = sum(map(pdf.current_font.cw.__getitem__, map(ord, line))) * pdf.font_size_pt * 0.001 / pdf.k
         dx = width - pdf.c_margin - used if align == "R" else (width - used) / 2
     if line:
-        pdf.text(left + dx, pdf.y + 0.5 * height + 0.3 * pdf.font_size, line)
+        put_text(pdf, left + dx, pdf.y + 0.5 * height + 0.3 * pdf.font_size, line)
     pdf.set_xy(pdf.l_margin, pdf.y + height)
+
+
+def put_text(pdf: Any, x: float, y: float, text: str, colour: tuple[int, int, int] | None = None) -> None:
+    """What ``pdf.text(x, y, text)`` writes, without its per-call checks and conversions.
+
+    fpdf2's text() checks for a page, converts the text for core fonts, handles text modes,
+    underlines and links, and serialises the text colour on every call: a fifth of a report's
+    time, for lines that need none of it. This writes the same operators (fpdf2 2.8, which
+    pyproject.toml pins; tests/test_report_pages.py holds the two to the same bytes), and
+    leaves anything unusual to text() itself. With ``colour`` the text is in that colour
+    whatever the page's state (a footer written after the page's own content).
+    """
+    if pdf.text_mode != TextMode.FILL or pdf.underline or pdf.strikethrough or pdf._record_text_quad_points:
+        pdf.text(x, y, text)
+        return
+    if not pdf.current_font_is_set_on_page:
+        pdf._out(pdf._set_font_for_page(pdf.current_font, pdf.font_size_pt))
+    op = f"BT {x * pdf.k:.2f} {(pdf.h - y) * pdf.k:.2f} Td {pdf.current_font.encode_text(text)} ET"
+    shown = rgb(colour) if colour is not None else pdf.text_color
+    if colour is not None or pdf.fill_color != shown:
+        serialized = _colour_ops.get(shown)
+        if serialized is None:
+            serialized = _colour_ops[shown] = shown.serialize().lower()
+        op = f"q {serialized} {op} Q"
+    pdf._out(op)
+
+
+def text_width(pdf: Any, text: str) -> float:
+    """The width of ``text`` in the current font, in mm (get_string_width without its checks)."""
+    cw = pdf.current_font.cw
+    return float(sum(map(cw.__getitem__, map(ord, text))) * pdf.font_size_pt * 0.001 / pdf.k)
+
+
+def centred(pdf: Any, text: str, left: float, width: float, top: float, height: float) -> None:
+    """Text centred in a box, where ``cell(width, height, text, align="C")`` at (left, top) puts it."""
+    put_text(pdf, left + (width - text_width(pdf, text)) / 2, top + 0.5 * height + 0.3 * pdf.font_size, text)
+
+
+def write_footers(pdf: Any, text: str) -> None:
+    """Each page's foot: ``text`` at the left, "Page N of M" at the right, 8 pt. Written once
+    every page exists, so the count is known (and no page-count alias is left to replace)."""
+    last, total = pdf.page, pdf.pages_count
+    for number in range(1, total + 1):
+        pdf.page = number
+        pdf.current_font_is_set_on_page = False  # this page's stream sets its own font
+        pdf.set_font(FONT, "", 8)
+        y = pdf.h - 12 + 2.5 + 0.3 * pdf.font_size
+        put_text(pdf, pdf.l_margin + pdf.c_margin, y, text, MUTED)
+        right = f"Page {number} of {total}"
+        put_text(pdf, pdf.w - pdf.r_margin - pdf.c_margin - text_width(pdf, right), y, right, MUTED)
+    pdf.page = last
+    pdf.current_font_is_set_on_page = False
+
+
+_colour_ops: dict[Any, str] = {}  # a text colour -> its operator, made once
 
 
 @cache
@@ -582,21 +631,19 @@ def draw_shapes(
             pdf.set_font(FONT, "B" if s.bold else "", s.size * scale * 72 / 25.4)
             pdf.set_text_color(rgb(colour))
             width = pdf.get_string_width(text)
-            pdf.text(x - {"start": 0.0, "middle": width / 2, "end": width}[s.anchor], y, text)
+            put_text(pdf, x - {"start": 0.0, "middle": width / 2, "end": width}[s.anchor], y, text)
         elif s.kind == "text":  # a caption under an exercise's position: 8.5 pt, as all text is 8 or more
             cx, cy = pt(p[0], p[1])
             pdf.set_font(FONT, "", 8.5)
             pdf.set_text_color(rgb(INK if s.role in ("frame", "wheel") else colour))
-            pdf.set_xy(cx - 18, cy - 3.2)
-            pdf.cell(36, 4, t(s.text), align="C")
+            centred(pdf, t(s.text), cx - 18, 36, cy - 3.2, 4)
         elif s.kind == "badge":
             cx, cy = pt(p[0], p[1])
             pdf.set_dash_pattern()
             pdf.circle(cx, cy, 2.6, style="F")
             pdf.set_font(FONT, "B", 8)
-            pdf.set_text_color(255, 255, 255)
-            pdf.set_xy(cx - 2.6, cy - 2.2)
-            pdf.cell(5.2, 4.4, s.text, align="C")
+            pdf.set_text_color(rgb((255, 255, 255)))
+            centred(pdf, s.text, cx - 2.6, 5.2, cy - 2.2, 4.4)
     pdf.set_dash_pattern()
 
 
