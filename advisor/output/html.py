@@ -13,9 +13,10 @@ from advisor.output.diagram import to_svg
 from advisor.output.drawn import picture_diagram
 from advisor.output.report import DAYS, FOR_THE_CLINICIAN, STATUS_WORDS, Report
 
-# Weeks of the programme's log in the HTML print: as many as always fit on its one page
-# (the PDF measures its page and prints as many as fit, up to four).
-WEEKS_PRINTED = 2
+# Weeks of the programme's log in the HTML print: as many as always fit on its one page, on
+# A4 and on Letter: three, or two when more than two exercises wait under "when these are
+# easy" (the PDF measures its page and prints as many as fit, up to four).
+WEEKS_PRINTED, WEEKS_PRINTED_LONG = 3, 2
 
 
 @cache
@@ -60,6 +61,13 @@ def warm_up() -> None:
     _template()
 
 
+def _weeks(report: Report) -> int:
+    if report.programme is None:
+        return 0
+    printed = WEEKS_PRINTED if len(report.programme.later) <= 2 else WEEKS_PRINTED_LONG
+    return min(printed, report.programme.weeks)
+
+
 def render(report: Report) -> str:
     svg = to_svg(report.diagram) if report.diagram else ""
     # Each panel at its own size: side by side on paper and a wide screen, stacked on a phone.
@@ -82,7 +90,7 @@ def render(report: Report) -> str:
             logo_uri=_data_uri(report.studio_logo),
             for_the_clinician=FOR_THE_CLINICIAN,
             days=DAYS,
-            weeks=min(WEEKS_PRINTED, report.programme.weeks) if report.programme else 0,
+            weeks=_weeks(report),
             footer=css_string(f"{report.client or 'Bike-fit report'} · {report.date.isoformat()} · not medical advice"),
         )
     )
