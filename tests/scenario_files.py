@@ -60,6 +60,7 @@ EXPECT_KEYS = {
     "phases",
     "notes_on",
     "notes_say",
+    "never_says",
 }
 
 

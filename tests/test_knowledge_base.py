@@ -320,6 +320,20 @@ def test_unused_catalog_entry_is_reported(rules_copy: Path) -> None:
     assert any("chin-tuck: is never recommended by any rule" in p for p in _problems(rules_copy))
 
 
+def test_an_exercises_priority_must_say_why_with_a_source_or_as_expert_opinion(rules_copy: Path) -> None:
+    """The order of a programme is a claim: each priority gives its reason, cited or marked."""
+    catalog = rules_copy / "catalog" / "exercises.yaml"
+    text = catalog.read_text(encoding="utf-8")
+    start = text.index('    priority_reason:\n      because: "The first exercise for neck')
+    end = text.index("\n    source: [R334]", start) + 1
+    catalog.write_text(
+        text[:start] + '    priority_reason:\n      because: "First for the neck."\n' + text[end:], encoding="utf-8"
+    )
+    assert any("chin-tuck.priority_reason: priority_reason: cite a source" in p for p in _problems(rules_copy))
+    _edit(catalog, 'because: "First for the neck."', 'because: "First for the neck."\n      source: [R9999]')
+    assert any("chin-tuck.priority_reason: unknown source 'R9999'" in p for p in _problems(rules_copy))
+
+
 def test_rules_check_command_exits_1_on_problems(rules_copy: Path) -> None:
     _edit(
         rules_copy / "fit.yaml",

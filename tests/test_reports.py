@@ -70,16 +70,15 @@ def test_pdf_has_every_section_in_order_and_page_numbers() -> None:
     assert "Raise the handlebar" in text and "Strap stretch" in text
     assert "Dose: 2-3 sets, hold 30-60 s per side" in text
     assert f"Page 1 of {len(pages)}" in pages[0]
-    assert len(pages) <= 5, "a typical report fits in 5 pages"
+    # The programme's page and pictures 40 mm tall on the cards: a typical report is 7 pages at most.
+    assert len(pages) <= 7, "a typical report fits in 7 pages (one of them the programme)"
     assert "[R8]" in text or "R8" in text
 
 
-def test_every_example_report_fits_in_five_pages() -> None:
+def test_every_example_report_fits_in_eight_pages() -> None:
     for example in sorted((ROOT / "examples").glob("*.yaml")):
-        result = assess(answers_mod.load(str(example)))
-        pages = pdf_pages(rendered(result, ".pdf"))
-        # Each exercise card carries a picture at least 35 mm tall: five cards take a page more.
-        assert len(pages) <= (6 if len(result.exercises) >= 5 else 5), example.name
+        pages = pdf_pages(rendered(assess(answers_mod.load(str(example))), ".pdf"))
+        assert len(pages) <= 8, example.name
 
 
 def test_emergency_report_says_so_first_and_has_no_plan() -> None:
@@ -196,8 +195,9 @@ def test_long_report_breaks_pages_without_splitting_cards() -> None:
     assert len(result.exercises) >= 8
     pages = pdf_pages(rendered(result, ".pdf"))
     assert len(pages) >= 3
-    for i, ex in enumerate(result.exercises, 1):
-        title = f"{i}. {ex.name}"
+    # Numbered in the programme's order: the few to do now, then those to add later.
+    for i, ex in enumerate(report.report_for(result).exercises, 1):
+        title = f"{i}. {ex.name} ·"  # the card's title, not its line in the programme's week
         holding = [p for p in pages if title in p]
         assert holding, title
         page = holding[0]

@@ -53,6 +53,13 @@ def test_scenario(path):
         notes = {x.id: " ".join(x.notes) for x in [*result.adjustments, *result.exercises]}
         for w in words:
             assert w in notes.get(item, ""), f"{scenario.name}: the notes on {item} do not say {w!r}"
+    # Words the advice must never say (a finding without its own evidence, for one): in any
+    # finding, reason, note or referral text the rider reads.
+    read = [result.referral.headline, result.referral.advice, *result.referral.reasons, *result.referral.notes]
+    read += [f"{f.name} {f.summary} {' '.join(f.because)}" for f in result.findings]
+    read += [" ".join([*x.because, *x.notes]) for x in [*result.adjustments, *result.exercises]]
+    for words in expect.get("never_says", []):
+        assert not [r for r in read if words.lower() in r.lower()], f"{scenario.name}: the advice says {words!r}"
     for item, count in (expect.get("notes_on") or {}).items():
         notes = {x.id: x.notes for x in [*result.adjustments, *result.exercises]}
         assert len(notes.get(item, [])) == count, f"{scenario.name}: notes on {item}"

@@ -469,13 +469,16 @@ def _exercise(ex: Exercise, tier: Tier, equipment: list[str] | None, why: _Why, 
 
 def _what_to_answer(cond: Any, form: Questionnaire, values: dict[str, Any]) -> str:
     """Which questions would let the advisor judge an area, named by their labels: the ones
-    still unanswered (an answer given but not enough on its own is not asked for again)."""
+    still unanswered. A question already answered is never asked for again: when every one
+    was answered and the area is still not judged (a "don't know"), the answers are named."""
     asked = [qid for qid in answers_used(cond) if form.get(qid) is not None]
-    labels = [f"“{form.question(qid).label}”" for qid in asked if qid not in values] or [
-        f"“{form.question(qid).label}”" for qid in asked
-    ]
-    if not labels:
+    if not asked:
         return "It needs the measured tests of a fitter's assessment."
+    open_ = [qid for qid in asked if qid not in values]
+    if not open_:
+        given = "; ".join(f"{form.question(q).label}: {form.question(q).format_value(values[q])}" for q in asked)
+        return f"The answer{'s' if len(asked) > 1 else ''} given ({given}) cannot settle it."
+    labels = [f"“{form.question(qid).label}”" for qid in open_]
     # An area whose condition lists several requirements needs all of them.
     joiner = " and " if cond.kind == "all" and len(cond.items) > 1 else " or "
     named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + joiner + labels[-1]

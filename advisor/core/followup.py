@@ -100,7 +100,8 @@ def derived_question(d: DerivedDef, source: Question) -> Question:
     else:
         assert source.min is not None and source.max is not None
         span = float(source.max - source.min)
-        unit = source.unit
+        # A change on a 0-10 rating is in points: "+2 points", not "2/10".
+        unit = "points" if source.unit == "/10" else source.unit
     return Question(
         id=d.id,
         label=d.label,

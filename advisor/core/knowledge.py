@@ -145,13 +145,14 @@ class Dose(BaseModel):
     hold: str | None = None
     per_side: bool = False
     frequency: str
+    days_a_week: int = Field(ge=1, le=7)  # the days a programme plans it on; 'frequency' says it in words
 
     def text(self) -> str:
         parts = []
         if self.sets:
-            parts.append(f"{self.sets} sets")
+            parts.append(f"{self.sets} set{'' if self.sets == '1' else 's'}")
         if self.reps:
-            parts.append(f"{self.reps} reps" + (" per side" if self.per_side else ""))
+            parts.append(f"{self.reps} rep{'' if self.reps == '1' else 's'}" + (" per side" if self.per_side else ""))
         if self.hold:
             parts.append(f"hold {self.hold}" + (" per side" if self.per_side and not self.reps else ""))
         return ", ".join(parts) + f"; {self.frequency}"
@@ -170,6 +171,16 @@ class Progression(BaseModel):
     needs: list[str] = []
 
 
+class Reason(BaseModel):
+    """Why an entry stands where it does (an exercise's priority): a claim of its own, so it
+    cites its sources or is marked expert opinion, as every claim is."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+    because: str
+    source: list[str] = []
+    expert_opinion: str = ""
+
+
 class Exercise(_Sourced):
     id: str = Field(pattern=ID)
     name: str
@@ -184,7 +195,8 @@ class Exercise(_Sourced):
     cautions: list[str] = Field(min_length=1)
     replaces: list[str] = []  # easier exercises this one takes the place of when both are advised
     picture: Picture  # its key positions as a line figure (figures.py)
-    priority: int
+    priority: int  # the order of a programme, lower first; priority_reason says why
+    priority_reason: Reason
 
 
 class RuleDef(_Sourced):
@@ -379,6 +391,16 @@ def _load_file(path: Path, kb: KnowledgeBase) -> None:
 
 def _check_structure(kb: KnowledgeBase) -> None:
     """Checks the engine cannot run without: sources exist, all four tiers exist."""
+    for ex in kb.exercises.values():  # the reason for its priority is a claim too
+        why = ex.priority_reason
+        if not why.source and not why.expert_opinion.strip():
+            message = "priority_reason: cite a source that states it, or mark it 'expert_opinion' with a reason"
+            kb.problems.append(Problem(ex.file, message, ex.line, f"{ex.id}.priority_reason"))
+        kb.problems.extend(
+            Problem(ex.file, f"unknown source '{sid}'; add it to the sources list", ex.line, f"{ex.id}.priority_reason")
+            for sid in why.source
+            if sid not in kb.sources
+        )
     for section in SOURCED:
         for entry in kb.section(section).values():
             if not entry.source and not entry.expert_opinion.strip():

@@ -197,6 +197,7 @@ def _stated(kb: KnowledgeBase, source_ids: list[str]) -> set[float]:
 def _check_sources_cited(kb: KnowledgeBase) -> list[Problem]:
     """Every source is there for a claim: one no entry cites is a leftover."""
     cited = {sid for section in SOURCED for entry in kb.section(section).values() for sid in entry.source}
+    cited |= {sid for ex in kb.exercises.values() for sid in ex.priority_reason.source}
     return [
         Problem(source.file, "no rule or catalog entry cites this source; remove it or cite it", source.line, source.id)
         for source in kb.sources.values()

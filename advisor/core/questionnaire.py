@@ -85,13 +85,28 @@ class Question(BaseModel):
         if self.type == "bool":
             return "yes" if value else "no"
         if self.type in ("int", "number"):
-            unit = self.unit
-            if value == 1 and unit in ("weeks", "years"):  # "1 week", not "1 weeks"
-                unit = unit[:-1]
-            return f"{_num(value)}{_unit(unit)}"
+            return f"{_num(value)}{_unit(counted(value, self.unit))}"
         if self.type == "choice":
             return self.label_of(value)
         return ", ".join(self.label_of(v) for v in value) if value else "none"
+
+
+# Units that are counted nouns: one of them is singular ("1 week", "-1 step"), any other
+# number plural ("0 weeks", "1.5 weeks"). Symbols and abbreviations (°, /10, mm, h) never change.
+_SINGULAR = {"weeks": "week", "years": "year", "steps": "step", "points": "point", "days": "day", "sets": "set"}
+_SINGULAR |= {"reps": "rep", "visits": "visit", "changes": "change", "exercises": "exercise", "times": "time"}
+
+
+def counted(value: float | None, unit: str) -> str:
+    """The unit as written after ``value``: singular for exactly one (or minus one)."""
+    if value is not None and abs(float(value)) == 1 and unit in _SINGULAR:
+        return _SINGULAR[unit]
+    return unit
+
+
+def amount(value: float, unit: str) -> str:
+    """A number with its counted unit: '1 week', '3 weeks', '2 changes', '1 change'."""
+    return f"{_num(value)} {counted(value, unit)}"
 
 
 def _num(x: float | None) -> str:

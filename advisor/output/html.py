@@ -8,9 +8,15 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from advisor.core.figures import Picture
 from advisor.output.diagram import to_svg
-from advisor.output.pictures import exercise_picture
-from advisor.output.report import FOR_THE_CLINICIAN, STATUS_WORDS, Report
+from advisor.output.drawn import picture_diagram
+from advisor.output.report import DAYS, FOR_THE_CLINICIAN, STATUS_WORDS, Report
+
+# Weeks of the programme's log in the HTML print: as many as always fit on its one page, on
+# A4 and on Letter: three, or two when more than two exercises wait under "when these are
+# easy" (the PDF measures its page and prints as many as fit, up to four).
+WEEKS_PRINTED, WEEKS_PRINTED_LONG = 3, 2
 
 
 @cache
@@ -30,8 +36,36 @@ def _data_uri(logo: tuple[bytes, str] | None) -> str:
     return f"data:{logo[1]};base64,{base64.b64encode(logo[0]).decode('ascii')}" if logo else ""
 
 
+def css_string(text: str) -> str:
+    """Text as a quoted CSS string (a page footer's content): every character that is not a
+    letter, a digit or a space is escaped, so nothing in a name can end the string or the style."""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"'
+
+
+# (id(picture), title) -> (the picture, its SVG): each exercise's picture written once.
+_svgs: dict[tuple[int, str], tuple[Picture, str]] = {}
+
+
+def _picture_svg(picture: Picture, title: str) -> str:
+    hit = _svgs.get((id(picture), title))
+    if hit is not None and hit[0] is picture:
+        return hit[1]
+    if len(_svgs) > 256:
+        _svgs.clear()
+    svg = to_svg(picture_diagram(picture), title)
+    _svgs[(id(picture), title)] = (picture, svg)
+    return svg
+
+
 def warm_up() -> None:
     _template()
+
+
+def _weeks(report: Report) -> int:
+    if report.programme is None:
+        return 0
+    printed = WEEKS_PRINTED if len(report.programme.later) <= 2 else WEEKS_PRINTED_LONG
+    return min(printed, report.programme.weeks)
 
 
 def render(report: Report) -> str:
@@ -42,7 +76,7 @@ def render(report: Report) -> str:
         for c in (report.follow_up.charts if report.follow_up else [])
     ]
     pictures = {
-        e.id: to_svg(exercise_picture(report.pictures[e.id]), f"{e.name}: the key positions")
+        e.id: _picture_svg(report.pictures[e.id], f"{e.name}: the key positions")
         for e in report.exercises
         if e.id in report.pictures
     }
@@ -55,5 +89,8 @@ def render(report: Report) -> str:
             status_words=STATUS_WORDS,
             logo_uri=_data_uri(report.studio_logo),
             for_the_clinician=FOR_THE_CLINICIAN,
+            days=DAYS,
+            weeks=_weeks(report),
+            footer=css_string(f"{report.client or 'Bike-fit report'} · {report.date.isoformat()} · not medical advice"),
         )
     )

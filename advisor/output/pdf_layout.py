@@ -21,15 +21,21 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf import output as fpdf_output
 from fpdf.drawing_primitives import convert_to_device_color
+from fpdf.enums import TextMode
 from fpdf.fonts import SubsetMap, TTFFont
 
 from advisor.output.diagram import Diagram, arrow_parts
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "dejavu"
-INK, MUTED, LINE, ACCENT = (15, 23, 42), (71, 85, 105), (203, 213, 225), (194, 65, 12)
+# Every colour prints dark enough in greyscale: body text near black, muted text and the
+# accent (orange-800, a bike change's mark and number) at 7:1 or more on white.
+INK, MUTED, LINE, ACCENT = (15, 23, 42), (71, 85, 105), (203, 213, 225), (154, 52, 18)
 GUIDE = (37, 99, 235)
 CAPTION_PT = 8.5  # a diagram's captions (the names of a picture's positions), in points
+# The bike drawn light, so each change's mark (ACCENT, darker) stands out from the frame in
+# greyscale too, where the orange and the frame's slate would be the same grey.
+BIKE_PALETTE = {"frame": (148, 163, 184), "wheel": (190, 200, 212)}
 
 
 class SafeText:
@@ -278,15 +284,8 @@ fpdf_output.ftsubset = types.SimpleNamespace(**{**vars(ftsubset), "Subsetter": _
 @cache
 def _pdf_class() -> Any:
     class ReportPDF(FPDF):
-        footer_text = ""
-
         def footer(self) -> None:
-            self.set_y(-12)
-            self.set_font(FONT, "", 8)
-            self.set_text_color(*MUTED)
-            self.cell(0, 5, self.footer_text, align="L")
-            self.set_x(self.l_margin)
-            self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+            pass  # written for every page at once by write_footers(), when the count is known
 
     return ReportPDF
 
@@ -395,8 +394,63 @@ def line_at(pdf: Any, line: str, left: float, width: float, height: float, align
         used = sum(map(pdf.current_font.cw.__getitem__, map(ord, line))) * pdf.font_size_pt * 0.001 / pdf.k
         dx = width - pdf.c_margin - used if align == "R" else (width - used) / 2
     if line:
-        pdf.text(left + dx, pdf.y + 0.5 * height + 0.3 * pdf.font_size, line)
+        put_text(pdf, left + dx, pdf.y + 0.5 * height + 0.3 * pdf.font_size, line)
     pdf.set_xy(pdf.l_margin, pdf.y + height)
+
+
+def put_text(pdf: Any, x: float, y: float, text: str, colour: tuple[int, int, int] | None = None) -> None:
+    """What ``pdf.text(x, y, text)`` writes, without its per-call checks and conversions.
+
+    fpdf2's text() checks for a page, converts the text for core fonts, handles text modes,
+    underlines and links, and serialises the text colour on every call: a fifth of a report's
+    time, for lines that need none of it. This writes the same operators (fpdf2 2.8, which
+    pyproject.toml pins; tests/test_report_pages.py holds the two to the same bytes), and
+    leaves anything unusual to text() itself. With ``colour`` the text is in that colour
+    whatever the page's state (a footer written after the page's own content).
+    """
+    if pdf.text_mode != TextMode.FILL or pdf.underline or pdf.strikethrough or pdf._record_text_quad_points:
+        pdf.text(x, y, text)
+        return
+    if not pdf.current_font_is_set_on_page:
+        pdf._out(pdf._set_font_for_page(pdf.current_font, pdf.font_size_pt))
+    op = f"BT {x * pdf.k:.2f} {(pdf.h - y) * pdf.k:.2f} Td {pdf.current_font.encode_text(text)} ET"
+    shown = rgb(colour) if colour is not None else pdf.text_color
+    if colour is not None or pdf.fill_color != shown:
+        serialized = _colour_ops.get(shown)
+        if serialized is None:
+            serialized = _colour_ops[shown] = shown.serialize().lower()
+        op = f"q {serialized} {op} Q"
+    pdf._out(op)
+
+
+def text_width(pdf: Any, text: str) -> float:
+    """The width of ``text`` in the current font, in mm (get_string_width without its checks)."""
+    cw = pdf.current_font.cw
+    return float(sum(map(cw.__getitem__, map(ord, text))) * pdf.font_size_pt * 0.001 / pdf.k)
+
+
+def centred(pdf: Any, text: str, left: float, width: float, top: float, height: float) -> None:
+    """Text centred in a box, where ``cell(width, height, text, align="C")`` at (left, top) puts it."""
+    put_text(pdf, left + (width - text_width(pdf, text)) / 2, top + 0.5 * height + 0.3 * pdf.font_size, text)
+
+
+def write_footers(pdf: Any, text: str) -> None:
+    """Each page's foot: ``text`` at the left, "Page N of M" at the right, 8 pt. Written once
+    every page exists, so the count is known (and no page-count alias is left to replace)."""
+    last, total = pdf.page, pdf.pages_count
+    for number in range(1, total + 1):
+        pdf.page = number
+        pdf.current_font_is_set_on_page = False  # this page's stream sets its own font
+        pdf.set_font(FONT, "", 8)
+        y = pdf.h - 12 + 2.5 + 0.3 * pdf.font_size
+        put_text(pdf, pdf.l_margin + pdf.c_margin, y, text, MUTED)
+        right = f"Page {number} of {total}"
+        put_text(pdf, pdf.w - pdf.r_margin - pdf.c_margin - text_width(pdf, right), y, right, MUTED)
+    pdf.page = last
+    pdf.current_font_is_set_on_page = False
+
+
+_colour_ops: dict[Any, str] = {}  # a text colour -> its operator, made once
 
 
 @cache
@@ -418,6 +472,57 @@ Cell = Any  # (text, size, bold, colour) or a list of them stacked in one cell
 def table_height(pdf: Any, widths: tuple[float, ...], rows: list[list[Cell]], t: Any = str) -> float:
     """How tall these rows will be, so a short table can be kept whole on one page."""
     return sum(table_row(pdf, widths, cells, t, draw=False) for cells in rows)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A line across a whole table (a group's title): it stays with the row after it."""
+
+    text: str
+    size: float
+    bold: bool
+    colour: tuple[int, int, int]
+
+    def height(self, pdf: Any, width: float, t: Any = str) -> float:
+        return block(pdf, t(self.text), self.size, bold=self.bold, width=width, draw=False) + 2.4
+
+    def draw(self, pdf: Any, width: float, t: Any = str) -> None:
+        pdf.ln(1.2)
+        block(pdf, t(self.text), self.size, bold=self.bold, colour=self.colour, width=width)
+        pdf.ln(1.2)
+
+
+Row = list[Cell] | Span
+
+
+def row_height(pdf: Any, widths: tuple[float, ...], row: Row, t: Any = str) -> float:
+    return row.height(pdf, sum(widths), t) if isinstance(row, Span) else table_row(pdf, widths, row, t, draw=False)
+
+
+def table(
+    pdf: Any,
+    widths: tuple[float, ...],
+    header: list[Cell],
+    rows: list[Row],
+    t: Any = str,
+    continued: str = "",
+) -> None:
+    """Rows under a header; a row never splits, and where the table goes on to another page
+    that page starts with ``continued`` (a line naming the table) and the header again. A
+    group's title (a Span) stays with the row after it."""
+    heights = [row_height(pdf, widths, row, t) for row in rows]
+    table_row(pdf, widths, header, t)
+    for i, row in enumerate(rows):
+        need = heights[i] + (heights[i + 1] if isinstance(row, Span) and i + 1 < len(rows) else 0)
+        if pdf.will_page_break(need):
+            pdf.add_page()
+            if continued:
+                block(pdf, t(continued), 8.5, bold=True, colour=MUTED, line_h=4.6)
+            table_row(pdf, widths, header, t)
+        if isinstance(row, Span):
+            row.draw(pdf, sum(widths), t)
+        else:
+            table_row(pdf, widths, row, t)
 
 
 def table_row(pdf: Any, widths: tuple[float, ...], cells: list[Cell], t: Any = str, *, draw: bool = True) -> float:
@@ -456,13 +561,22 @@ def draw_diagram(pdf: Any, diagram: Diagram, t: SafeText, box_w: float = 86.0) -
     keep(pdf, box_h + legend_h + 6)
     x0 = (pdf.w - box_w) / 2
     y0 = pdf.get_y() + 2
-    draw_shapes(pdf, diagram, t, x0, y0, box_w)
+    draw_shapes(pdf, diagram, t, x0, y0, box_w, BIKE_PALETTE)
     pdf.set_y(y0 + box_h + 2)
     block(pdf, t("     ".join(diagram.legend_text())), 8.5, align="C", line_h=4.5)
 
 
-def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, box_w: float) -> None:
-    """The diagram's shapes only, ``box_w`` mm wide with its top left corner at (x0, y0)."""
+def draw_shapes(
+    pdf: Any,
+    diagram: Diagram,
+    t: SafeText,
+    x0: float,
+    y0: float,
+    box_w: float,
+    palette: dict[str, tuple[int, int, int]] | None = None,
+) -> None:
+    """The diagram's shapes only, ``box_w`` mm wide with its top left corner at (x0, y0);
+    ``palette`` recolours roles (the bike's frame and wheels)."""
     scale = box_w / diagram.width
 
     def pt(x: float, y: float) -> tuple[float, float]:
@@ -479,6 +593,7 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
         "grid": (226, 232, 240),
         "axis": MUTED,
         "data": (154, 52, 18),
+        **(palette or {}),
     }
     widths = {"frame": 1.3, "wheel": 0.8, "part": 1.3, "mark": 1.0, "guide": 0.6, "zone": 0.1, "paper": 0.1}
     widths |= {"grid": 0.25, "axis": 0.35, "data": 0.7}
@@ -521,20 +636,17 @@ def draw_shapes(pdf: Any, diagram: Diagram, t: SafeText, x0: float, y0: float, b
             pdf.set_font(FONT, "B" if s.bold else "", s.size * scale * 72 / 25.4)
             pdf.set_text_color(rgb(colour))
             width = pdf.get_string_width(text)
-            pdf.text(x - {"start": 0.0, "middle": width / 2, "end": width}[s.anchor], y, text)
-        elif s.kind == "text":  # a caption (a picture's position's name), at a size for reading
+            put_text(pdf, x - {"start": 0.0, "middle": width / 2, "end": width}[s.anchor], y, text)
+        elif s.kind == "text":  # a caption under an exercise's position: 8.5 pt, as all text is 8 or more
             cx, cy = pt(p[0], p[1])
             pdf.set_font(FONT, "", CAPTION_PT)
-            pdf.set_text_color(rgb(colour))
-            text = t(s.text)
-            width = pdf.get_string_width(text)
-            pdf.text(cx - width / 2, cy, text)
+            pdf.set_text_color(rgb(INK if s.role in ("frame", "wheel") else colour))
+            centred(pdf, t(s.text), cx - 18, 36, cy - 3.2, 4)
         elif s.kind == "badge":
             cx, cy = pt(p[0], p[1])
             pdf.set_dash_pattern()
             pdf.circle(cx, cy, 2.6, style="F")
             pdf.set_font(FONT, "B", 8)
-            pdf.set_text_color(255, 255, 255)
-            pdf.set_xy(cx - 2.6, cy - 2.2)
-            pdf.cell(5.2, 4.4, s.text, align="C")
+            pdf.set_text_color(rgb((255, 255, 255)))
+            centred(pdf, s.text, cx - 2.6, 5.2, cy - 2.2, 4.4)
     pdf.set_dash_pattern()

@@ -14,7 +14,7 @@ from advisor.core.conditions import holds
 from advisor.core.figures import Picture
 from advisor.core.fitrecord import FitRecord
 from advisor.core.knowledge import KnowledgeBase, PainChart, Tier
-from advisor.core.questionnaire import Question, Questionnaire
+from advisor.core.questionnaire import Question, Questionnaire, amount
 from advisor.output.bike import bike_diagram
 from advisor.output.chart import Panel, Panels, panels, written
 from advisor.output.diagram import Diagram
@@ -124,10 +124,55 @@ class FitTable:
 
 
 @dataclass(frozen=True)
+class ChangeRow:
+    """A measure at the last visit and now, and which way it went, in words and an arrow."""
+
+    label: str
+    before: str
+    now: str
+    trend: str  # "better", "worse", "same", "changed" (no better side) or "new" (not given last time)
+    change: str  # "↑ 14° better", "↓ 2 points better", "= same": readable without colour
+
+
+@dataclass(frozen=True)
 class FollowUp:
     previous_date: dt.date
-    rows: list[Change]
+    rows: list[ChangeRow]
     charts: list[Panels]  # the flexibility tests, then pain, over all visits (those charted)
+
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The days a programme plans an exercise on, by its days a week: spread over the week, and the
+# same days for every exercise done three times a week, so they make one session.
+PLANNED_DAYS = {1: (0,), 2: (1, 4), 3: (0, 2, 4), 4: (0, 2, 4, 6), 5: (0, 1, 3, 4, 6), 6: (0, 1, 2, 3, 4, 5)}
+# At most this many exercises are done now; the rest are added when these are easy.
+NOW_AT_MOST = 4
+
+
+@dataclass(frozen=True)
+class ProgrammeItem:
+    """One exercise of the programme: its dose as a grid row and the days it is planned on."""
+
+    number: int  # its number in the programme and on its card
+    id: str
+    name: str
+    target: str
+    sets: str  # "2-3"; "-" where the dose has none
+    reps: str  # "15-20 per side"
+    hold: str  # "30-60 s per side"
+    days_a_week: str  # "3"; "7" for daily
+    frequency: str  # the catalog's words where they add to the days: "daily if you can, at least 3 days a week"
+    days: tuple[bool, ...]  # Monday to Sunday: the days it is planned on
+
+
+@dataclass(frozen=True)
+class Programme:
+    """The page to pin up: the exercises in order, a dose grid, the week and a log."""
+
+    now: list[ProgrammeItem]  # in order of priority: the few that matter now
+    later: list[ProgrammeItem]  # to add when these are easy, in the same order
+    next_check: dt.date | None
+    weeks: int  # weeks until the next check (2 when there is no date): the weeks of the log
 
 
 @dataclass(frozen=True)
@@ -162,6 +207,11 @@ class Report:
     fit: FitTable | None = None  # the bike's settings before and after, when measured
     fitter: str | None = None  # who fitted the bike, as recorded with the visit
     follow_up: FollowUp | None = None
+    programme: Programme | None = None  # none at emergency or urgent, or without exercises
+    # At emergency or urgent: what the tier held back (exercises, bike changes), which the
+    # clinician's page names as held back and not prescribed.
+    held_by_tier: list[Withheld] = field(default_factory=list)
+    order_reasons: list[tuple[str, str]] = field(default_factory=list)  # (exercise, why it comes there)
     disclaimer: str = DISCLAIMER
 
     @property
@@ -173,6 +223,29 @@ class Report:
         """The header's line under the title: the date, the questionnaire and who fitted the bike."""
         fitted = f" · Fitted by {self.fitter}" if self.fitter else ""
         return f"{self.date.isoformat()} · {self.questionnaire}{fitted}"
+
+    @property
+    def reasons(self) -> list[tuple[str, list[WhyLine]]]:
+        """The why page's entries: each effect once (the referral, an exercise, a finding),
+        with every rule behind it, in the order the effects first appear."""
+        groups: dict[str, list[WhyLine]] = {}
+        for w in self.why:
+            groups.setdefault(w.effect_id, []).append(w)
+        return [(lines[0].effect, lines) for lines in groups.values()]
+
+    @property
+    def tier_label(self) -> str:
+        """The tier in words and a symbol, so it reads in greyscale and without colour."""
+        return TIER_LABELS.get(self.referral.urgency, self.referral.title.upper())
+
+
+# Each tier as printed beside its headline: words and a symbol, never colour alone.
+TIER_LABELS = {
+    "emergency": "!! EMERGENCY",
+    "urgent": "! URGENT",
+    "soon": "SOON",
+    "routine": "ROUTINE",
+}
 
 
 def build(
@@ -192,6 +265,8 @@ def build(
     declined = {(a.kind, a.id) for a in agreement if not a.accepted}
     adjustments = [a for a in result.adjustments if ("adjustment", a.id) not in declined]
     exercises = [e for e in result.exercises if ("exercise", e.id) not in declined]
+    now, later = _now_and_later(exercises, result)
+    exercises = now + later  # numbered in this order on the programme and the cards
     groups: list[AnswerGroup] = []
     for section in form.sections:
         lines = [
@@ -261,7 +336,76 @@ def build(
         follow_up=_follow_up(result, form, earlier_visits, kb) if earlier_visits else None,
         fit=_fit_table(fit, adjustments, kb) if fit is not None and not fit.is_empty() else None,
         fitter=fit.fitter if fit is not None else None,
+        programme=None if stop or not exercises else _programme(now, later, kb, result),
+        held_by_tier=[w for w in result.withheld if w.rule is None] if stop else [],
+        order_reasons=[] if stop else _order_reasons(exercises, kb),
     )
+
+
+def _now_and_later(exercises: list[Exercise], result: Assessment) -> tuple[list[Exercise], list[Exercise]]:
+    """The few exercises to do now and the rest, each in order of priority (the assessment's).
+
+    Now: up to NOW_AT_MOST, each taken in order when it answers a finding none before it
+    answers, so the first few cover as many of the rider's findings as they can; places left
+    are filled in order. With NOW_AT_MOST or fewer exercises, all are done now.
+    """
+    found = {t.rule: set(t.findings) for t in result.trace}
+    answers = {e.id: set().union(*(found.get(r, set()) for r in e.rules)) for e in exercises}
+    chosen: list[str] = []
+    covered: set[str] = set()
+    for e in exercises:
+        if len(chosen) < NOW_AT_MOST and (answers[e.id] - covered or not answers[e.id]):
+            chosen.append(e.id)
+            covered |= answers[e.id]
+    for e in exercises:
+        if len(chosen) < NOW_AT_MOST and e.id not in chosen:
+            chosen.append(e.id)
+    return [e for e in exercises if e.id in chosen], [e for e in exercises if e.id not in chosen]
+
+
+def _programme(now: list[Exercise], later: list[Exercise], kb: KnowledgeBase, result: Assessment) -> Programme:
+    items = [_programme_item(n, e, kb) for n, e in enumerate(now + later, 1)]
+    check = result.reassess.date
+    weeks = max(1, -(-(check - result.date).days // 7)) if check else 2
+    return Programme(items[: len(now)], items[len(now) :], check, weeks)
+
+
+def _programme_item(number: int, e: Exercise, kb: KnowledgeBase) -> ProgrammeItem:
+    entry = kb.exercises.get(e.id)
+    if entry is None:  # a stored result whose exercise the catalog no longer has: its words only
+        return ProgrammeItem(number, e.id, e.name, e.target, "-", "-", "-", "-", e.dose, (True,) * 7)
+    dose = entry.dose
+    side = " per side" if dose.per_side else ""
+    planned = PLANNED_DAYS.get(dose.days_a_week, tuple(range(7)))
+    return ProgrammeItem(
+        number,
+        e.id,
+        e.name,
+        e.target,
+        dose.sets or "-",
+        f"{dose.reps}{side}" if dose.reps else "-",
+        f"{dose.hold}{'' if dose.reps else side}" if dose.hold else "-",
+        str(dose.days_a_week),
+        "" if dose.frequency == f"{dose.days_a_week} days a week" else dose.frequency,
+        tuple(day in planned for day in range(7)),
+    )
+
+
+def _order_reasons(exercises: list[Exercise], kb: KnowledgeBase) -> list[tuple[str, str]]:
+    """Why each exercise comes where it does, with its sources or expert-opinion mark."""
+    out = []
+    for e in exercises:
+        entry = kb.exercises.get(e.id)
+        if entry is None:
+            continue
+        why = entry.priority_reason
+        cited = ", ".join(why.source)
+        if why.expert_opinion:
+            cited = (
+                f"{cited}; expert opinion: {why.expert_opinion}" if cited else f"expert opinion: {why.expert_opinion}"
+            )
+        out.append((e.name, f"{why.because} [{cited}]"))
+    return out
 
 
 def _bike(adjustments: list[Adjustment], kb: KnowledgeBase, discipline: Any) -> Diagram | None:
@@ -290,7 +434,7 @@ def _phases(adjustments: list[Adjustment], tier: Tier) -> list[tuple[int, str, l
         if key > 1:
             title = tier.later_step.format(step=key)
         elif key == 1:
-            title = tier.first_step.format(changes=f"{len(items)} change{'s' if len(items) > 1 else ''}")
+            title = tier.first_step.format(changes=amount(len(items), "changes"))
         else:
             title = "Alongside, from now on:" if bike_steps else "Start now:"
         titled.append((key or 1, title, items))
@@ -338,7 +482,54 @@ def _follow_up(result: Assessment, form: Questionnaire, earlier: list[Consultati
     visits = [(v.date, v.answers) for v in earlier] + [(result.date, result.answers)]
     from advisor.records.history import since_last  # noqa: PLC0415  only a follow-up needs the record's code
 
-    return FollowUp(last.date, since_last(last.answers, result.answers), over_visits(kb, form, visits))
+    rows = [_change_row(c, form, kb) for c in since_last(last.answers, result.answers)]
+    return FollowUp(last.date, rows, over_visits(kb, form, visits))
+
+
+def _better_side(qid: str, form: Questionnaire, kb: KnowledgeBase) -> str | None:
+    """Which way a measure is better: a charted test's own side; lower for pain on a rating,
+    and for a choice that runs from "none" up (how much pain, how tight, how often)."""
+    for chart in kb.charts.values():
+        if chart.answer == qid:
+            return chart.better
+    q = form.get(qid)
+    if q is None:
+        return None
+    if any(p.answer == qid and p.scale == "rating" for p in kb.pain_charts.values()):
+        return "lower"
+    if q.type == "choice" and q.choices and q.choices[0].value == "none":
+        return "lower"
+    return None
+
+
+def _change_row(c: Change, form: Questionnaire, kb: KnowledgeBase) -> ChangeRow:
+    if c.before is None:
+        return ChangeRow(c.label, c.before_text, c.after_text, "new", "new this visit")
+    if c.before == c.after:
+        return ChangeRow(c.label, c.before_text, c.after_text, "same", "= same")
+    q = form.get(c.id)
+    if q is not None and q.type == "choice":
+        order = [ch.value for ch in q.choices]
+        delta = float(order.index(c.after) - order.index(c.before)) if {c.before, c.after} <= set(order) else 0.0
+        size = ""
+    elif isinstance(c.before, (int, float)) and isinstance(c.after, (int, float)):
+        delta = float(c.after - c.before)
+        unit = q.unit if q is not None else ""
+        size = (
+            written(abs(delta), "°")
+            if unit == "°"
+            else amount(abs(delta), "points")
+            if unit == "/10"
+            else written(abs(delta), unit)
+        ) + " "
+    else:
+        return ChangeRow(c.label, c.before_text, c.after_text, "changed", "changed")
+    better = _better_side(c.id, form, kb)
+    arrow = "↑" if delta > 0 else "↓" if delta < 0 else "="
+    judged = better is not None and delta != 0
+    trend = ("better" if (delta > 0) == (better == "higher") else "worse") if judged else "changed"
+    words = "" if trend == "changed" else trend
+    return ChangeRow(c.label, c.before_text, c.after_text, trend, f"{arrow} {size}{words}".strip())
 
 
 Visits = Sequence[tuple[dt.date, Mapping[str, Any]]]
