@@ -70,8 +70,9 @@ def test_pdf_has_every_section_in_order_and_page_numbers() -> None:
     assert "Raise the handlebar" in text and "Strap stretch" in text
     assert "Dose: 2-3 sets, hold 30-60 s per side" in text
     assert f"Page 1 of {len(pages)}" in pages[0]
-    # The programme's page and pictures 40 mm tall on the cards: a typical report is 7 pages at most.
-    assert len(pages) <= 7, "a typical report fits in 7 pages (one of them the programme)"
+    # The programme's page, pictures 40 mm tall on the cards and the safety net under the
+    # headline: a typical report is 8 pages at most, the last ones the clinician's.
+    assert len(pages) <= 8, "a typical report fits in 8 pages (one of them the programme)"
     assert "[R8]" in text or "R8" in text
 
 
@@ -501,3 +502,17 @@ def test_a_logo_that_is_a_device_a_pipe_or_huge_never_stops_a_report(
     result = CliRunner().invoke(app, ["assess", str(MAIN), "--report", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("example", ["urgent-pain-after-crash.yaml", "emergency-saddle-numbness-off-bike.yaml"])
+def test_every_format_keeps_the_safety_net_until_the_doctor(example: str) -> None:
+    """At emergency and urgent the last word is what to do until a doctor has examined the
+    rider (at urgent: when to go to an emergency department at once), on paper as on screen."""
+    result = assess(answers_mod.load(str(ROOT / "examples" / example)))
+    line = report.report_for(result).stop_line
+    assert line.startswith("Until a doctor has examined you")
+    flat = " ".join(line.split())
+    pdf = " ".join(" ".join(pdf_pages(rendered(result, ".pdf"))[:1]).split())
+    assert flat[:60] in pdf and flat[-40:] in pdf
+    for suffix in (".html", ".md"):
+        assert flat in " ".join(rendered(result, suffix).decode("utf-8").split()).replace("**", ""), suffix

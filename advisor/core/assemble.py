@@ -150,7 +150,7 @@ def assemble(
         ]
         if stop
         else [],
-        notes=_notes(f),
+        notes=_notes(f, tier.id),
         reported=_reported(tier, form, answers.values) if stop else "",
     )
     findings = [
@@ -232,9 +232,13 @@ def _with_changes_made(
     return done
 
 
-def _notes(f: _Firings) -> list[str]:
-    """What is said with the referral whatever the tier, in declared order."""
-    ids = {m.rule.target for m in f.by_action["notify"]}
+def _notes(f: _Firings, tier: str) -> list[str]:
+    """What is said with the referral, in declared order (a notice limited to some tiers only at those)."""
+    ids = {
+        m.rule.target
+        for m in f.by_action["notify"]
+        if not f.kb.notices[m.rule.target].tiers or tier in f.kb.notices[m.rule.target].tiers
+    }
     return [f.kb.notices[n].text for n in sorted(ids, key=lambda n: (f.kb.notices[n].priority, n))]
 
 

@@ -234,6 +234,9 @@ class Notice(_Sourced):
     id: str = Field(pattern=ID)
     text: str
     priority: int
+    # The tiers it is said at (empty: every tier); a safety net the emergency and urgent
+    # referrals already give in their own last word is not said twice there.
+    tiers: list[str] = []
 
 
 class Chart(_Sourced):

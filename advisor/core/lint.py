@@ -37,6 +37,16 @@ def check(kb: KnowledgeBase, forms: list[Questionnaire] | None = None) -> list[P
             questions.setdefault(q.id, q)
     produced = {r.target for r in kb.rules.values() if r.action == "finding"}
 
+    for notice in kb.notices.values():
+        for named in notice.tiers:
+            if named not in kb.tiers:
+                problems.append(
+                    Problem(
+                        "notices.yaml",
+                        f"notice '{notice.id}' names unknown tier '{named}'{did_you_mean(named, kb.tiers)}",
+                        field="tiers",
+                    )
+                )
     for source in kb.sources.values():
         problems += _check_citable(source)
     problems += _check_sources_cited(kb)

@@ -58,6 +58,8 @@ def render(report: Report) -> str:
             add("")
             add(f"  Tell the doctor: {esc(tell)}")
             add("")
+        add(f"**{esc(report.stop_line)}**")
+        add("")
     else:
         add("Why:")
         add("")

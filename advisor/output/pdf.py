@@ -246,6 +246,8 @@ def _referral(pdf: Any, report: Report, t: SafeText) -> None:
             parts.append(("\n".join(f"• {r}" for r in reasons), 10.5, True))
             parts.append((f"What to do: {todo}", 10.5, False))
             parts.append((f"Tell the doctor: {tell}", 10, False))
+        # The safety net until the doctor is seen, on paper as on screen.
+        parts.append((report.stop_line, 10.5, True))
     else:
         parts += [("Why:", 10, True), ("\n".join(f"• {r}" for r in ref.reasons), 9.5, False)]
 
@@ -439,8 +441,8 @@ def _programme(pdf: Any, report: Report, prog: Programme, t: SafeText) -> None:
     _para(
         pdf,
         "Do these exercises in this order, on the days marked below. Stop any exercise that hurts "
-        "or makes pain spread, and ask your physical therapist. The pages after this one show how "
-        "to do each exercise.",
+        "or makes pain spread, and ask your physical therapist. Each exercise's card, numbered as "
+        "here, shows how to do it.",
         9.5,
     )
     pdf.ln(2)
