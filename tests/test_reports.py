@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import re
@@ -26,6 +25,7 @@ from advisor.core.pipeline import assess
 from advisor.output import formats as report
 from advisor.output import pdf, pdf_layout
 from advisor.output.pdf_layout import COMMON, FULL, drawable, family_for
+from tests.test_report_pages import long_result
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "examples" / "routine-low-back-tight-hamstrings.yaml"
@@ -169,30 +169,7 @@ def test_json_report_is_the_json_result() -> None:
 
 def test_long_report_breaks_pages_without_splitting_cards() -> None:
     # Every symptom at once: many adjustments and every exercise a routine tier allows.
-    values = {
-        **{q: False for q in answers_mod.qmod.load("fitter").ids() if q.startswith("rf_")},
-        "sex": "male",
-        "strength_training": "regular",
-        "equipment": ["resistance_band", "small_ball", "foam_roller"],
-        "passive_slr_deg": 60,
-        "thomas_test": "both",
-        "pelvic_rotation": "anterior",
-        "lumbar_rounding": True,
-        "saddle_contact": "front_soft_tissue",
-        "saddle_cutout": False,
-        "saddle_tilt": "nose_down",
-        "bar_drop_cm": 12,
-        "last_bike_fit": "never",
-        "low_back_pain": "long_rides",
-        "back_pain_intensity": 3,
-        "back_pain_weeks": 2,
-        "neck_shoulder_pain": "moderate",
-        "hand_numbness": "during_rides",
-        "perineal_numbness": "during_rides",
-        "knee_pain": ["outside"],
-        "upper_body_fatigue": True,
-    }
-    result = assess(Answers(questionnaire="fitter", client="Long Report", date=dt.date(2026, 11, 24), values=values))
+    result = long_result()
     assert len(result.exercises) >= 8
     pages = pdf_pages(rendered(result, ".pdf"))
     assert len(pages) >= 3
