@@ -15,6 +15,7 @@ import http
 import json
 import secrets
 from collections.abc import AsyncIterator, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -164,13 +165,6 @@ def create_app(
 # way back. They are made without the session (a 500 may come from anywhere), so they show no
 # "Log out"; the page a fitter goes back to does.
 
-_ERROR_PAGES = Environment(
-    loader=PackageLoader("advisor.web", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 HEADINGS = {
     400: "The studio cannot read this request",
     401: "Log in first",
@@ -197,8 +191,10 @@ PLAIN_WORDS = {
 def error_page(status: int, message: str, headers: Mapping[str, str] | None = None) -> HTMLResponse:
     """A small page in the studio's look: a heading, ``message``, and a way back."""
     heading = HEADINGS.get(status) or _phrase(status)
-    html = _ERROR_PAGES.get_template("error.html.j2").render(
-        status=status, heading=heading, message=message, csrf="", login=False
+    html = (
+        _templates()
+        .get_template("error.html.j2")
+        .render(status=status, heading=heading, message=message, csrf="", login=False)
     )
     return HTMLResponse(html, status_code=status, headers=dict(headers or {}))
 
@@ -282,18 +278,7 @@ class _Studio:
             for q in self.form.questions
             if q.ask_when
         }
-        self.templates = Environment(
-            # The studio's pages, and the report's parts they show as the HTML report does.
-            loader=ChoiceLoader(
-                [PackageLoader("advisor.web", "templates"), PackageLoader("advisor.output", "templates")]
-            ),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.templates.filters["num"] = _num
-        self.templates.globals["status_words"] = STATUS_WORDS
+        self.templates = _templates()
 
     # --- pages -------------------------------------------------------------------------
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -539,7 +524,7 @@ class _Studio:
         returning = last is not None
         if parsed.answers is None:
             return {"report": None, "missing": _missing_screen(parsed), "returning": returning, "partial": True}
-        previous = Previous.of_visit(last.answers, last.result, last.fit, last.date) if last else None
+        previous = _previous(last)
         result = assess(parsed.answers, previous)
         beyond_safety = any(self.form.question(qid).section != forms.SAFETY for qid in parsed.answers.values)
         # Values that cannot be read are left out of this advice until they are mended: named
@@ -652,7 +637,7 @@ class _Studio:
             return sent
         _, client, date, parsed, last = sent
         assert parsed.answers is not None  # submitted() refuses a form without them
-        previous = Previous.of_visit(last.answers, last.result, last.fit, last.date) if last else None
+        previous = _previous(last)
         result = assess(parsed.answers, previous)
         fit = None if parsed.answers.fit.is_empty() else parsed.answers.fit
         return self.page(
@@ -673,7 +658,7 @@ class _Studio:
     def previous_visit(self, client: str, date: dt.date) -> Previous | None:
         stored = self.store.client_name(client)
         last = self.store.previous(stored, date) if stored else None
-        return Previous.of_visit(last.answers, last.result, last.fit, last.date) if last else None
+        return _previous(last)
 
     async def save(self, request: Request) -> Response:
         if isinstance(sent := await self.submitted(request), Response):
@@ -823,6 +808,27 @@ def _progress(form: qmod.Questionnaire, values: dict[str, Any], asked: set[str])
         ids = [q.id for q in section.questions if q.id in asked]
         out[section.id] = (sum(1 for qid in ids if qid in values), len(ids))
     return out
+
+
+@cache
+def _templates() -> Environment:
+    """The studio's pages (error pages included), and the report's parts they show as the HTML
+    report does: one environment for the process."""
+    env = Environment(
+        loader=ChoiceLoader([PackageLoader("advisor.web", "templates"), PackageLoader("advisor.output", "templates")]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.globals["status_words"] = STATUS_WORDS
+    return env
+
+
+def _previous(last: Consultation | None) -> Previous | None:
+    """A stored visit as the follow-up rules read it."""
+    return Previous.of_visit(last.answers, last.result, last.fit, last.date) if last else None
 
 
 def _num(value: float) -> str:
