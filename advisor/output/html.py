@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from advisor.core.figures import Picture
 from advisor.output.diagram import to_svg
 from advisor.output.drawn import picture_diagram
-from advisor.output.report import DAYS, FOR_THE_CLINICIAN, STATUS_WORDS, Report
+from advisor.output.report import DAYS, DECLINED_NOTE, FOR_THE_CLINICIAN, PROGRAMME_INTRO, STATUS_WORDS, Report
 
 # Weeks of the programme's log in the HTML print: as many as always fit on its one page, on
 # A4 and on Letter: three, or two when more than two exercises wait under "when these are
@@ -89,6 +89,8 @@ def render(report: Report) -> str:
             status_words=STATUS_WORDS,
             logo_uri=_data_uri(report.studio_logo),
             for_the_clinician=FOR_THE_CLINICIAN,
+            programme_intro=PROGRAMME_INTRO,
+            declined_note=DECLINED_NOTE,
             days=DAYS,
             weeks=_weeks(report),
             footer=css_string(f"{report.client or 'Bike-fit report'} · {report.date.isoformat()} · not medical advice"),

@@ -4,27 +4,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from advisor.core.text import visible
-from advisor.output.report import DAYS, FOR_THE_CLINICIAN, STATUS_WORDS, Programme, Report
+from advisor.output.report import (
+    DAYS,
+    DECLINED_NOTE,
+    FOR_THE_CLINICIAN,
+    PROGRAMME_INTRO,
+    STATUS_WORDS,
+    Programme,
+    Report,
+)
 
 # Characters that could format text, start a link or open raw HTML; every other one is left
 # alone so the file stays pleasant to read as plain text.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>])")
 
 
+# Most of a report's text is the knowledge base's, and comes back in every report: escaped once
+# (bounded: names and notes add texts without end in a long-running studio).
+@lru_cache(maxsize=20_000)
 def esc(text: str) -> str:
     """Text as itself: no Markdown formatting, link or raw HTML can come from data."""
-    done = _escaped.get(text)
-    if done is None:
-        if len(_escaped) > 20_000:  # names and notes add texts without end in a long-running studio
-            _escaped.clear()
-        done = _escaped[text] = _SPECIAL.sub(r"\\\1", visible(text))  # a newline must not start a heading
-    return done
-
-
-# Escaped texts: most of a report's text is the knowledge base's, and comes back in every report.
-_escaped: dict[str, str] = {}
+    return _SPECIAL.sub(r"\\\1", visible(text))  # a newline must not start a heading
 
 
 def render(report: Report) -> str:
@@ -207,7 +210,7 @@ def _agreed(report: Report, out: list[str]) -> None:
         add(f"- {esc(agreed.name)} ({agreed.kind}): {decision}{note}")
     add("")
     if any(not a.accepted for a in report.agreement):
-        add("Declined items are left out of the plan.")
+        add(DECLINED_NOTE)
         add("")
 
 
@@ -225,10 +228,7 @@ def _programme(report: Report, prog: Programme, out: list[str]) -> None:
     check = f" · next check by {prog.next_check.isoformat()}" if prog.next_check else ""
     add(f"{who}from {report.date.isoformat()}{check}")
     add("")
-    add(
-        "Do these exercises in this order, on the days marked below. Stop any exercise that hurts or "
-        "makes pain spread, and ask your physical therapist."
-    )
+    add(esc(PROGRAMME_INTRO))
     add("")
     for title, items in (("Now, in this order", prog.now), ("When these are easy, add (in this order)", prog.later)):
         if not items:

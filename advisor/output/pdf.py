@@ -47,7 +47,15 @@ from advisor.output.pdf_layout import (
     table_height,
     write_footers,
 )
-from advisor.output.report import DAYS, FOR_THE_CLINICIAN, STATUS_WORDS, Programme, Report
+from advisor.output.report import (
+    DAYS,
+    DECLINED_NOTE,
+    FOR_THE_CLINICIAN,
+    PROGRAMME_INTRO,
+    STATUS_WORDS,
+    Programme,
+    Report,
+)
 
 LOGO_W = 40.0  # mm: the studio's logo at most this wide, 14 mm high
 DIAGRAM_W = 125.0  # mm: the bike, wide enough to read its marks
@@ -316,7 +324,7 @@ def _agreement(pdf: Any, report: Report, t: SafeText) -> None:
     _table(pdf, "Agreed in this consultation", widths, ("Recommendation", "Decision", "Note"), rows, t)
     if any(not a.accepted for a in report.agreement):
         pdf.ln(1)
-        _para(pdf, "Declined items are left out of the plan.", 9, MUTED)
+        _para(pdf, DECLINED_NOTE, 9, MUTED)
 
 
 FIT_WIDTHS = (68.0, 34.0, 34.0, 34.0)  # mm: setting, before, after, change
@@ -440,9 +448,7 @@ def _programme(pdf: Any, report: Report, prog: Programme, t: SafeText) -> None:
     pdf.ln(1.5)
     _para(
         pdf,
-        "Do these exercises in this order, on the days marked below. Stop any exercise that hurts "
-        "or makes pain spread, and ask your physical therapist. Each exercise's card, numbered as "
-        "here, shows how to do it.",
+        PROGRAMME_INTRO,
         9.5,
     )
     pdf.ln(2)

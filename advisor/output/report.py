@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 PAPERS = ("a4", "letter")
 # An emergency or urgent report keeps page 1 for the warning; what follows is introduced so.
 FOR_THE_CLINICIAN = "For the doctor or physical therapist: your answers and the rules behind this advice."
+# Said the same in every format.
+PROGRAMME_INTRO = (
+    "Do these exercises in this order, on the days marked below. Stop any exercise that hurts or makes "
+    "pain spread, and ask your physical therapist. Each exercise's card, numbered as here, shows how to do it."
+)
+DECLINED_NOTE = "Declined items are left out of the plan."
 DISCLAIMER = (
     "This report is not medical advice and is not a diagnosis. It does not replace an "
     "examination by a physical therapist or a doctor. If your symptoms change or get worse, "
@@ -515,13 +521,7 @@ def _change_row(c: Change, form: Questionnaire, kb: KnowledgeBase) -> ChangeRow:
     elif isinstance(c.before, (int, float)) and isinstance(c.after, (int, float)):
         delta = float(c.after - c.before)
         unit = q.unit if q is not None else ""
-        size = (
-            written(abs(delta), "°")
-            if unit == "°"
-            else amount(abs(delta), "points")
-            if unit == "/10"
-            else written(abs(delta), unit)
-        ) + " "
+        size = (amount(abs(delta), "points") if unit == "/10" else written(abs(delta), unit)) + " "
     else:
         return ChangeRow(c.label, c.before_text, c.after_text, "changed", "changed")
     better = _better_side(c.id, form, kb)
