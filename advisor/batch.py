@@ -50,6 +50,9 @@ FORMATS = ("pdf", "html", "md", "json")
 SUMMARY_FIELDS = ("row", "client", "urgency", "report", "error", "input")
 URGENCY_ORDER = ("emergency", "urgent", "soon", "routine")
 MAX_INPUT = 200_000_000
+# The engine a batch runs unless told otherwise: the compiled rules (engine.py), held to
+# experta's firings by the tests, because a club's thousands of riders make its speed count.
+BATCH_ENGINE = "direct"
 
 
 @dataclass(frozen=True)
@@ -190,26 +193,26 @@ def _cell(text: str, kind: str) -> Any:
 
 
 # --- one row ---------------------------------------------------------------------------------
-def render_row(doc: Any, source: str, fmt: str, paper: str) -> tuple[bytes | None, str, str]:
+def render_row(doc: Any, source: str, fmt: str, paper: str, engine_kind: str) -> tuple[bytes | None, str, str]:
     """(report bytes, urgency, error) for one answer document: the pure per-row work."""
     try:
         answers = answers_mod.validate(doc, source)
     except AdvisorError as err:
         error = "; ".join(f"{p.field + ': ' if p.field else ''}{p.message}" for p in err.problems[:5])
-        care = care_first(doc)
+        care = care_first(doc, engine_kind)
         if care:
             # A red flag answered yes is never lost behind another error: the row is reported
             # as needing care first, with its error.
             error = f"needs {care} care on the answers that could be read; fix the row for a full report: {error}"
         return None, care, error
-    result = assess(answers)
+    result = assess(answers, engine_kind=engine_kind)
     if fmt == "json":  # the result itself: no report model to build
         return formats.assessment_json(result), result.referral.urgency, ""
     report = formats.report_for(result, paper, fit=answers.fit, settings=_studio_settings())
     return formats.render(report, f".{fmt}"), result.referral.urgency, ""
 
 
-def care_first(doc: Any) -> str:
+def care_first(doc: Any, engine_kind: str | None = None) -> str:
     """'emergency' or 'urgent' when the answers of a row that cannot be read whole already
     settle one of those tiers; else ''. Each answer that is valid on its own counts; a bad one
     is left out (never read as no), so a skipped-question rule may fire: the safer reading."""
@@ -224,7 +227,7 @@ def care_first(doc: Any) -> str:
             if problem is None:
                 values[qid] = value
     kb = knowledge.load()
-    tier = triage.settled_tier(kb, values)
+    tier = triage.settled_tier(kb, values, engine_kind=engine_kind)
     return tier.id if tier.fit == "stop" else ""
 
 
@@ -234,16 +237,16 @@ def _studio_settings() -> dict[str, str]:
     return config.load()
 
 
-def _warm_up(fmt: str) -> None:
+def _warm_up(fmt: str, engine_kind: str) -> None:
     """Each worker builds the engine and the report machinery once, before its first row."""
     knowledge.load()
-    engine.shared()
+    engine.shared(engine_kind)
     _studio_settings()
     if fmt in ("pdf", "html"):
         formats.render_ready(f".{fmt}")
 
 
-def _work(job: tuple[Any, str, str, str]) -> tuple[bytes | None, str, str]:
+def _work(job: tuple[Any, str, str, str, str]) -> tuple[bytes | None, str, str]:
     return render_row(*job)
 
 
@@ -273,11 +276,15 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    engine_kind: str | None = None,
 ) -> list[Outcome]:
     """Write every row's report into ``out`` (skipping those already there), then the summary
     and the overview; returns one outcome per row. ``executor`` and ``scheduler``: see
-    executors.py (a local process pool by default, or a Dask cluster)."""
+    executors.py (a local process pool by default, or a Dask cluster). ``engine_kind``: the
+    engine that runs the rules; by default ``ADVISOR_ENGINE``, else the compiled rules, which
+    the tests hold to experta's firings and which a batch of thousands runs several times faster."""
     check(executor, scheduler)
+    kind = engine.checked(engine_kind, "--engine") if engine_kind else engine.chosen(default=BATCH_ENGINE)
     earlier = _earlier(out)
     rows = read_rows(source, [out / name for name in earlier])
     try:
@@ -304,9 +311,9 @@ def run(
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
         results = ordered_results(
             _work,
-            ((row.doc, row.source, fmt, paper) for row in todo),
+            ((row.doc, row.source, fmt, paper, kind) for row in todo),
             workers=workers,
-            warm_up=functools.partial(_warm_up, fmt),
+            warm_up=functools.partial(_warm_up, fmt, kind),
             executor=executor,
             scheduler=scheduler,
         )
@@ -322,7 +329,7 @@ def run(
         finally:
             results.close()  # stop the workers at once if this loop ends early (an interrupt)
         ordered = [outcomes[row.number] for row in rows]
-        _fill_urgencies(ordered, rows, earlier)
+        _fill_urgencies(ordered, rows, earlier, kind)
         write_atomic(out / "summary.csv", _summary_csv(ordered, digests))
         write_atomic(out / "overview.html", _overview(ordered, source))
         return ordered
@@ -363,17 +370,19 @@ def _reported(results: Iterator[tuple[bytes | None, str, str]]) -> Iterator[tupl
         ) from None
 
 
-def _fill_urgencies(outcomes: list[Outcome], rows: list[Row], earlier: dict[str, tuple[str, str]]) -> None:
+def _fill_urgencies(
+    outcomes: list[Outcome], rows: list[Row], earlier: dict[str, tuple[str, str]], engine_kind: str
+) -> None:
     """Reports done by an earlier run: their urgency read back cheaply from the summary it wrote."""
     for i, o in enumerate(outcomes):
         if o.report and not o.urgency:
-            urgency = earlier.get(o.report, ("", ""))[0] or _urgency_of(rows[i])
+            urgency = earlier.get(o.report, ("", ""))[0] or _urgency_of(rows[i], engine_kind)
             outcomes[i] = Outcome(o.row, o.client, urgency, o.report, o.error)
 
 
-def _urgency_of(row: Row) -> str:
+def _urgency_of(row: Row, engine_kind: str) -> str:
     try:
-        return assess(answers_mod.validate(row.doc, row.source)).referral.urgency
+        return assess(answers_mod.validate(row.doc, row.source), engine_kind=engine_kind).referral.urgency
     except AdvisorError:
         return ""
 

@@ -10,12 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.core import engine, knowledge
+from advisor.core import engine, experta_engine, knowledge, rete
 from advisor.core import questionnaire as qmod
+from advisor.core._experta import ReteMatcher, prepare_rule
 from advisor.core.answers import Answers, load, validate
 from advisor.core.assemble import assemble
 from advisor.core.conditions import holds
 from advisor.core.errors import AdvisorError
+from advisor.core.experta_engine import ExpertaEngine
 from advisor.core.firing import Firing
 from advisor.core.followup import derive, form_for
 from advisor.core.yamlio import parse
@@ -25,6 +27,21 @@ from tests.strategies import answer_sets
 KB = knowledge.load()
 DIRECT = engine.build(KB, "direct")
 EXPERTA = engine.build(KB, "experta")
+
+
+class _ExpertaOwnMatcher(ExpertaEngine):
+    """The rules on experta's own ReteMatcher, the reference for rete.AdvisorMatcher."""
+
+    def __init__(self, kb: knowledge.KnowledgeBase) -> None:
+        original = experta_engine._AdvisorEngine.__matcher__
+        experta_engine._AdvisorEngine.__matcher__ = ReteMatcher
+        try:
+            super().__init__(kb)
+        finally:
+            experta_engine._AdvisorEngine.__matcher__ = original
+
+
+EXPERTA_OWN_MATCHER = _ExpertaOwnMatcher(KB)
 
 
 def _values(answers: Answers, previous: Answers | None) -> dict[str, Any]:
@@ -112,10 +129,45 @@ def test_a_loaded_answer_file_is_what_validation_would_make(example: Path) -> No
 
 
 def test_advisor_engine_chooses_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ADVISOR_ENGINE", "experta")
-    assert type(engine.shared()).__name__ == "ExpertaEngine"
-    monkeypatch.setenv("ADVISOR_ENGINE", "")
+    monkeypatch.setenv("ADVISOR_ENGINE", "direct")
     assert type(engine.shared()).__name__ == "DirectEngine"
+    monkeypatch.setenv("ADVISOR_ENGINE", "")
+    assert type(engine.shared()).__name__ == "ExpertaEngine"
+    monkeypatch.delenv("ADVISOR_ENGINE")
+    assert type(engine.shared()).__name__ == "ExpertaEngine"
+    assert type(engine.shared("direct")).__name__ == "DirectEngine"
     monkeypatch.setenv("ADVISOR_ENGINE", "clips")
-    with pytest.raises(AdvisorError, match="unknown engine 'clips'; allowed: direct, experta"):
+    with pytest.raises(AdvisorError, match="unknown engine 'clips'; allowed: experta, direct"):
         engine.shared()
+
+
+@settings(max_examples=100, deadline=None)
+@given(answer_sets(), st.one_of(st.none(), answer_sets("fitter")))
+def test_the_advisor_matcher_fires_what_experta_s_own_matcher_fires(answers: Answers, previous: Answers | None) -> None:
+    """rete.py changes how experta's matcher walks its network, never what matches: the same
+    rules fire, as often, on the same facts as with experta's ReteMatcher. (The order of
+    rules of one salience is not compared: experta builds its network from a set of rules,
+    so two of its own engines already order those differently.)"""
+    values = _values(answers, previous)
+
+    def fired(firings: list[Firing]) -> list[str]:
+        return sorted(repr((f.rule.id, sorted(f.answers.items()), f.findings)) for f in firings)
+
+    assert fired(EXPERTA.run(values)) == fired(EXPERTA_OWN_MATCHER.run(values))
+
+
+def test_a_rule_taken_as_prepared_is_what_experta_would_prepare() -> None:
+    """rete.py skips experta's rewriting for rules already in its final form: for each such
+    rule, experta's prepare_rule gives back an equal rule; every other rule goes through it."""
+    rules = [experta_engine._compile_rule(rule) for rule in KB.rules.values()]
+    taken = [rule for rule in rules if rete.already_prepared(rule)]
+    assert taken and len(taken) < len(rules)  # rules with an "any" still go through experta
+    for rule in taken:
+        assert prepare_rule(rule) == rete._prepared(rule)
+
+
+def test_the_advisor_matcher_indexes_the_literal_tests() -> None:
+    """Each finding id is found through one index, not tested one by one."""
+    network = EXPERTA._engine.matcher
+    indexes = [node for node in rete._nodes(network.root_node) if isinstance(node, rete._LiteralIndex)]
+    assert any(index.field == "id" and len(index.by_value) >= 20 for index in indexes)

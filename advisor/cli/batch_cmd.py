@@ -43,6 +43,15 @@ def batch_command(
             help="With --executor dask: a running scheduler (tcp://host:8786); default: a local cluster.",
         ),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            metavar="experta|direct",
+            help="The rules engine (default: ADVISOR_ENGINE, else direct: the rules compiled to Python, "
+            "held to experta's results by the tests and faster for many riders).",
+        ),
+    ] = None,
 ) -> None:
     """One report per rider, DIR/summary.csv and DIR/overview.html; run again to finish after a stop.
 
@@ -77,6 +86,7 @@ def batch_command(
             progress=bar.update if bar else None,
             executor=executor.strip().lower(),
             scheduler=scheduler,
+            engine_kind=engine.strip().lower() if engine is not None else None,
         )
     finally:
         if bar:

@@ -24,5 +24,32 @@ from experta import (
     Rule,
     W,
 )
+from experta.fieldconstraint import ANDFC, NOTFC, ORFC, L
+from experta.matchers.rete import ReteMatcher
+from experta.matchers.rete.check import FeatureCheck
+from experta.matchers.rete.mixins import NoMemory
+from experta.matchers.rete.nodes import BusNode, ConflictSetNode, FeatureTesterNode
+from experta.matchers.rete.utils import prepare_rule
 
-__all__ = ["AND", "AS", "NOT", "OR", "Fact", "KnowledgeEngine", "P", "Rule", "W"]
+__all__ = [
+    "AND",
+    "ANDFC",
+    "AS",
+    "NOT",
+    "NOTFC",
+    "OR",
+    "ORFC",
+    "BusNode",
+    "ConflictSetNode",
+    "Fact",
+    "FeatureCheck",
+    "FeatureTesterNode",
+    "KnowledgeEngine",
+    "L",
+    "NoMemory",
+    "P",
+    "ReteMatcher",
+    "Rule",
+    "W",
+    "prepare_rule",
+]

@@ -1,10 +1,11 @@
 """The engine in use: compiled once per process from the rule base, run per assessment.
 
-Two engines read the same rules and return the same Firings: experta (experta_engine.py),
-the engine of record, and the rules as plain Python (direct_engine.py), which the tests hold
-to experta's result and which runs by default because it is many times faster and grows
-linearly with the rule base. ``ADVISOR_ENGINE=experta`` runs experta instead, for anyone
-who wants the reference engine itself behind an answer.
+Two engines read the same rules and return the same Firings. experta (experta_engine.py,
+with the matcher of rete.py) runs the rules in every command and the studio. The rules
+compiled to plain Python (direct_engine.py) are a verified accelerator: the tests hold its
+firings to experta's on generated answer sets, and ``advisor batch`` uses it by default,
+where thousands of riders make its speed count. ``ADVISOR_ENGINE=experta|direct`` picks the
+engine anywhere; ``advisor batch --engine`` picks it for one batch.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from advisor.core.errors import AdvisorError, Problem
 from advisor.core.firing import Firing
 from advisor.core.knowledge import KnowledgeBase
 
-ENGINES = ("direct", "experta")
+ENGINES = ("experta", "direct")
+DEFAULT = "experta"
 
 
 class Engine(Protocol):
@@ -30,7 +32,7 @@ class Engine(Protocol):
     def run(self, answers: Mapping[str, Any]) -> list[Firing]: ...
 
 
-def build(kb: KnowledgeBase, kind: str = "direct") -> Engine:
+def build(kb: KnowledgeBase, kind: str = DEFAULT) -> Engine:
     """Compile ``kb`` into the engine named ``kind`` (one of ENGINES)."""
     if kind == "experta":
         from advisor.core.experta_engine import ExpertaEngine  # noqa: PLC0415  experta takes ~0.1 s to load
@@ -39,17 +41,22 @@ def build(kb: KnowledgeBase, kind: str = "direct") -> Engine:
     return DirectEngine(kb)
 
 
-def chosen() -> str:
-    """The engine ``ADVISOR_ENGINE`` names; the direct engine when it names none."""
-    kind = os.environ.get("ADVISOR_ENGINE", "").strip() or "direct"
+def chosen(default: str = DEFAULT) -> str:
+    """The engine ``ADVISOR_ENGINE`` names; ``default`` when it names none."""
+    return checked(os.environ.get("ADVISOR_ENGINE", "").strip() or default, "ADVISOR_ENGINE")
+
+
+def checked(kind: str, where: str) -> str:
+    """``kind`` when it names an engine; else the problem, said against ``where``."""
     if kind not in ENGINES:
-        raise AdvisorError([Problem("ADVISOR_ENGINE", f"unknown engine {kind!r}; allowed: {', '.join(ENGINES)}")])
+        raise AdvisorError([Problem(where, f"unknown engine {kind!r}; allowed: {', '.join(ENGINES)}")])
     return kind
 
 
-def shared() -> Engine:
-    """The rule base in use, compiled once per process and reused by every assessment."""
-    return _compiled(resources.rules_dir(), chosen())
+def shared(kind: str | None = None) -> Engine:
+    """The rule base compiled into engine ``kind`` (by default the one ``chosen()`` names),
+    once per process and reused by every assessment."""
+    return _compiled(resources.rules_dir(), kind or chosen())
 
 
 @cache

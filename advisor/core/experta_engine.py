@@ -15,6 +15,7 @@ tests hold it to experta's result on generated answer sets.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from advisor.core.actions import STAGE_ORDER
 from advisor.core.conditions import OPERATORS, AnswerTest, Condition, Group, HasFinding, Missing
 from advisor.core.firing import Firing, answers_behind
 from advisor.core.knowledge import KnowledgeBase, RuleDef
+from advisor.core.rete import AdvisorMatcher
 
 
 class AnswerFact(Fact):
@@ -114,6 +116,14 @@ def _patterns(cond: Condition, binder: _Binder) -> list[Any]:
     return [OR(*branches)]
 
 
+_ACTION_SIGNATURE = inspect.Signature(
+    [
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("bound", inspect.Parameter.VAR_KEYWORD),
+    ]
+)
+
+
 def _compile_rule(rule: RuleDef) -> Any:
     patterns = _patterns(rule.condition, _Binder())
     if patterns and all(isinstance(p, NOT) for p in patterns):
@@ -126,11 +136,15 @@ def _compile_rule(rule: RuleDef) -> Any:
         self.record(rule, bound)
 
     action.__name__ = rule.id.replace("-", "_")
+    # experta reads the action's signature each time it rewrites the rule (several times
+    # while building the network); a signature given once spares it inspecting the function.
+    action.__signature__ = _ACTION_SIGNATURE  # type: ignore[attr-defined]
     salience = 100 - 10 * STAGE_ORDER[rule.stage]
     return Rule(*patterns, salience=salience)(action)
 
 
 class _AdvisorEngine(KnowledgeEngine):
+    __matcher__ = AdvisorMatcher
     firings: list[Firing]
     values: dict[str, Any]
 

@@ -17,10 +17,13 @@ from advisor.core.assemble import assemble
 from advisor.core.assessment import Assessment
 
 
-def assess(answers: Answers, previous: Mapping[str, Any] | followup.Previous | None = None) -> Assessment:
+def assess(
+    answers: Answers, previous: Mapping[str, Any] | followup.Previous | None = None, engine_kind: str | None = None
+) -> Assessment:
     """Assess the answers; ``previous`` (the last visit: its answers, or a ``Previous`` with
-    the exercises its advice gave and its fit record) enables the follow-up rules."""
-    eng = engine.shared()
+    the exercises its advice gave and its fit record) enables the follow-up rules.
+    ``engine_kind`` names the engine (engine.ENGINES); by default the one in use."""
+    eng = engine.shared(engine_kind)
     values = dict(answers.values)
     last = previous if isinstance(previous, followup.Previous) else followup.Previous(previous) if previous else None
     if last is not None and (last.answers or last.exercises is not None):

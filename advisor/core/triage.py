@@ -15,7 +15,9 @@ from advisor.core.conditions import Group, Missing, answers_used, holds, walk
 from advisor.core.knowledge import KnowledgeBase, Tier
 
 
-def settled_tier(kb: KnowledgeBase, values: Mapping[str, Any], reached: Collection[str] | None = None) -> Tier:
+def settled_tier(
+    kb: KnowledgeBase, values: Mapping[str, Any], reached: Collection[str] | None = None, engine_kind: str | None = None
+) -> Tier:
     """The highest tier the triage rules give for these answers.
 
     ``reached`` lists the questions already asked (answered or skipped); a rule that relies
@@ -24,7 +26,7 @@ def settled_tier(kb: KnowledgeBase, values: Mapping[str, Any], reached: Collecti
     means every question has been reached (a finished answer file).
     """
     targets = []
-    for firing in engine.shared().run(dict(values)):
+    for firing in engine.shared(engine_kind).run(dict(values)):
         rule = firing.rule
         if rule.action != "refer":
             continue
