@@ -34,13 +34,13 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
-from advisor.core import answers as answers_mod
-from advisor.core import engine, knowledge, triage
-from advisor.core import questionnaire as qmod
+from advisor.core.advice.pipeline import assess
+from advisor.core.datafiles.files import remove_leftovers, write_atomic
+from advisor.core.datafiles.yamlio import parse, read_text
+from advisor.core.engines import engine, triage
 from advisor.core.errors import EXIT_INTERNAL, AdvisorError, Problem
-from advisor.core.files import remove_leftovers, write_atomic
-from advisor.core.pipeline import assess
-from advisor.core.yamlio import parse, read_text
+from advisor.core.intake import answers as answers_mod
+from advisor.core.rulebase import knowledge, questionnaire as qmod
 from advisor.executors import check, ordered_results
 from advisor.output import formats
 from advisor.records import config

@@ -27,7 +27,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from advisor.core.errors import AdvisorError, Problem
+from advisor.core.errors import AdvisorError, Problem, missing_extra
 
 EXECUTORS = ("local", "dask")
 CONNECT_TIMEOUT = "10s"  # how long to wait for a Dask scheduler named by --scheduler
@@ -120,11 +120,9 @@ def _dask(
         from dask.distributed import Client, LocalCluster  # noqa: PLC0415  an optional extra, for this path only
 
         if importlib.util.find_spec("cryptography") is None:  # makes the local cluster's TLS certificates
-            raise ImportError("cryptography")
-    except ImportError:
-        raise AdvisorError(
-            [Problem("--executor", "dask needs the dask extra: pip install 'bikefit-advisor[dask]'")]
-        ) from None
+            raise ImportError("cryptography", name="cryptography")
+    except ImportError as err:
+        raise missing_extra("dask", err, "--executor") from None
     cluster = None
     try:
         if scheduler:

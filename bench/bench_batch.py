@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from advisor import batch
-from advisor.core import questionnaire as qmod
+from advisor.core.rulebase import questionnaire as qmod
 
 
 def riders(n: int, seed: int = 7) -> list[dict[str, object]]:

@@ -59,7 +59,7 @@ def scaled(kb: Any, times: int) -> Any:
     """The rule base with every rule copied ``times`` times; each copy chains its own findings."""
     from dataclasses import replace
 
-    from advisor.core.conditions import Group, HasFinding
+    from advisor.core.rulebase.conditions import Group, HasFinding
 
     def rename(cond: Any, k: int) -> Any:
         if isinstance(cond, HasFinding):
@@ -148,11 +148,11 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from advisor.core import engine as engines
-    from advisor.core import knowledge, resources
-    from advisor.core import questionnaire as qmod
-    from advisor.core.answers import Answers
-    from advisor.core.assemble import assemble
+    from advisor.core.advice.assemble import assemble
+    from advisor.core.datafiles import resources
+    from advisor.core.engines import engine as engines
+    from advisor.core.intake.answers import Answers
+    from advisor.core.rulebase import knowledge, questionnaire as qmod
 
     load_times, compile_times = [], []
     for _ in range(5):

@@ -22,8 +22,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
 
-    from advisor.core import answers
-    from advisor.core.pipeline import assess
+    from advisor.core.advice.pipeline import assess
+    from advisor.core.intake import answers
     from advisor.output import formats as report
 
     result = assess(answers.load(str(EXAMPLE)))

@@ -21,7 +21,7 @@ warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testcli
 
 from starlette.testclient import TestClient  # noqa: E402
 
-from advisor.core import questionnaire as qmod  # noqa: E402
+from advisor.core.rulebase import questionnaire as qmod  # noqa: E402
 from advisor.web.app import create_app  # noqa: E402
 
 

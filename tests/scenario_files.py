@@ -18,10 +18,10 @@ from typing import Any
 
 import yaml
 
-from advisor.core import answers as answers_mod
-from advisor.core import questionnaire as qmod
-from advisor.core.answers import Answers
-from advisor.core.followup import Previous
+from advisor.core.intake import answers as answers_mod
+from advisor.core.intake.answers import Answers
+from advisor.core.rulebase import questionnaire as qmod
+from advisor.core.rulebase.followup import Previous
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"

@@ -7,9 +7,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from advisor.core import questionnaire as qmod
-from advisor.core.answers import Answers
-from advisor.core.questionnaire import Question
+from advisor.core.intake.answers import Answers
+from advisor.core.rulebase import questionnaire as qmod
+from advisor.core.rulebase.questionnaire import Question
 
 # Warning signs are rare in real use; weight them so all four tiers are common.
 _FLAG = st.sampled_from([False, False, False, False, False, False, False, False, True])

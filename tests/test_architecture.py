@@ -11,8 +11,9 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "advisor"
 # A lazy import keeps a library out of the start of every command that does not need it
-# (issue 14: `advisor assess` within 15x a bare `python -c pass`); each must say why.
-MAX_LAZY_IMPORTS = 17
+# (`advisor assess` within 18x a bare `python -c pass`); each must say why, and they stay few:
+# a command module imports what its command needs, so most laziness is the module split itself.
+MAX_LAZY_IMPORTS = 10
 
 
 def _module_name(path: Path) -> str:
@@ -29,15 +30,16 @@ def _is_type_checking(node: ast.If) -> bool:
     return isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
 
 
-def _top_level_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
-    """Imports that run when the module is imported (not under TYPE_CHECKING, not in a function)."""
-    found: list[ast.Import | ast.ImportFrom] = []
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            found.append(node)
-        elif isinstance(node, (ast.If, ast.Try)) and not (isinstance(node, ast.If) and _is_type_checking(node)):
-            found += [n for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom))]
-    return found
+def _every_import(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Every import that can run, at the top or in a function (a lazy import still ties two
+    modules together); only those under TYPE_CHECKING are left out."""
+    hidden = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and _is_type_checking(block)
+        for n in ast.walk(block)
+    }
+    return [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) and id(n) not in hidden]
 
 
 def _targets(node: ast.Import | ast.ImportFrom) -> set[str]:
@@ -58,7 +60,7 @@ def _graph() -> dict[str, set[str]]:
     graph = {}
     for name, path in MODULES.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        graph[name] = set().union(*(_targets(n) for n in _top_level_imports(tree))) - {name}
+        graph[name] = set().union(*(_targets(n) for n in _every_import(tree))) - {name}
     return graph
 
 

@@ -10,9 +10,8 @@ import yaml
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.core import knowledge
-from advisor.core import questionnaire as qmod
-from advisor.core.interview import Draft, Interview
+from advisor.core.intake.interview import Draft, Interview
+from advisor.core.rulebase import knowledge, questionnaire as qmod
 from advisor.records import drafts, paths
 
 SAFETY_NO = {

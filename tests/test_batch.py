@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from advisor import executors
 from advisor.cli import app
-from advisor.core import questionnaire as qmod
+from advisor.core.rulebase import questionnaire as qmod
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from advisor.core import knowledge
-from advisor.core import questionnaire as qmod
+from advisor.core.rulebase import knowledge, questionnaire as qmod
 from advisor.output import bike as bikes
 from advisor.output.diagram import Diagram, Shape, to_svg
 
@@ -374,8 +373,8 @@ def test_every_bike_is_pictured_for_review(tmp_path: Path, browser: Browser) -> 
 def test_the_pdf_prints_the_bike_s_numbers_and_legend_at_8_pt_or_more(tmp_path: Path) -> None:
     from pypdf import PdfReader
 
-    from advisor.core import answers
-    from advisor.core.pipeline import assess
+    from advisor.core.advice.pipeline import assess
+    from advisor.core.intake import answers
     from advisor.output import formats
 
     result = assess(answers.load(str(ROOT / "examples" / "routine-neck-and-shoulders.yaml")))

@@ -24,10 +24,9 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.core import knowledge
-from advisor.core import questionnaire as qmod
 from advisor.core.errors import Problem
-from advisor.core.lint import check
+from advisor.core.rulebase import knowledge, questionnaire as qmod
+from advisor.core.rulebase.lint import check
 from advisor.output.chart import Panel, Panels, panel, panels, reading, round_ticks
 from advisor.output.diagram import ASCENT, DESCENT, Diagram, Shape, text_box, text_width, to_svg
 from advisor.output.report import flexibility_over_visits, over_visits, pain_over_visits

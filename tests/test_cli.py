@@ -234,7 +234,9 @@ def test_the_command_table_names_the_module_of_every_command() -> None:
 @pytest.mark.parametrize(
     "argv,module",
     [
-        (["assess", "a.yaml"], "assess_ask"),
+        (["assess", "a.yaml"], "assess_cmd"),
+        (["ask"], "ask_cmd"),
+        (["consult", "--client", "Ann"], "consult_cmd"),
         (["--debug", "history", "Ann"], "records"),
         (["rules", "list"], "browse"),
         ([], None),
@@ -264,8 +266,17 @@ def test_assess_loads_only_what_it_needs() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Referral: Routine" in proc.stdout
     loaded = set(proc.stderr.split())
-    assert "advisor.cli.assess_ask" in loaded
-    for absent in ("rich", "advisor.cli.records", "advisor.cli.browse", "advisor.cli.batch_cmd", "advisor.cli.serve"):
+    assert "advisor.cli.assess_cmd" in loaded
+    for absent in (
+        "rich",
+        "sqlalchemy",
+        "starlette",
+        "advisor.cli.records",
+        "advisor.cli.browse",
+        "advisor.cli.batch_cmd",
+        "advisor.cli.serve",
+        "advisor.records.store",
+    ):
         assert absent not in loaded, absent
 
 

@@ -151,9 +151,9 @@ def test_interactive_consult_offers_last_visits_answers(tmp_path: Path) -> None:
     run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--accept-all")
     # Safety screen afresh, then Enter keeps every answer from last time except the two changed.
     lines = ["n"] * len(SAFETY)
-    from advisor.core import questionnaire as qmod
-    from advisor.core.answers import load as load_answers
-    from advisor.core.conditions import holds
+    from advisor.core.intake.answers import load as load_answers
+    from advisor.core.rulebase import questionnaire as qmod
+    from advisor.core.rulebase.conditions import holds
 
     # The conditional questions the first visit's answers bring up are asked again; the
     # safety screen's follow-up questions (after a crash, for example) are not.

@@ -12,9 +12,9 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.core import questionnaire as qmod
-from advisor.core.direct_engine import DirectEngine
-from advisor.core.experta_engine import ExpertaEngine
+from advisor.core.engines.direct_engine import DirectEngine
+from advisor.core.engines.experta_engine import ExpertaEngine
+from advisor.core.rulebase import questionnaire as qmod
 from advisor.web.app import create_app
 from tests.test_ask import RIDER_TYPED, typed_script
 

@@ -7,20 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from advisor.core import engine, experta_engine, knowledge, rete
-from advisor.core import questionnaire as qmod
-from advisor.core._experta import ReteMatcher, prepare_rule
-from advisor.core.answers import Answers, load, validate
-from advisor.core.assemble import assemble
-from advisor.core.conditions import holds
+from advisor.core.advice.assemble import assemble
+from advisor.core.datafiles.yamlio import parse
+from advisor.core.engines import engine, experta_engine, rete
+from advisor.core.engines._experta import ReteMatcher, prepare_rule
+from advisor.core.engines.experta_engine import ExpertaEngine
+from advisor.core.engines.firing import Firing
 from advisor.core.errors import AdvisorError
-from advisor.core.experta_engine import ExpertaEngine
-from advisor.core.firing import Firing
-from advisor.core.followup import derive, form_for
-from advisor.core.yamlio import parse
+from advisor.core.intake.answers import Answers, load, validate
+from advisor.core.rulebase import knowledge, questionnaire as qmod
+from advisor.core.rulebase.conditions import holds
+from advisor.core.rulebase.followup import derive, form_for
 from tests.scenario_files import EXAMPLES
 from tests.strategies import answer_sets
 

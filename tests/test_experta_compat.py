@@ -8,7 +8,7 @@ import sys
 
 def test_experta_imports_and_fires_a_rule_on_this_python() -> None:
     code = (
-        "from advisor.core._experta import Fact, KnowledgeEngine, Rule\n"
+        "from advisor.core.engines._experta import Fact, KnowledgeEngine, Rule\n"
         "class E(KnowledgeEngine):\n"
         "    fired = False\n"
         "    @Rule(Fact(x=1))\n"

@@ -24,19 +24,18 @@ from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.questionnaire import Questionnaire as FhirQuestionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.servicerequest import ServiceRequest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.core import answers as answers_mod
-from advisor.core import fhir, fitrecord, knowledge
-from advisor.core import questionnaire as qmod
-from advisor.core.answers import Answers
+from advisor.core.advice.pipeline import assess
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError
-from advisor.core.fitrecord import FitRecord
-from advisor.core.pipeline import assess
+from advisor.core.intake import answers as answers_mod, fitrecord
+from advisor.core.intake.answers import Answers
+from advisor.core.intake.fitrecord import FitRecord
+from advisor.core.rulebase import knowledge, questionnaire as qmod
+from advisor.exchange import fhir
 from tests import scenario_files
 from tests.strategies import answer_sets
 

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from advisor.core import fitrecord
-from advisor.core import questionnaire as qmod
-from advisor.core.conditions import holds
+from advisor.core.intake import fitrecord
+from advisor.core.rulebase import questionnaire as qmod
+from advisor.core.rulebase.conditions import holds
 from advisor.records.store import Store
 from tests.spec_ids import SAFETY
 from tests.test_consult import folders, run  # noqa: F401  (the studio's folders, autouse)

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.core import answers as answers_mod
-from advisor.core import questionnaire as qmod
+from advisor.core.advice.pipeline import assess
 from advisor.core.errors import AdvisorError
-from advisor.core.pipeline import assess
-from advisor.records import paths, transfer
+from advisor.core.intake import answers as answers_mod
+from advisor.core.rulebase import questionnaire as qmod
+from advisor.exchange import transfer
+from advisor.records import paths
 
 FUZZ = settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")),

@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.core import answers as answers_mod
-from advisor.core import questionnaire as qmod
+from advisor.core.intake import answers as answers_mod
+from advisor.core.rulebase import questionnaire as qmod
 from advisor.records import paths
 
 runner = CliRunner()

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.core import knowledge, lint, resources
-from advisor.core import questionnaire as qmod
+from advisor.core.datafiles import resources
 from advisor.core.errors import AdvisorError
+from advisor.core.rulebase import knowledge, lint, questionnaire as qmod
 from tests.spec_ids import EXERCISES, SAFETY
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "routine-low-back-tight-hamstrings.yaml"

@@ -10,15 +10,14 @@
 
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
-from advisor.core import answers as answers_mod
-from advisor.core import followup, knowledge
-from advisor.core.actions import PROFESSIONAL_FIT
-from advisor.core.answers import Answers
-from advisor.core.followup import Previous
-from advisor.core.pipeline import assess
+from advisor.core.advice.pipeline import assess
+from advisor.core.intake import answers as answers_mod
+from advisor.core.intake.answers import Answers
+from advisor.core.rulebase import followup, knowledge
+from advisor.core.rulebase.actions import PROFESSIONAL_FIT
+from advisor.core.rulebase.followup import Previous
 from advisor.output import formats, terminal
 from advisor.output.screen import Screen
 from tests.strategies import answer_sets

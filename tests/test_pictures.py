@@ -17,12 +17,12 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.core import answers as answers_mod
-from advisor.core import knowledge, lint, resources
-from advisor.core.figures import HEAD_R, FigureCheck, Picture
-from advisor.core.pipeline import assess
-from advisor.output import formats
-from advisor.output import pdf as pdf_mod
+from advisor.core.advice.pipeline import assess
+from advisor.core.datafiles import resources
+from advisor.core.intake import answers as answers_mod
+from advisor.core.rulebase import knowledge, lint
+from advisor.core.rulebase.figures import HEAD_R, FigureCheck, Picture
+from advisor.output import formats, pdf as pdf_mod
 from advisor.output.diagram import arrow_parts, to_svg
 from advisor.output.pdf_layout import draw_shapes
 from advisor.output.pictures import exercise_picture

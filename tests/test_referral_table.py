@@ -11,14 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
-from advisor.core import answers as answers_mod
-from advisor.core import knowledge
-from advisor.core import questionnaire as qmod
-from advisor.core.answers import Answers
-from advisor.core.pipeline import assess
+from advisor.core.advice.pipeline import assess
+from advisor.core.intake import answers as answers_mod
+from advisor.core.intake.answers import Answers
+from advisor.core.rulebase import knowledge, questionnaire as qmod
 from tests.strategies import answer_sets
 
 KB = knowledge.load()

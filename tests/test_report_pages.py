@@ -24,11 +24,11 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.core import answers as answers_mod
-from advisor.core import questionnaire as qmod
-from advisor.core.answers import Answers
+from advisor.core.advice.pipeline import assess
 from advisor.core.assessment import Assessment
-from advisor.core.pipeline import assess
+from advisor.core.intake import answers as answers_mod
+from advisor.core.intake.answers import Answers
+from advisor.core.rulebase import questionnaire as qmod
 from advisor.output import formats as report
 from advisor.output.report import NOW_AT_MOST
 
@@ -318,7 +318,7 @@ def test_the_programme_order_comes_from_the_catalog_and_covers_the_findings() ->
     assert len(result.exercises) > NOW_AT_MOST
     prog = built.programme
     assert prog is not None and len(prog.now) == NOW_AT_MOST
-    from advisor.core import knowledge
+    from advisor.core.rulebase import knowledge
 
     kb = knowledge.load()
     for group in (prog.now, prog.later):

@@ -17,13 +17,12 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from advisor.cli import app
-from advisor.core import answers as answers_mod
-from advisor.core import questionnaire as qmod
-from advisor.core.answers import Answers
+from advisor.core.advice.pipeline import assess
 from advisor.core.assessment import Assessment
-from advisor.core.pipeline import assess
-from advisor.output import formats as report
-from advisor.output import pdf, pdf_layout
+from advisor.core.intake import answers as answers_mod
+from advisor.core.intake.answers import Answers
+from advisor.core.rulebase import questionnaire as qmod
+from advisor.output import formats as report, pdf, pdf_layout
 from advisor.output.pdf_layout import COMMON, FULL, drawable, family_for
 from tests.test_report_pages import long_result
 
@@ -230,7 +229,7 @@ def test_unknown_report_format_is_refused_before_work() -> None:
 def test_a_failed_write_leaves_no_half_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "r.pdf"
     target.write_bytes(b"previous report")
-    import advisor.core.files as files
+    import advisor.core.datafiles.files as files
 
     def broken_replace(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")

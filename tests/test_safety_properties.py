@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import random
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from advisor.core import knowledge
-from advisor.core.actions import CONFLICT_RULE, PROFESSIONAL_FIT, STOP_RIDING
-from advisor.core.answers import Answers
-from advisor.core.pipeline import assess
+from advisor.core.advice.pipeline import assess
+from advisor.core.intake.answers import Answers
+from advisor.core.rulebase import knowledge
+from advisor.core.rulebase.actions import CONFLICT_RULE, PROFESSIONAL_FIT, STOP_RIDING
 from advisor.output import formats, terminal
 from advisor.output.screen import Screen
 from tests.strategies import answer_sets
@@ -99,7 +98,7 @@ def test_safety_promises(answers: Answers, previous: Answers | None) -> None:
 
     # 8. Missing answers never break anything; what could not be judged is listed.
     for area in KB.areas.values():
-        from advisor.core.conditions import holds
+        from advisor.core.rulebase.conditions import holds
 
         if not holds(area.condition, v):
             assert any(n.startswith(area.name + ":") for n in result.not_assessed)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.core import knowledge
-from advisor.core.pipeline import assess
+from advisor.core.advice.pipeline import assess
+from advisor.core.rulebase import knowledge
 from tests.scenario_files import SCENARIOS, all_scenarios, load
 
 SCENARIO_PATHS = sorted(SCENARIOS.glob("*.yaml"))

@@ -6,11 +6,10 @@ import io
 import os
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from advisor.core.answers import load
-from advisor.core.pipeline import assess
+from advisor.core.advice.pipeline import assess
+from advisor.core.intake.answers import load
 from advisor.output import formats, terminal
 from advisor.output.screen import Screen, cell_len, for_stream, wrap
 from tests.scenario_files import EXAMPLES

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.core import knowledge, resources, startup_cache
+from advisor.core.datafiles import resources, startup_cache
+from advisor.core.rulebase import knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "routine-knee-pain.yaml"

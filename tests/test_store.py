@@ -21,14 +21,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from advisor.core import answers as answers_mod
-from advisor.core import questionnaire as qmod
+from advisor.core.advice.pipeline import assess
 from advisor.core.errors import AdvisorError
-from advisor.core.pipeline import assess
-from advisor.records import transfer
+from advisor.core.intake import answers as answers_mod
+from advisor.core.rulebase import questionnaire as qmod
+from advisor.exchange import transfer
 from advisor.records.database import APPLICATION_ID
+from advisor.records.model import Decision, name_key
 from advisor.records.schema import SCHEMA_VERSION, metadata
-from advisor.records.store import Decision, Store, name_key
+from advisor.records.store import Store
 from tests.postgres_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent

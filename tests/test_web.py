@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from advisor.cli import app as cli
-from advisor.core import questionnaire as qmod
+from advisor.core.rulebase import questionnaire as qmod
 from advisor.records import config
 from advisor.records.store import Store
 from advisor.web import security

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from advisor.core import questionnaire as qmod
+from advisor.core.rulebase import questionnaire as qmod
 from tests.web_server import running
 
 if TYPE_CHECKING:

@@ -19,10 +19,11 @@ from urllib.parse import quote
 import pytest
 import yaml
 
-from advisor.core import answers as answers_mod
-from advisor.core.followup import Previous
-from advisor.core.pipeline import assess
-from advisor.records.store import Decision, Store
+from advisor.core.advice.pipeline import assess
+from advisor.core.intake import answers as answers_mod
+from advisor.core.rulebase.followup import Previous
+from advisor.records.model import Decision
+from advisor.records.store import Store
 from tests.browser import (
     Device,
     axe_violations,

@@ -60,7 +60,7 @@ def test_built_wheel_ships_the_knowledge_base_and_runs_anywhere(tmp_path: Path) 
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}
     where = subprocess.run(
-        [sys.executable, "-c", "import advisor.core.resources as r; print(r.rules_dir())"],
+        [sys.executable, "-c", "import advisor.core.datafiles.resources as r; print(r.rules_dir())"],
         cwd=elsewhere,
         env=env,
         capture_output=True,

@@ -30,14 +30,14 @@ from advisor.cli import common  # noqa: E402  (after the two settings above)
 # Every top-level command or group, and the module (under advisor.cli) that registers it;
 # tests/test_cli.py holds this table to what the modules register.
 COMMAND_MODULES = {
-    "assess": "assess_ask",
-    "ask": "assess_ask",
+    "assess": "assess_cmd",
+    "ask": "ask_cmd",
     "batch": "batch_cmd",
     "questionnaires": "browse",
     "rules": "browse",
     "exercises": "browse",
     "config": "browse",
-    "consult": "records",
+    "consult": "consult_cmd",
     "clients": "records",
     "history": "records",
     "report": "records",

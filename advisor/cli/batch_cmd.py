@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import Progress
 
+from advisor import batch
 from advisor.cli.common import PAPER_HELP, AdvisorError, Paper, app, handled, paper_size, say
 from advisor.core.errors import Problem
 
@@ -61,8 +63,6 @@ def batch_command(
 
     Example: advisor batch examples --out reports --report-format json
     """
-    from advisor import batch  # noqa: PLC0415  the process pool's machinery is for this command only
-
     given = format if format is not None else report_format
     chosen = given.strip().lower().lstrip(".")
     if chosen not in batch.FORMATS:
@@ -108,8 +108,6 @@ class _Bar:
     """A progress bar on a terminal only (rich), nothing when the output is a file or a pipe."""
 
     def __init__(self) -> None:
-        from rich.progress import Progress  # noqa: PLC0415  lazy: only a terminal shows it
-
         self.progress: Any = Progress(transient=True)
         self.task = self.progress.add_task("Reports", total=None)
         self.progress.start()

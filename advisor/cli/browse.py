@@ -10,17 +10,18 @@ import typer
 from advisor.cli.common import (
     AdvisorError,
     app,
-    catalog_output,
     format_option,
     handled,
-    make_console,
     print_json,
     say,
 )
-from advisor.core import fhir, knowledge, lint, resources
-from advisor.core import questionnaire as qmod
+from advisor.cli.console import make_console
+from advisor.core.datafiles import resources
+from advisor.core.datafiles.files import check_target, write_atomic
 from advisor.core.errors import Problem, did_you_mean
-from advisor.core.files import check_target, write_atomic
+from advisor.core.rulebase import knowledge, lint, questionnaire as qmod
+from advisor.exchange import fhir
+from advisor.output import catalog
 from advisor.output.diagram import to_svg
 from advisor.output.pictures import exercise_picture
 from advisor.records import config
@@ -121,7 +122,7 @@ def questionnaires_show(
     if format == "fhir":
         print_json(fhir.questionnaire_resource(form))
         return
-    catalog_output().questionnaire(form, make_console())
+    catalog.questionnaire(form, make_console())
 
 
 @rules_app.command("list")
@@ -147,9 +148,8 @@ def rules_list(format: ListFormat = "text") -> None:
             ]
         )
         return
-    browse = catalog_output()
 
-    browse.rule_list(knowledge.load(), make_console())
+    catalog.rule_list(knowledge.load(), make_console())
 
 
 @rules_app.command("show")
@@ -159,10 +159,9 @@ def rules_show(rule_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
 
     Example: advisor rules show fnd-hamstrings-pslr
     """
-    browse = catalog_output()
 
     kb = knowledge.load()
-    browse.rule(kb, _lookup(kb.rules, rule_id, "rule"), make_console())
+    catalog.rule(kb, _lookup(kb.rules, rule_id, "rule"), make_console())
 
 
 @rules_app.command("check")
@@ -231,7 +230,7 @@ def exercises_show(
     kb = knowledge.load()
     exercise = _lookup(kb.exercises, exercise_id, "exercise")
     target = check_target(Path(picture), option="--picture", example="picture.svg") if picture else None
-    catalog_output().exercise(kb, exercise, make_console())
+    catalog.exercise(kb, exercise, make_console())
     if target is not None:
         svg = to_svg(exercise_picture(exercise.picture), f"{exercise.name}: the key positions")
         write_atomic(target, svg, mode=0o644)  # a drawing from the catalog, not health data

@@ -10,17 +10,13 @@ import shutil
 import sys
 from collections.abc import Callable
 from enum import Enum
-from types import ModuleType
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from advisor import __version__
 from advisor.core.errors import EXIT_INTERNAL, AdvisorError, Problem
 from advisor.core.text import visible
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -166,13 +162,6 @@ def paper_size(chosen: Paper | None) -> str:
 REPORT_HELP = "Also write a report: .pdf, .html, .md or .json, by the file's extension."
 
 
-def catalog_output() -> ModuleType:
-    """The knowledge-base browser (advisor.output.catalog), loaded on first use."""
-    from advisor.output import catalog  # noqa: PLC0415  lazy: it draws with rich, only for browsing commands
-
-    return catalog
-
-
 def page(text: str, use_pager: bool) -> None:
     """Print the text, through a pager ($PAGER, else less) when it is longer than the terminal
     it is going to, as git does; never when the output goes to a file or a pipe."""
@@ -187,14 +176,6 @@ def page(text: str, use_pager: bool) -> None:
 
 
 PAGER_HELP = "Do not page long output on a terminal."
-
-
-def make_console(stderr: bool = False) -> Console:
-    """A rich console for the interactive and browsing commands: markup is off, so names with
-    brackets print as they are; rich honours NO_COLOR itself."""
-    from rich.console import Console  # noqa: PLC0415  lazy: rich costs ~60 ms; assess and JSON output never need it
-
-    return Console(stderr=stderr, highlight=False, markup=False, soft_wrap=False)
 
 
 def _version(value: bool) -> None:

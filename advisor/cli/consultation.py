@@ -30,20 +30,20 @@ from advisor.cli.interactive import (
     show_report,
     stop_panel,
 )
-from advisor.core import answers as answers_mod
-from advisor.core import fitrecord, knowledge
-from advisor.core import questionnaire as qmod
-from advisor.core.actions import STOP_RIDING
-from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
-from advisor.core.fitrecord import FitRecord
-from advisor.core.interview import Draft, Interview
+from advisor.core.intake import answers as answers_mod, fitrecord
+from advisor.core.intake.answers import Answers
+from advisor.core.intake.fitrecord import FitRecord
+from advisor.core.intake.interview import Draft, Interview
+from advisor.core.rulebase import knowledge, questionnaire as qmod
+from advisor.core.rulebase.actions import STOP_RIDING
 from advisor.core.text import MAX_NAME, MAX_NOTE, checked, problem_with, visible
 from advisor.output import formats
 from advisor.records import config, drafts
 from advisor.records.location import locate
-from advisor.records.store import Decision, Store
+from advisor.records.model import Decision
+from advisor.records.store import Store
 
 KIND = "consult"
 # The one recommendation that can never be declined: it is the safety advice itself.

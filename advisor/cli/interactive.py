@@ -15,17 +15,16 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.text import Text
 
-from advisor.core import answers as answers_mod
-from advisor.core import knowledge
-from advisor.core import questionnaire as qmod
+from advisor.core.advice.pipeline import assess
+from advisor.core.datafiles.files import check_target, free_path, write_atomic
+from advisor.core.datafiles.yamlio import dump
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.files import check_target, free_path, write_atomic
-from advisor.core.interview import Draft, Interview
-from advisor.core.knowledge import Tier
-from advisor.core.pipeline import assess
-from advisor.core.questionnaire import Question
+from advisor.core.intake import answers as answers_mod
+from advisor.core.intake.interview import Draft, Interview
+from advisor.core.rulebase import knowledge, questionnaire as qmod
+from advisor.core.rulebase.knowledge import Tier
+from advisor.core.rulebase.questionnaire import Question
 from advisor.core.text import MAX_NAME, checked
-from advisor.core.yamlio import dump
 from advisor.output import formats, terminal
 from advisor.output.report import Report
 from advisor.output.screen import Screen

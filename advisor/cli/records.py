@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from typing import Annotated
 
 import typer
@@ -15,92 +14,22 @@ from advisor.cli.common import (
     PAPER_HELP,
     REPORT_HELP,
     AdvisorError,
-    ArgsInOrder,
     DbOption,
     Paper,
     app,
     format_option,
     handled,
-    make_console,
     page,
-    paired,
     paper_size,
     print_json,
     say,
 )
 from advisor.core.errors import Problem
 from advisor.core.text import visible
+from advisor.exchange import transfer
 from advisor.output import formats
 from advisor.records import history as history_mod
-from advisor.records import transfer
-from advisor.records.store import ENV_DB, Store
-from advisor.records.store import default_path as default_db_path
-
-
-@app.command(cls=ArgsInOrder)
-@handled
-def consult(
-    ctx: typer.Context,
-    client: Annotated[str | None, typer.Option("--client", metavar="NAME", help="The client's name.")] = None,
-    answers: Annotated[
-        str | None,
-        typer.Option("--answers", metavar="FILE", help="Record this answer file instead of asking the questions."),
-    ] = None,
-    report: Annotated[str | None, typer.Option("--report", metavar="PATH", help=REPORT_HELP)] = None,
-    paper: Annotated[Paper | None, typer.Option("--paper", metavar="a4|letter", help=PAPER_HELP)] = None,
-    db: DbOption = None,
-    decline: Annotated[
-        list[str] | None,
-        typer.Option("--decline", metavar="ID", help="A recommendation id the client declines (repeatable)."),
-    ] = None,
-    note: Annotated[
-        list[str] | None, typer.Option("--note", metavar="TEXT", help="Why, for the --decline before it (repeatable).")
-    ] = None,
-    accept_all: Annotated[
-        bool, typer.Option("--accept-all", help="Record every recommendation as agreed (except any --decline).")
-    ] = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the consultation saved when you stopped.")] = False,
-    date: Annotated[
-        str | None,
-        typer.Option("--date", metavar="YYYY-MM-DD", help="The visit's date (default: the answers' date, else today)."),
-    ] = None,
-) -> None:
-    """Record a consultation: the fitter questionnaire (last visit's answers as defaults), the
-    advice, what the client agrees to, and the report.
-
-    Example: advisor consult --client "Zoë Ødegård" --report zoe.pdf
-
-    Example: advisor consult --client "Zoë Ødegård" --answers zoe.yaml --decline strap-stretch --note "hip pain"
-    """
-    from advisor.cli import consultation as consult_mod  # noqa: PLC0415  lazy: the prompts load rich
-
-    console = make_console()
-    read = consult_mod.line_reader(console)
-
-    # Decisions are asked at the end of an interactive consultation, or after --answers when a
-    # person is at the terminal; --decline or --accept-all record them as given. With --answers
-    # and nobody to ask, one of those must say what the client agreed to: never assumed.
-    declined = paired(ctx.meta.get("args", []), "--decline", "--note")
-    interactive = not accept_all and (answers is None or sys.stdin.isatty())
-    try:
-        code = consult_mod.run(
-            console,
-            read,
-            client=client,
-            answers_file=answers,
-            report=report,
-            paper=paper_size(paper),
-            db=db,
-            declines=declined,
-            date=date,
-            unattended=answers is not None and not sys.stdin.isatty() and not accept_all and not declined,
-            resume=resume,
-            interactive_decisions=interactive,
-        )
-    except consult_mod.Interrupted:
-        raise typer.Exit(130) from None
-    raise typer.Exit(code)
-
+from advisor.records.store import ENV_DB, Store, default_path as default_db_path
 
 # --format of the commands that list records: text for people, json for scripts.
 TextOrJson = Annotated[str, format_option("text", "json", help="text or json.")]

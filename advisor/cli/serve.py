@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from advisor.cli.common import AdvisorError, DbOption, app, handled, say
-from advisor.core.errors import Problem
-from advisor.core.yamlio import read_text
+from advisor.core.datafiles.yamlio import read_text
+from advisor.core.errors import Problem, missing_extra
 from advisor.records.location import locate
 from advisor.records.paths import data_dir
 
@@ -91,7 +91,10 @@ def serve(
 
     Example: advisor serve --help
     """
-    from advisor.web import security, tls  # noqa: PLC0415  lazy: Starlette and cryptography load only to serve
+    try:
+        from advisor.web import app as studio_app, security, tls  # noqa: PLC0415  lazy: the studio extra, only to serve
+    except ImportError as err:
+        raise missing_extra("studio", err, "advisor serve") from None
 
     local = security.is_loopback(host)
     problems: list[Problem] = []
@@ -114,13 +117,11 @@ def serve(
 
     own = self_signed or not (local or given or behind_proxy or insecure_http)
     https = bool(given or own or behind_proxy)
-    from advisor.web.app import create_app, run  # noqa: PLC0415  lazy: the web server loads only to serve
-
     # Opens the records first: a wrong --db stops here, with exit code 2. HSTS only with the
     # fitter's certificate: were a browser told to keep to HTTPS with the studio's own, a new
     # one (made for a new address, or near the old one's end) would lock the tablet out, with
     # no way past the warning, until the new one is trusted on it.
-    studio = create_app(db, password, https=https, hsts=given is not None)
+    studio = studio_app.create_app(db, password, https=https, hsts=given is not None)
     certificate = tls.own_certificate(data_dir() / TLS_FOLDER, host) if own else given
     _check_free(host, port)  # before the address is printed: it would be another program's
     shown = f"[{host}]" if ":" in host else host
@@ -140,7 +141,7 @@ def serve(
             err=True,
         )
     cert_file, key_file = (certificate.cert, certificate.key) if certificate else (None, None)
-    run(studio, host, port, certfile=cert_file, keyfile=key_file, behind_proxy=behind_proxy)
+    studio_app.run(studio, host, port, certfile=cert_file, keyfile=key_file, behind_proxy=behind_proxy)
 
 
 def _one_way(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from advisor.core.answers import Answers
+from advisor.core.advice.pipeline import assess
 from advisor.core.assessment import Assessment
-from advisor.core.followup import Previous
-from advisor.core.pipeline import assess
+from advisor.core.intake.answers import Answers
+from advisor.core.rulebase.followup import Previous
 from advisor.output import formats
-from advisor.records.store import Consultation, Store
+from advisor.records.model import Consultation
+from advisor.records.store import Store
 
 
 def earlier(store: Store, client: str, on_or_before: dt.date) -> list[Consultation]:

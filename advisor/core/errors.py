@@ -51,3 +51,26 @@ def nearest(word: str, choices: Iterable[str]) -> str | None:
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     guess = nearest(word, choices)
     return f" (did you mean '{guess}'?)" if guess else ""
+
+
+# The optional parts of the advisor and what each brings (pyproject.toml's extras).
+EXTRAS = {
+    "studio": "the studio in a browser (advisor serve)",
+    "postgres": "records on a PostgreSQL server",
+    "dask": "a batch on a Dask cluster (advisor batch --executor dask)",
+}
+
+
+def missing_extra(extra: str, err: ImportError, where: str | None = None) -> AdvisorError:
+    """The error for a command whose optional extra is not installed: what is missing and the
+    exact line that installs it."""
+    module = err.name or str(err)
+    return AdvisorError(
+        [
+            Problem(
+                where or extra,
+                f"{EXTRAS[extra]} needs the '{extra}' extra ({module} is not installed): "
+                f"pip install 'bikefit-advisor[{extra}]'",
+            )
+        ]
+    )

@@ -31,8 +31,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from advisor.core import resources
-from advisor.core.datafile import load_model
+from advisor.core.datafiles import resources
+from advisor.core.datafiles.datafile import load_model
 from advisor.output.diagram import WIDTH, Diagram, Role, Shape, cropped
 
 MM = 3.6  # millimetres of the real bike to one unit of the diagram

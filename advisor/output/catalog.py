@@ -7,9 +7,9 @@ import sys
 from rich.console import Console
 from rich.text import Text
 
-from advisor.core.actions import STAGE_ORDER
-from advisor.core.knowledge import Exercise, KnowledgeBase, RuleDef
-from advisor.core.questionnaire import Questionnaire
+from advisor.core.rulebase.actions import STAGE_ORDER
+from advisor.core.rulebase.knowledge import Exercise, KnowledgeBase, RuleDef
+from advisor.core.rulebase.questionnaire import Questionnaire
 from advisor.output.screen import Screen
 
 

@@ -3,7 +3,7 @@ and every report of a batch or a studio draws the same few again."""
 
 from __future__ import annotations
 
-from advisor.core.figures import Picture
+from advisor.core.rulebase.figures import Picture
 from advisor.output.diagram import Diagram
 from advisor.output.pictures import exercise_picture
 

@@ -7,16 +7,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor.core import followup, knowledge
 from advisor.core.assessment import Assessment
+from advisor.core.datafiles.files import check_target, write_atomic
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.files import check_target, write_atomic
-from advisor.core.fitrecord import FitRecord
+from advisor.core.intake.fitrecord import FitRecord
+from advisor.core.rulebase import followup, knowledge
 from advisor.output.report import Report, build
 from advisor.records import config
 
 if TYPE_CHECKING:
-    from advisor.records.store import Consultation, Decision
+    from advisor.records.model import Consultation, Decision
 
 FORMATS = (".pdf", ".html", ".md", ".json")
 

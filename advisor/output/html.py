@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from advisor.core.figures import Picture
+from advisor.core.rulebase.figures import Picture
 from advisor.output.diagram import to_svg
 from advisor.output.drawn import picture_diagram
 from advisor.output.report import DAYS, DECLINED_NOTE, FOR_THE_CLINICIAN, PROGRAMME_INTRO, STATUS_WORDS, Report

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from advisor.core.figures import Picture
+from advisor.core.rulebase.figures import Picture
 from advisor.output.chart import Panels
 from advisor.output.diagram import Diagram
 from advisor.output.drawn import picture_diagram

@@ -18,8 +18,7 @@ from typing import Any, BinaryIO
 
 from fontTools import subset as ftsubset
 from fontTools.ttLib import TTFont
-from fpdf import FPDF
-from fpdf import output as fpdf_output
+from fpdf import FPDF, output as fpdf_output
 from fpdf.drawing_primitives import convert_to_device_color
 from fpdf.enums import TextMode
 from fpdf.fonts import SubsetMap, TTFFont

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from advisor.core.figures import FLOOR_Y, HEAD_R, Picture, Pose
+from advisor.core.rulebase.figures import FLOOR_Y, HEAD_R, Picture, Pose
 from advisor.output.diagram import Diagram, Shape, text_width
 
 GAP = 10.0  # between two positions

@@ -7,21 +7,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from advisor.core import fitrecord
-from advisor.core.actions import ACTIONS
 from advisor.core.assessment import Adjustment, Assessment, Exercise, Finding, Referral, Withheld
-from advisor.core.conditions import holds
-from advisor.core.figures import Picture
-from advisor.core.fitrecord import FitRecord
-from advisor.core.knowledge import KnowledgeBase, PainChart, Tier
-from advisor.core.questionnaire import Question, Questionnaire, amount
+from advisor.core.intake import fitrecord
+from advisor.core.intake.fitrecord import FitRecord
+from advisor.core.rulebase.actions import ACTIONS
+from advisor.core.rulebase.conditions import holds
+from advisor.core.rulebase.figures import Picture
+from advisor.core.rulebase.knowledge import KnowledgeBase, PainChart, Tier
+from advisor.core.rulebase.questionnaire import Question, Questionnaire, amount
 from advisor.output.bike import bike_diagram
 from advisor.output.chart import Panel, Panels, panels, written
 from advisor.output.diagram import Diagram
 
 if TYPE_CHECKING:
     from advisor.records.history import Change
-    from advisor.records.store import Consultation, Decision
+    from advisor.records.model import Consultation, Decision
 
 PAPERS = ("a4", "letter")
 # An emergency or urgent report keeps page 1 for the warning; what follows is introduced so.

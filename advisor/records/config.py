@@ -10,10 +10,10 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+from advisor.core.datafiles.files import write_atomic
+from advisor.core.datafiles.yamlio import dump, parse, plain, read_text
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
-from advisor.core.files import write_atomic
 from advisor.core.text import MAX_NAME, problem_with
-from advisor.core.yamlio import dump, parse, plain, read_text
 from advisor.records.paths import config_dir
 
 KEYS = {

@@ -10,7 +10,6 @@ databases (how a connection is made, locked, marked as ours, and how its errors 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -23,8 +22,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.records.location import Location
+from advisor.records.model import ClientSummary, Consultation, Decision, Visit, name_key
 from advisor.records.schema import MIGRATIONS, SCHEMA_VERSION, clients, consultations, decisions
-from advisor.records.store import ClientSummary, Consultation, Decision, name_key
 
 # 'BFAD' as a 32-bit integer: marks a database as ours (SQLite's PRAGMA application_id).
 APPLICATION_ID = 0x42464144
@@ -35,9 +34,6 @@ BUSY_TIMEOUT_MS = 10_000
 _ADD_CLIENT = sa.text(
     "INSERT INTO clients (name, key, created) VALUES (:name, :key, :created) ON CONFLICT (key) DO NOTHING"
 )
-
-# A consultation as stored: date, questionnaire, urgency, answers, result, created, fit, notes.
-Visit = tuple[dt.date, str, str, dict[str, Any], dict[str, Any], str, dict[str, Any], str]
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from advisor.core.datafiles.files import write_atomic
+from advisor.core.datafiles.yamlio import dump, parse, plain, read_text
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.files import write_atomic
-from advisor.core.interview import Draft
-from advisor.core.yamlio import dump, parse, plain, read_text
+from advisor.core.intake.interview import Draft
+from advisor.records.model import name_key
 from advisor.records.paths import data_dir
-from advisor.records.store import name_key
 
 
 def path(kind: str = "ask", client: str | None = None) -> Path:

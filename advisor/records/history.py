@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.core import fitrecord
-from advisor.core import questionnaire as qmod
-from advisor.core.fitrecord import FitRecord
-from advisor.records.store import Consultation, Decision
+from advisor.core.intake import fitrecord
+from advisor.core.intake.fitrecord import FitRecord
+from advisor.core.rulebase import questionnaire as qmod
+from advisor.records.model import Consultation, Decision
 
 # The measures a fitter follows from visit to visit, in the order they are shown.
 KEY_MEASURES = (

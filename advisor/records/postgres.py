@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 
-from advisor.core.errors import AdvisorError, Problem
+from advisor.core.errors import AdvisorError, Problem, missing_extra
 from advisor.records.database import APPLICATION_ID, BUSY_TIMEOUT_MS, Database, State
 from advisor.records.location import Location
 from advisor.records.schema import SCHEMA_VERSION
@@ -60,13 +60,16 @@ class PostgresDatabase(Database):
         connect_args: dict[str, Any] = {"application_name": "bikefit-advisor"}
         if "connect_timeout" not in url.query:
             connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
-        engine = sa.create_engine(
-            url,
-            connect_args=connect_args,
-            # Each statement sees what other writers committed (the client-key wait above needs it).
-            isolation_level="READ COMMITTED",
-            pool_pre_ping=True,  # a studio's server outlives a database restart
-        )
+        try:
+            engine = sa.create_engine(
+                url,
+                connect_args=connect_args,
+                # Each statement sees what other writers committed (the client-key wait above needs it).
+                isolation_level="READ COMMITTED",
+                pool_pre_ping=True,  # a studio's server outlives a database restart
+            )
+        except ImportError as err:  # SQLAlchemy loads the driver here: the postgres extra
+            raise missing_extra("postgres", err, location.shown) from None
         sa.event.listen(engine, "connect", _session_settings)
         super().__init__(location, engine)
         self._open(create)

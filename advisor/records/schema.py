@@ -34,7 +34,7 @@ clients = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
-    # How names are matched (store.name_key): unique, so two fitters adding one client make one.
+    # How names are matched (model.name_key): unique, so two fitters adding one client make one.
     sa.Column("key", sa.Text, nullable=False, unique=True),
     sa.Column("created", sa.Text, nullable=False),
 )

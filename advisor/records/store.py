@@ -6,66 +6,47 @@ record several fitters share (``location.py``). Both keep one schema, migrated f
 open (``schema.py``); every save is one transaction; a database that is not ours, is
 corrupt, or comes from a newer version is reported and never written to. How each database
 keeps those promises is in ``sqlite_file.py`` and ``postgres.py``; this module is what the
-commands and the studio use, and it loads SQLAlchemy only when a store is opened, so
-commands that never open one do not pay for it.
+commands and the studio use. The store owns the interface (``Backend``) that each database
+implements; the databases know nothing of the store, only of the record's data (``model.py``).
+Only the commands that keep records import this module, so the others never load SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError, Problem, nearest
+from advisor.core.intake.answers import Answers
+from advisor.records import postgres, sqlite_file
 from advisor.records.location import ENV_DB, Location, default_file, locate
+from advisor.records.model import ClientSummary, Consultation, Decision, Visit, folded
 
-if TYPE_CHECKING:
-    from advisor.records.database import Database
-
-__all__ = ["ENV_DB", "ClientSummary", "Consultation", "Decision", "Store", "default_path", "name_key"]
+__all__ = ["ENV_DB", "Backend", "Store", "default_path"]
 
 # The largest id a database can hold; anything beyond names no consultation.
 _MAX_ID = 2**63 - 1
 
 
-@dataclass(frozen=True)
-class Decision:
-    kind: str  # "adjustment" or "exercise"
-    item: str
-    accepted: bool
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Consultation:
-    id: int
-    client: str
-    date: dt.date
-    questionnaire: str
-    urgency: str
-    answers: dict[str, Any]
-    result: dict[str, Any]
-    decisions: list[Decision]
-    created: str
-    fit: dict[str, Any] = field(default_factory=dict)  # {"before": {...}, "after": {...}}
-    notes: str = ""  # the fitter's own notes on the visit
-
-
-@dataclass(frozen=True)
-class ClientSummary:
-    name: str
-    visits: int
-    last_date: dt.date | None
-    last_urgency: str | None
-
-
 def default_path() -> Path:
     """The SQLite file used when neither ``--db`` nor ``ADVISOR_DB`` names the records."""
     return default_file()
+
+
+class Backend(Protocol):
+    """What the store needs of a database; ``database.Database`` implements it for SQLite
+    (``sqlite_file.py``) and PostgreSQL (``postgres.py``)."""
+
+    def add(self, client: str, stamp: str, visit: Visit, decided: list[Decision]) -> int: ...
+    def import_visits(self, client: str, stamp: str, visits: list[Consultation]) -> tuple[int, int]: ...
+    def clients(self) -> list[ClientSummary]: ...
+    def client_name(self, name: str) -> str | None: ...
+    def by_client(self, name: str) -> list[Consultation]: ...
+    def by_id(self, cid: int) -> list[Consultation]: ...
+    def integrity(self) -> str: ...
+    def close(self) -> None: ...
 
 
 class Store:
@@ -152,8 +133,8 @@ class Store:
         if stored is not None:
             return stored
         names = [c.name for c in self.clients()]
-        by_folded = {_folded(n): n for n in names}
-        guess = by_folded.get(_folded(name)) or by_folded.get(nearest(_folded(name), by_folded) or "")
+        by_folded = {folded(n): n for n in names}
+        guess = by_folded.get(folded(name)) or by_folded.get(nearest(folded(name), by_folded) or "")
         hint = f" (did you mean '{guess}'?)" if guess else ""
         raise AdvisorError([Problem(self.name, f"has no client named '{name}'{hint}; see 'advisor clients'")])
 
@@ -180,10 +161,8 @@ class Store:
         return self._db.integrity()
 
 
-def _open(location: Location, create: bool) -> Database:
-    """The database behind a store (SQLAlchemy loads here, and a driver only when it connects)."""
-    from advisor.records import postgres, sqlite_file  # noqa: PLC0415  lazy: SQLAlchemy loads only when records are opened
-
+def _open(location: Location, create: bool) -> Backend:
+    """The database behind a store (a driver loads only when it connects)."""
     if location.is_postgres:
         return postgres.PostgresDatabase(location, create=create)
     return sqlite_file.SqliteDatabase(location, create=create)
@@ -191,21 +170,3 @@ def _open(location: Location, create: bool) -> Database:
 
 def _now() -> str:
     return dt.datetime.now().replace(microsecond=0).isoformat()
-
-
-def name_key(name: str) -> str:
-    """How names are matched: Unicode case folding, normalised form, single spaces."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-
-# Letters NFKD does not take apart: folded by hand, so a name typed on an English keyboard
-# still finds its client.
-_PLAIN = str.maketrans(
-    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L"}
-)
-
-
-def _folded(name: str) -> str:
-    """A name without accents, case or extra spaces, to compare with."""
-    plain = unicodedata.normalize("NFKD", name.translate(_PLAIN))
-    return " ".join("".join(c for c in plain if not unicodedata.combining(c)).casefold().split())

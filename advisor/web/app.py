@@ -34,21 +34,22 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from advisor.core import fitrecord, knowledge
-from advisor.core import questionnaire as qmod
-from advisor.core.actions import STOP_RIDING
-from advisor.core.answers import Answers
+from advisor.core.advice.pipeline import assess
 from advisor.core.assessment import Assessment
 from advisor.core.errors import AdvisorError
-from advisor.core.followup import Previous
-from advisor.core.interview import Draft
-from advisor.core.pipeline import assess
+from advisor.core.intake import fitrecord
+from advisor.core.intake.answers import Answers
+from advisor.core.intake.interview import Draft
+from advisor.core.rulebase import knowledge, questionnaire as qmod
+from advisor.core.rulebase.actions import STOP_RIDING
+from advisor.core.rulebase.followup import Previous
 from advisor.core.text import MAX_NAME, MAX_NOTE, MAX_VISIT_NOTES, one_line, problem_with
 from advisor.output import formats
 from advisor.output.diagram import to_svg
 from advisor.output.report import STATUS_WORDS, flexibility_over_visits, pain_over_visits
 from advisor.records import config, drafts, history
-from advisor.records.store import Consultation, Decision, Store, name_key
+from advisor.records.model import Consultation, Decision, name_key
+from advisor.records.store import Store
 from advisor.web import forms
 from advisor.web.security import (
     REPORT_CSP,

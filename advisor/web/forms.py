@@ -13,12 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.core import answers as answers_mod
-from advisor.core import fitrecord
-from advisor.core.answers import Answers
-from advisor.core.conditions import AnswerTest, Condition, Group, Missing, holds
 from advisor.core.errors import AdvisorError
-from advisor.core.questionnaire import Question, Questionnaire
+from advisor.core.intake import answers as answers_mod, fitrecord
+from advisor.core.intake.answers import Answers
+from advisor.core.rulebase.conditions import AnswerTest, Condition, Group, Missing, holds
+from advisor.core.rulebase.questionnaire import Question, Questionnaire
 from advisor.core.text import MAX_VISIT_NOTES, paragraphs
 
 FORM_NAME = "<form>"
@@ -203,7 +202,7 @@ def shown(values: Mapping[str, Any], form: Questionnaire, *, follow_up: bool) ->
 
 def condition_json(cond: Condition) -> dict[str, Any]:
     """A question's condition for the page's script, which shows and hides the question as
-    the server decides it (the same closed language: see advisor/core/conditions.py)."""
+    the server decides it (the same closed language: see advisor/core/rulebase/conditions.py)."""
     if isinstance(cond, AnswerTest):
         return {"answer": cond.answer, "op": cond.op, "arg": cond.arg}
     if isinstance(cond, Missing):

@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from advisor.core import triage
-from advisor.core.answers import check_value
-from advisor.core.conditions import answers_used, holds
-from advisor.core.knowledge import KnowledgeBase, Tier
-from advisor.core.questionnaire import Question, Questionnaire
+from advisor.core.engines import triage
+from advisor.core.intake.answers import check_value
+from advisor.core.rulebase.conditions import answers_used, holds
+from advisor.core.rulebase.knowledge import KnowledgeBase, Tier
+from advisor.core.rulebase.questionnaire import Question, Questionnaire
 
 YES = {"y", "yes", "true", "1"}
 NO = {"n", "no", "false", "0"}

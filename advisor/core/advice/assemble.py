@@ -19,16 +19,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from advisor.core import assessment as out
-from advisor.core import fitrecord, triage
-from advisor.core.actions import CONFLICT_RULE, PROFESSIONAL_FIT, STAGE_ORDER, STOP_RIDING
-from advisor.core.answers import Answers
-from advisor.core.conditions import answers_used, holds
-from advisor.core.firing import Firing
-from advisor.core.knowledge import Adjustment, Exercise, KnowledgeBase, RuleDef, Tier
-from advisor.core.questionnaire import Questionnaire
+from advisor.core.engines import triage
+from advisor.core.engines.firing import Firing
+from advisor.core.intake import fitrecord
+from advisor.core.intake.answers import Answers
+from advisor.core.rulebase.actions import CONFLICT_RULE, PROFESSIONAL_FIT, STAGE_ORDER, STOP_RIDING
+from advisor.core.rulebase.conditions import answers_used, holds
+from advisor.core.rulebase.knowledge import Adjustment, Exercise, KnowledgeBase, RuleDef, Tier
+from advisor.core.rulebase.questionnaire import Questionnaire
 
 if TYPE_CHECKING:
-    from advisor.core.followup import Previous
+    from advisor.core.rulebase.followup import Previous
 
 
 class _Merged:

@@ -18,11 +18,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from advisor.core import resources, startup_cache
-from advisor.core.datafile import load_model
+from advisor.core.datafiles import resources, startup_cache
+from advisor.core.datafiles.datafile import load_model
+from advisor.core.datafiles.yamlio import LineDict
 from advisor.core.errors import Problem
 from advisor.core.text import MAX_NAME, problem_with
-from advisor.core.yamlio import LineDict
 
 WHEN = ("before", "after")
 FITTER = "fitter"  # the fit: block's key for who fitted the bike

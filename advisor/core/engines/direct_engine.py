@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from advisor.core.conditions import OPERATORS, AnswerTest, Condition, Group, HasFinding, Missing, holds
-from advisor.core.firing import Firing, answers_behind
-from advisor.core.knowledge import KnowledgeBase, RuleDef
+from advisor.core.engines.firing import Firing, answers_behind
+from advisor.core.rulebase.conditions import OPERATORS, AnswerTest, Condition, Group, HasFinding, Missing, holds
+from advisor.core.rulebase.knowledge import KnowledgeBase, RuleDef
 
 Test = Callable[[Mapping[str, Any], "set[str]"], bool]
 

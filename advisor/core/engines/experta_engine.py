@@ -19,12 +19,12 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from advisor.core._experta import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule, W
-from advisor.core.actions import STAGE_ORDER
-from advisor.core.conditions import OPERATORS, AnswerTest, Condition, Group, HasFinding, Missing
-from advisor.core.firing import Firing, answers_behind
-from advisor.core.knowledge import KnowledgeBase, RuleDef
-from advisor.core.rete import AdvisorMatcher
+from advisor.core.engines._experta import AND, AS, NOT, OR, Fact, KnowledgeEngine, P, Rule, W
+from advisor.core.engines.firing import Firing, answers_behind
+from advisor.core.engines.rete import AdvisorMatcher
+from advisor.core.rulebase.actions import STAGE_ORDER
+from advisor.core.rulebase.conditions import OPERATORS, AnswerTest, Condition, Group, HasFinding, Missing
+from advisor.core.rulebase.knowledge import KnowledgeBase, RuleDef
 
 
 class AnswerFact(Fact):

@@ -13,14 +13,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from advisor.core import followup
-from advisor.core import questionnaire as qmod
-from advisor.core.actions import ACTIONS, PROFESSIONAL_FIT, STAGE_ORDER, STOP_RIDING
-from advisor.core.conditions import AnswerTest, Condition, Group, HasFinding, Missing, holds, walk
 from advisor.core.errors import Problem, did_you_mean
-from advisor.core.figures import judge
-from advisor.core.knowledge import SOURCED, Chart, KnowledgeBase, PainChart, RuleDef, Source
-from advisor.core.questionnaire import Question, Questionnaire
+from advisor.core.rulebase import followup, questionnaire as qmod
+from advisor.core.rulebase.actions import ACTIONS, PROFESSIONAL_FIT, STAGE_ORDER, STOP_RIDING
+from advisor.core.rulebase.conditions import AnswerTest, Condition, Group, HasFinding, Missing, holds, walk
+from advisor.core.rulebase.figures import judge
+from advisor.core.rulebase.knowledge import SOURCED, Chart, KnowledgeBase, PainChart, RuleDef, Source
+from advisor.core.rulebase.questionnaire import Question, Questionnaire
 
 # Catalog entries the engine adds itself, so no rule has to name them.
 ENGINE_ADDS = {STOP_RIDING, PROFESSIONAL_FIT}

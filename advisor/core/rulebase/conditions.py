@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
+from advisor.core.datafiles.yamlio import LineDict, LineList
 from advisor.core.errors import Problem, did_you_mean
-from advisor.core.yamlio import LineDict, LineList
 
 Value = Any
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from advisor.core import engine, followup
-from advisor.core.answers import Answers
-from advisor.core.assemble import assemble
+from advisor.core.advice.assemble import assemble
 from advisor.core.assessment import Assessment
+from advisor.core.engines import engine
+from advisor.core.intake.answers import Answers
+from advisor.core.rulebase import followup
 
 
 def assess(

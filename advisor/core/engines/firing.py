@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.core.conditions import AnswerTest, Condition, Group, Missing
-from advisor.core.knowledge import RuleDef
+from advisor.core.rulebase.conditions import AnswerTest, Condition, Group, Missing
+from advisor.core.rulebase.knowledge import RuleDef
 
 
 @dataclass(frozen=True)

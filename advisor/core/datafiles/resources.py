@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent.parent  # the advisor package
+_PACKAGE = Path(__file__).resolve().parents[2]  # the advisor package
 
 
 def _data_root() -> Path:

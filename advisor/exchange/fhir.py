@@ -47,14 +47,13 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from advisor.core import answers as answers_mod
-from advisor.core import fitrecord
-from advisor.core import questionnaire as qmod
-from advisor.core.answers import Answers
 from advisor.core.assessment import Assessment
-from advisor.core.conditions import AnswerTest, Condition, Group, Missing
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
-from advisor.core.questionnaire import Question, Questionnaire
+from advisor.core.intake import answers as answers_mod, fitrecord
+from advisor.core.intake.answers import Answers
+from advisor.core.rulebase import questionnaire as qmod
+from advisor.core.rulebase.conditions import AnswerTest, Condition, Group, Missing
+from advisor.core.rulebase.questionnaire import Question, Questionnaire
 
 # Our own canonical base: the Questionnaires, code systems and identifiers live under it.
 BASE = "https://bikefit-advisor.org/fhir"

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from advisor.core._experta import (
+from advisor.core.engines._experta import (
     ANDFC,
     NOT,
     NOTFC,

@@ -6,11 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from advisor.core import resources, startup_cache
-from advisor.core.conditions import ConditionParser, Group, answers_used
-from advisor.core.datafile import load_model
+from advisor.core.datafiles import resources, startup_cache
+from advisor.core.datafiles.datafile import load_model
+from advisor.core.datafiles.yamlio import LineDict, LineList
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
-from advisor.core.yamlio import LineDict, LineList
+from advisor.core.rulebase.conditions import ConditionParser, Group, answers_used
 
 QuestionType = Literal["bool", "int", "number", "choice", "multi"]
 

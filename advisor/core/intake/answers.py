@@ -6,14 +6,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from advisor.core import fitrecord, followup, knowledge, triage
-from advisor.core import questionnaire as qmod
 from advisor.core.assessment import RESULT_FORMAT
+from advisor.core.datafiles.yamlio import LineDict, parse, read_text
+from advisor.core.engines import triage
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
-from advisor.core.fitrecord import FitRecord
-from advisor.core.questionnaire import Question, Questionnaire
+from advisor.core.intake import fitrecord
+from advisor.core.intake.fitrecord import FitRecord
+from advisor.core.rulebase import followup, knowledge, questionnaire as qmod
+from advisor.core.rulebase.questionnaire import Question, Questionnaire
 from advisor.core.text import MAX_NAME, problem_with
-from advisor.core.yamlio import LineDict, parse, read_text
 
 TOP_LEVEL_KEYS = ("questionnaire", "client", "date", "answers", "fit")
 

@@ -29,11 +29,13 @@ from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
-from advisor.core import resources
-from advisor.core.files import write_atomic
+from platformdirs import user_cache_dir
+
+from advisor.core.datafiles import resources
+from advisor.core.datafiles.files import write_atomic
 
 ENV_CACHE_DIR = "ADVISOR_CACHE_DIR"
-_CORE = Path(__file__).resolve().parent  # the code that builds and defines the cached objects
+_CORE = Path(__file__).resolve().parent.parent  # the code that builds and defines the cached objects
 _ENTRY_FOLDER = re.compile(r"^[0-9a-f]{32}$")
 T = TypeVar("T")
 
@@ -45,8 +47,6 @@ def root() -> Path | None:
         return None
     if override:
         return Path(override).expanduser()
-    from platformdirs import user_cache_dir  # noqa: PLC0415  no command start pays for it when a folder is set
-
     return Path(user_cache_dir("bikefit-advisor", appauthor=False))
 
 
@@ -55,7 +55,11 @@ def _fingerprint(rules: Path, questionnaires: Path) -> str:
     digest = hashlib.blake2b(digest_size=16)
     # The folders themselves too: the entries hold file paths, for messages and `rules show`.
     digest.update(f"{sys.version}\0{rules}\0{questionnaires}\0".encode())
-    sources = (("rules", rules, "**/*.yaml"), ("questionnaires", questionnaires, "**/*.yaml"), ("code", _CORE, "*.py"))
+    sources = (
+        ("rules", rules, "**/*.yaml"),
+        ("questionnaires", questionnaires, "**/*.yaml"),
+        ("code", _CORE, "**/*.py"),
+    )
     for label, folder, pattern in sources:
         for path in sorted(p for p in folder.glob(pattern) if p.is_file()):
             digest.update(f"{label}/{path.relative_to(folder)}\0".encode())

@@ -1,4 +1,4 @@
-"""Commands for a rider or anyone with an answer file: assess and ask."""
+"""`advisor assess`: the advice for an answer file, in the terminal, as JSON or FHIR, or as a report."""
 
 import sys
 from pathlib import Path
@@ -14,14 +14,13 @@ from advisor.cli.common import (
     app,
     format_option,
     handled,
-    make_console,
     page,
     paper_size,
     print_json,
 )
-from advisor.core import answers as answers_mod
+from advisor.core.advice.pipeline import assess as run_assessment
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.pipeline import assess as run_assessment
+from advisor.core.intake import answers as answers_mod
 from advisor.output import formats, screen, terminal
 
 
@@ -62,7 +61,7 @@ def assess(
     if format == "json":
         print_json(result.to_json_dict())
     elif format == "fhir":
-        from advisor.core import fhir  # noqa: PLC0415  lazy: only --format fhir needs the FHIR mapping
+        from advisor.exchange import fhir  # noqa: PLC0415  lazy: only --format fhir needs the FHIR mapping
 
         print_json(fhir.bundle([(answers, result)]))
     elif built:
@@ -71,55 +70,3 @@ def assess(
         page(out.render(), not no_pager)
     if written:
         typer.echo(f"Report written to {written}", err=format in ("json", "fhir"))
-
-
-@app.command()
-@handled
-def ask(
-    questionnaire: Annotated[
-        str | None, typer.Option("--questionnaire", "-q", metavar="rider|fitter", help="rider (default) or fitter.")
-    ] = None,
-    client: Annotated[
-        str | None, typer.Option("--client", metavar="NAME", help="The client's name, for the record.")
-    ] = None,
-    out: Annotated[
-        str | None,
-        typer.Option("--out", "-o", metavar="PATH", help="Where to save the answers (default: answers-DATE.yaml)."),
-    ] = None,
-    report: Annotated[
-        str | None,
-        typer.Option("--report", metavar="PATH", help=REPORT_HELP),
-    ] = None,
-    paper: Annotated[Paper | None, typer.Option("--paper", metavar="a4|letter", help=PAPER_HELP)] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Continue the questionnaire saved when you stopped.")
-    ] = False,
-    date: Annotated[
-        str | None,
-        typer.Option("--date", metavar="YYYY-MM-DD", help="The date of the answers (default: today)."),
-    ] = None,
-) -> None:
-    """Answer the questionnaire in the terminal, then see the advice.
-
-    Every answer is saved as you go; Ctrl-C stops and 'advisor ask --resume' continues.
-
-    Example: advisor ask --questionnaire fitter --client "Zoë Ødegård" --out zoe.yaml
-    """
-    from advisor.cli import interactive as ask_mod  # noqa: PLC0415  lazy: the prompts load rich
-
-    console = make_console()
-    try:
-        code = ask_mod.run(
-            console,
-            ask_mod.line_reader(console),
-            questionnaire=questionnaire,
-            client=client,
-            out=out,
-            report=report,
-            paper=paper_size(paper),
-            resume=resume,
-            date=date,
-        )
-    except ask_mod.Interrupted:
-        raise typer.Exit(ask_mod.EXIT_INTERRUPTED) from None
-    raise typer.Exit(code)

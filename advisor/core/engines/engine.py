@@ -16,11 +16,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from advisor.core import knowledge, resources
-from advisor.core.direct_engine import DirectEngine
+from advisor.core.datafiles import resources
+from advisor.core.engines.direct_engine import DirectEngine
+from advisor.core.engines.experta_engine import ExpertaEngine
+from advisor.core.engines.firing import Firing
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.firing import Firing
-from advisor.core.knowledge import KnowledgeBase
+from advisor.core.rulebase import knowledge
+from advisor.core.rulebase.knowledge import KnowledgeBase
 
 ENGINES = ("experta", "direct")
 DEFAULT = "experta"
@@ -35,8 +37,6 @@ class Engine(Protocol):
 def build(kb: KnowledgeBase, kind: str = DEFAULT) -> Engine:
     """Compile ``kb`` into the engine named ``kind`` (one of ENGINES)."""
     if kind == "experta":
-        from advisor.core.experta_engine import ExpertaEngine  # noqa: PLC0415  experta takes ~0.1 s to load
-
         return ExpertaEngine(kb)
     return DirectEngine(kb)
 
@@ -65,7 +65,7 @@ def _compiled(root: Path, kind: str) -> Engine:
     if resources.rules_overridden():
         # The bundled rules are checked in CI; a rules folder of one's own is checked here,
         # so a broken rule stops the advice with file:line instead of advising wrongly.
-        from advisor.core import lint  # noqa: PLC0415  only a rules folder of one's own is linted
+        from advisor.core.rulebase import lint  # noqa: PLC0415  only a rules folder of one's own is linted
 
         problems = lint.check(kb)
         if problems:

@@ -12,13 +12,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from advisor.core import resources, startup_cache
-from advisor.core.actions import ACTIONS, POSITIONS, Position
-from advisor.core.conditions import ConditionParser
-from advisor.core.datafile import validate
+from advisor.core.datafiles import resources, startup_cache
+from advisor.core.datafiles.datafile import validate
+from advisor.core.datafiles.yamlio import LineDict, LineList, load_file
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.figures import Picture
-from advisor.core.yamlio import LineDict, LineList, load_file
+from advisor.core.rulebase.actions import ACTIONS, POSITIONS, Position
+from advisor.core.rulebase.conditions import ConditionParser
+from advisor.core.rulebase.figures import Picture
 
 ID = r"^[a-z][a-z0-9-]*$"
 

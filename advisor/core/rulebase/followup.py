@@ -12,13 +12,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from advisor.core import questionnaire as qmod
-from advisor.core import resources, startup_cache
-from advisor.core.conditions import Group
-from advisor.core.datafile import load_model
+from advisor.core.datafiles import resources, startup_cache
+from advisor.core.datafiles.datafile import load_model
+from advisor.core.datafiles.yamlio import LineList
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
-from advisor.core.questionnaire import Question, Questionnaire, Section, load
-from advisor.core.yamlio import LineList
+from advisor.core.rulebase import questionnaire as qmod
+from advisor.core.rulebase.conditions import Group
+from advisor.core.rulebase.questionnaire import Question, Questionnaire, Section, load
 
 
 class DerivedDef(BaseModel):

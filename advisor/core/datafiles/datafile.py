@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from advisor.core import resources
+from advisor.core.datafiles import resources
+from advisor.core.datafiles.yamlio import LineDict, LineList, load_file
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.yamlio import LineDict, LineList, load_file
 
 M = TypeVar("M", bound=BaseModel)
 

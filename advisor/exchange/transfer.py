@@ -17,18 +17,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from advisor.core import answers as answers_mod
-from advisor.core import fhir, knowledge
-from advisor.core.answers import Answers
+from advisor.core.advice.pipeline import assess
 from advisor.core.assessment import Assessment
+from advisor.core.datafiles.files import check_target, write_atomic
+from advisor.core.datafiles.yamlio import read_text
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.files import check_target, write_atomic
-from advisor.core.fitrecord import FitRecord
-from advisor.core.followup import Previous
-from advisor.core.pipeline import assess
+from advisor.core.intake import answers as answers_mod
+from advisor.core.intake.answers import Answers
+from advisor.core.intake.fitrecord import FitRecord
+from advisor.core.rulebase import knowledge
+from advisor.core.rulebase.followup import Previous
 from advisor.core.text import MAX_NAME, MAX_NOTE, problem_with
-from advisor.core.yamlio import read_text
-from advisor.records.store import Consultation, Decision, Store
+from advisor.exchange import fhir
+from advisor.records.model import Consultation, Decision
+from advisor.records.store import Store
 
 FORMAT = "bikefit-advisor-client"
 VERSION = 1

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from advisor.core import engine
-from advisor.core.conditions import Group, Missing, answers_used, holds, walk
-from advisor.core.knowledge import KnowledgeBase, Tier
+from advisor.core.engines import engine
+from advisor.core.rulebase.conditions import Group, Missing, answers_used, holds, walk
+from advisor.core.rulebase.knowledge import KnowledgeBase, Tier
 
 
 def settled_tier(
