@@ -666,7 +666,7 @@ def test_the_base_of_the_malformed_cases_is_read() -> None:
 
 
 def test_the_mapping_imports_only_the_standard_library_and_the_core() -> None:
-    tree = ast.parse((ROOT / "advisor" / "core" / "fhir.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "advisor" / "exchange" / "fhir.py").read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
