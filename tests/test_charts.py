@@ -29,7 +29,7 @@ from advisor.core.rulebase import knowledge, questionnaire as qmod
 from advisor.core.rulebase.lint import check
 from advisor.output.chart import Panel, Panels, panel, panels, reading, round_ticks
 from advisor.output.diagram import ASCENT, DESCENT, Diagram, Shape, text_box, text_width, to_svg
-from advisor.output.report import flexibility_over_visits, over_visits, pain_over_visits
+from advisor.output.progress import flexibility_over_visits, over_visits, pain_over_visits
 
 KB = knowledge.load()
 FORM = qmod.load("fitter")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from advisor.core.engines.firing import Firing
 from advisor.core.errors import AdvisorError
 from advisor.core.intake.answers import Answers, load, validate
 from advisor.core.rulebase import knowledge, questionnaire as qmod
-from advisor.core.rulebase.conditions import holds
+from advisor.core.rulebase.conditions import AnswerTest, Group, HasFinding, Missing, holds
 from advisor.core.rulebase.followup import derive, form_for
 from tests.scenario_files import EXAMPLES
 from tests.strategies import answer_sets
@@ -155,14 +156,68 @@ def test_the_advisor_matcher_fires_what_experta_s_own_matcher_fires(answers: Ans
     assert fired(EXPERTA.run(values)) == fired(EXPERTA_OWN_MATCHER.run(values))
 
 
-def test_a_rule_taken_as_prepared_is_what_experta_would_prepare() -> None:
-    """rete.py skips experta's rewriting for rules already in its final form: for each such
-    rule, experta's prepare_rule gives back an equal rule; every other rule goes through it."""
-    rules = [experta_engine._compile_rule(rule) for rule in KB.rules.values()]
-    taken = [rule for rule in rules if rete.already_prepared(rule)]
-    assert taken and len(taken) < len(rules)  # rules with an "any" still go through experta
-    for rule in taken:
-        assert prepare_rule(rule) == rete._prepared(rule)
+def test_every_rule_is_prepared_as_experta_prepares_it() -> None:
+    """rete.py puts rules in experta's prepared form in one pass: for every rule of the rule
+    base, the same rule experta's own prepare_rule makes."""
+    for rule in KB.rules.values():
+        compiled = experta_engine._compile_rule(rule)
+        assert rete._prepared(compiled) == prepare_rule(compiled), rule.id
+
+
+_LEAVES = st.one_of(
+    st.builds(AnswerTest, st.sampled_from(["a", "b", "c"]), st.just("equals"), st.sampled_from([1, 2]), st.just(1)),
+    st.builds(Missing, st.sampled_from(["a", "b", "c"]), st.just(1), st.booleans()),
+    st.builds(HasFinding, st.sampled_from(["f", "g"]), st.booleans(), st.just(1)),
+)
+_CONDITIONS = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.builds(
+            Group, st.sampled_from(["all", "any"]), st.lists(inner, min_size=1, max_size=3).map(tuple), st.just(1)
+        ),
+        st.builds(Group, st.just("none_of"), st.lists(_LEAVES, min_size=1, max_size=3).map(tuple), st.just(1)),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CONDITIONS, min_size=1, max_size=4))
+def test_generated_conditions_are_prepared_and_matched_as_experta_does(items: list[Any]) -> None:
+    """Conditions of every shape the rule files allow (all, any, none_of, nested, negated
+    findings and missing answers): the prepared rule is the one experta's prepare_rule makes."""
+    template = next(iter(KB.rules.values()))
+    rule = template.model_copy(update={"id": "generated", "condition": Group("all", tuple(items), 1)})
+    compiled = experta_engine._compile_rule(rule)
+    assert rete._prepared(compiled) == prepare_rule(compiled)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(_CONDITIONS, min_size=1, max_size=4),
+    st.lists(_CONDITIONS, min_size=1, max_size=4),
+    st.fixed_dictionaries({}, optional={"a": st.sampled_from([1, 2]), "b": st.sampled_from([1, 2]), "c": st.just(1)}),
+)
+def test_generated_rules_fire_as_on_experta_s_own_matcher(
+    finding_when: list[Any], advice_when: list[Any], values: dict[str, Any]
+) -> None:
+    """Rules of generated conditions, one making finding f and one reading it: the network
+    rete.py builds fires them as the network experta builds does."""
+    finding = next(r for r in KB.rules.values() if r.action == "finding")
+    advice = next(r for r in KB.rules.values() if r.action != "finding" and r.stage != finding.stage)
+    rules = {
+        "made-f": finding.model_copy(
+            update={"id": "made-f", "then": {"finding": "f"}, "condition": Group("all", tuple(finding_when), 1)}
+        ),
+        "uses-f": advice.model_copy(update={"id": "uses-f", "condition": Group("all", tuple(advice_when), 1)}),
+    }
+    kb = dataclasses.replace(KB, rules=rules)
+    ours, reference = ExpertaEngine(kb), _ExpertaOwnMatcher(kb)
+
+    def fired(firings: list[Firing]) -> list[str]:
+        return sorted(repr((f.rule.id, sorted(f.answers.items()), f.findings)) for f in firings)
+
+    assert fired(ours.run(values)) == fired(reference.run(values))
 
 
 def test_the_advisor_matcher_indexes_the_literal_tests() -> None:

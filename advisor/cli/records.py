@@ -1,4 +1,4 @@
-"""Commands for a fitter's records: consult, clients, history, report, export, import, migrate."""
+"""Commands for a fitter's records: clients, history, report, export, import, migrate."""
 
 from __future__ import annotations
 

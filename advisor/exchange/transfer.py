@@ -1,7 +1,7 @@
 """Moving records between studios and stores: one JSON file holds a client's consultations,
 and ``copy_all`` copies every client from one store into another (SQLite to PostgreSQL, say).
 
-A client's consultations also go out as a FHIR R4 Bundle (core/fhir.py), for a clinic's
+A client's consultations also go out as a FHIR R4 Bundle (fhir.py, beside this module), for a clinic's
 system, and come back from one: the Bundle carries the answers, so an import assesses them
 again, in date order with each visit's previous one, as the consultation did.
 """

@@ -46,7 +46,8 @@ from advisor.core.rulebase.followup import Previous
 from advisor.core.text import MAX_NAME, MAX_NOTE, MAX_VISIT_NOTES, one_line, problem_with
 from advisor.output import formats
 from advisor.output.diagram import to_svg
-from advisor.output.report import STATUS_WORDS, flexibility_over_visits, pain_over_visits
+from advisor.output.progress import flexibility_over_visits, pain_over_visits
+from advisor.output.report import STATUS_WORDS
 from advisor.records import config, drafts, history
 from advisor.records.model import Consultation, Decision, name_key
 from advisor.records.store import Store

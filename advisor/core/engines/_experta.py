@@ -24,12 +24,13 @@ from experta import (
     Rule,
     W,
 )
+from experta.fact import InitialFact
 from experta.fieldconstraint import ANDFC, NOTFC, ORFC, L
 from experta.matchers.rete import ReteMatcher
-from experta.matchers.rete.check import FeatureCheck
+from experta.matchers.rete.check import FeatureCheck, SameContextCheck
 from experta.matchers.rete.mixins import NoMemory
-from experta.matchers.rete.nodes import BusNode, ConflictSetNode, FeatureTesterNode
-from experta.matchers.rete.utils import prepare_rule
+from experta.matchers.rete.nodes import BusNode, ConflictSetNode, FeatureTesterNode, NotNode, OrdinaryMatchNode
+from experta.matchers.rete.utils import prepare_rule, wire_rule
 
 __all__ = [
     "AND",
@@ -44,12 +45,17 @@ __all__ = [
     "Fact",
     "FeatureCheck",
     "FeatureTesterNode",
+    "InitialFact",
     "KnowledgeEngine",
     "L",
     "NoMemory",
+    "NotNode",
+    "OrdinaryMatchNode",
     "P",
     "ReteMatcher",
     "Rule",
+    "SameContextCheck",
     "W",
     "prepare_rule",
+    "wire_rule",
 ]

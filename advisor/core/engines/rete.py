@@ -7,41 +7,52 @@ whole rule base, so a rule base 8 times larger ran about 38 times slower:
   though only the nodes a change reached can have any (firings x rules);
 - a declared fact is tested against every literal its type's patterns name: each finding
   declared was compared with every finding id some rule waits for (findings x finding ids);
-- a reset walks the network recursively, visiting a shared node once per path to it;
-- and once per process, building the network rewrites every rule into disjunctive normal
-  form by repeated passes, though most rules are a plain list of patterns already.
+- a reset walks the network recursively, visiting a shared node once per path to it.
 
-``AdvisorMatcher`` keeps experta's network, nodes, tokens, agenda and strategy, and changes
-only those three walks: conflict-set nodes mark themselves when a token reaches them and only
-marked nodes are asked (in the network's own order, so ties on the agenda break as before);
-sibling tests of one field against a literal are found through a dict on the field's value
-(the "alpha node hashing" of CLIPS and Drools); a reset clears each node with a memory once;
-a rule already in the form experta's ``prepare_rule`` makes is taken as it is (a test holds
-that ``prepare_rule`` gives it back unchanged).
-The rules, the matching and the firings are experta's; the engine tests hold the firings to
+Building the network, once per process, cost about 40 ms of every command's start: experta
+rewrites each rule into disjunctive normal form by repeated passes until it stops changing,
+and wires each rule through a dispatch table it makes afresh for that rule.
+
+``AdvisorMatcher`` keeps experta's network, nodes, tokens, agenda and strategy. Per
+assessment, conflict-set nodes mark themselves when a token reaches them and only marked
+nodes are asked (in the network's own order, so ties on the agenda break as before); sibling
+tests of one field against a literal are found through a dict on the field's value (the
+"alpha node hashing" of CLIPS and Drools); a reset clears each node with a memory once. At
+build, a rule of plain patterns, AND and OR is put in experta's prepared form in one pass and
+wired with experta's own node classes in the same way; any other rule goes through experta's
+``prepare_rule`` and ``wire_rule``. tests/test_engine.py holds the prepared rules equal to
+``prepare_rule``'s, over the rule base and generated conditions, and the firings equal to
 those of experta's own matcher.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 from advisor.core.engines._experta import (
+    AND,
     ANDFC,
     NOT,
     NOTFC,
+    OR,
     ORFC,
     BusNode,
     ConflictSetNode,
     Fact,
     FeatureCheck,
     FeatureTesterNode,
+    InitialFact,
     L,
     NoMemory,
+    NotNode,
+    OrdinaryMatchNode,
     ReteMatcher,
     Rule,
+    SameContextCheck,
     prepare_rule,
+    wire_rule,
 )
 
 # A fork is indexed once it has this many literal tests of one field: below it a loop is as quick.
@@ -140,18 +151,84 @@ def _nodes(root: Any) -> list[Any]:
     return list(found.values())
 
 
-def already_prepared(rule: Rule) -> bool:
-    """Is ``rule`` already what experta's ``prepare_rule`` would make of it: patterns and
-    negated patterns only (no OR or AND to distribute), the first one a pattern to match?"""
-    if not rule or not isinstance(rule[0], Fact):
-        return False
-    facts = [p[0] if isinstance(p, NOT) and len(p) == 1 else p for p in rule]
-    return all(isinstance(f, Fact) and not any(isinstance(v, (ORFC, ANDFC, NOTFC)) for v in f.values()) for f in facts)
+def _plain(pattern: Any) -> bool:
+    """A pattern, or a negated one, with no field constraint experta would rewrite."""
+    fact = pattern[0] if isinstance(pattern, NOT) and len(pattern) == 1 else pattern
+    return isinstance(fact, Fact) and not any(isinstance(v, (ORFC, ANDFC, NOTFC)) for v in fact.values())
+
+
+def _terms(element: Any) -> list[list[Any]] | None:
+    """``element`` as a disjunction of conjunctions of plain patterns, in the order experta's
+    DNF rewriting lists them (alternatives in order, the first part varying slowest); None
+    for an element of any other kind, which is left to experta."""
+    if _plain(element):
+        return [[element]]
+    if isinstance(element, OR):
+        alternatives: list[list[Any]] = []
+        for item in element:
+            found = _terms(item)
+            if found is None:
+                return None
+            alternatives.extend(found)
+        return alternatives
+    if isinstance(element, AND):
+        return _product(list(element))
+    return None
+
+
+def _product(elements: list[Any]) -> list[list[Any]] | None:
+    combined: list[list[Any]] = [[]]
+    for element in elements:
+        found = _terms(element)
+        if found is None:
+            return None
+        combined = [head + tail for head in combined for tail in found]
+    return combined
 
 
 def _prepared(rule: Rule) -> Rule:
-    # new_conditions: a copy not bound to the engine instance, as prepare_rule returns
-    return rule.new_conditions(*rule) if already_prepared(rule) else prepare_rule(rule)
+    """What experta's ``prepare_rule`` makes of ``rule``, made in one pass for rules of plain
+    patterns, AND and OR (experta rewrites a rule several times over until it stops changing);
+    any other rule goes through ``prepare_rule`` itself. A test holds the two equal."""
+    terms = _product(list(rule)) if rule else None
+    if not terms:
+        return prepare_rule(rule)
+    if len(terms) == 1:
+        body = terms[0]
+        if isinstance(body[0], NOT):
+            body = [InitialFact(), *body]
+        return rule.new_conditions(*body)  # a copy not bound to the engine, as prepare_rule returns
+
+    def branch(term: list[Any]) -> Any:
+        if len(term) == 1:
+            return AND(InitialFact(), term[0]) if isinstance(term[0], NOT) else term[0]
+        return AND(InitialFact(), *term) if isinstance(term[0], NOT) else AND(*term)
+
+    return rule.new_conditions(OR(*[branch(term) for term in terms]))
+
+
+def _wire(rule: Rule, alpha_terminals: dict[Any, Any], lhs: Any) -> None:
+    """experta's ``wire_rule`` for a conjunction of plain patterns: a chain of join nodes (a
+    not-node for each negated pattern) ending in the rule's conflict-set node, built without
+    the dispatch table ``wire_rule`` makes afresh for every rule."""
+
+    def terminal(pattern: Any) -> Any:
+        return alpha_terminals[pattern[0] if isinstance(pattern, NOT) else pattern]
+
+    patterns = [lhs] if isinstance(lhs, Fact) else list(lhs)
+    if len(patterns) == 1:
+        last = terminal(patterns[0])
+    else:
+        last = None
+        for first, second in itertools.pairwise(patterns):
+            join = (NotNode if isinstance(second, NOT) else OrdinaryMatchNode)(SameContextCheck())
+            left = terminal(first) if last is None else last
+            left.add_child(join, join.activate_left)
+            right = terminal(second)
+            right.add_child(join, join.activate_right)
+            last = join
+    conflict_set_node = ConflictSetNode(rule)
+    last.add_child(conflict_set_node, conflict_set_node.activate)
 
 
 class AdvisorMatcher(ReteMatcher):
@@ -171,6 +248,15 @@ class AdvisorMatcher(ReteMatcher):
     @staticmethod
     def prepare_ruleset(engine: Any) -> set[Rule]:
         return {_prepared(rule) for rule in engine.get_rules()}
+
+    @staticmethod
+    def build_beta_part(ruleset: set[Rule], alpha_terminals: dict[Any, Any]) -> None:
+        for rule in ruleset:
+            for lhs in rule[0] if isinstance(rule[0], OR) else (rule,):
+                if isinstance(lhs, Fact) or (isinstance(lhs, (Rule, AND)) and all(_plain(p) for p in lhs)):
+                    _wire(rule, alpha_terminals, lhs)
+                else:
+                    wire_rule(rule, alpha_terminals, lhs=lhs)
 
     def changes(self, adding: Any = None, deleting: Any = None) -> tuple[list[Any], list[Any]]:
         for fact in deleting or ():
