@@ -53,15 +53,20 @@ def main() -> None:
     parser.add_argument("--riders", type=int, default=200)
     parser.add_argument("--executor", choices=("local", "dask"), default="local")
     parser.add_argument("--formats", default="json,pdf", help="comma-separated, from json, pdf, html, md")
+    parser.add_argument("--engine", choices=("direct", "experta"), default=None, help="default: the batch's own")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "riders.jsonl"
         source.write_text("".join(json.dumps(r) + "\n" for r in riders(args.riders)), encoding="utf-8")
-        print(f"Python {sys.version.split()[0]}, {args.riders} generated riders, {cores} cores, {args.executor}")
+        engine = args.engine or batch.BATCH_ENGINE
+        print(
+            f"Python {sys.version.split()[0]}, {args.riders} generated riders, {cores} cores, {args.executor}, "
+            f"engine {engine}"
+        )
         for fmt in args.formats.split(","):
             t0 = time.perf_counter()
-            outcomes = batch.run(source, Path(tmp) / fmt, fmt, jobs=cores, executor=args.executor)
+            outcomes = batch.run(source, Path(tmp) / fmt, fmt, jobs=cores, executor=args.executor, engine_kind=engine)
             took = time.perf_counter() - t0
             bad = sum(1 for o in outcomes if o.error)
             per = took / args.riders
