@@ -53,6 +53,7 @@ def add(store: Store, client: str = "Zoë Ødegård", day: int = 1, slr: int = 6
         answers,
         result.to_json_dict(),
         [Decision("exercise", "strap-stretch", False, "hip pinches"), Decision("exercise", "deadbug", True)],
+        consent=True,
     )
 
 
@@ -153,7 +154,7 @@ def _die_while_saving(_n: int, where: str) -> None:
 
     store = Store(where)
     day = dt.date(2026, 11, 2)
-    store.add_consultation("Zoë Ødegård", day, "fitter", "routine", {"a": 1}, {"b": 2}, DieWhileSaving())
+    store.add_consultation("Zoë Ødegård", day, "fitter", "routine", {"a": 1}, {"b": 2}, DieWhileSaving(), consent=True)
 
 
 # Forked, each process starts with the advisor loaded (no second of imports each), and all
@@ -197,7 +198,14 @@ def _twenty_visits(writer: int, where: str) -> None:
             answers = {"i": i, "writer": writer}
             decided = [Decision("exercise", "deadbug", True)]
             store.add_consultation(
-                spelling.format(i % 5), dt.date(2026, 11, 1), "rider", "routine", answers, {"r": i}, decided
+                spelling.format(i % 5),
+                dt.date(2026, 11, 1),
+                "rider",
+                "routine",
+                answers,
+                {"r": i},
+                decided,
+                consent=True,
             )
 
 
@@ -236,7 +244,7 @@ def test_two_visits_on_one_day_with_the_same_answers_both_move(store_at: str, tm
         a.add_consultation(
             "Zoë Ødegård", dt.date(2026, 11, 3), "fitter", "routine",
             a.consultation(first).answers, a.consultation(first).result, [],
-            created="2026-11-03T16:40:00",
+            created="2026-11-03T16:40:00", consent=True,
         )  # fmt: skip
         out, count = transfer.export_client(a, "Zoë Ødegård", str(tmp_path / "zoe.json"))
     assert count == 2
@@ -282,7 +290,7 @@ def test_many_first_uses_of_an_empty_server_database_at_once_all_succeed(postgre
 
 def _first_visit(_n: int, where: str) -> None:
     with Store(where) as store:
-        store.add_consultation("Ana", dt.date(2026, 11, 1), "rider", "routine", {}, {}, [])
+        store.add_consultation("Ana", dt.date(2026, 11, 1), "rider", "routine", {}, {}, [], consent=True)
 
 
 def test_a_client_added_by_another_writer_mid_save_is_used_not_doubled(postgres: PostgresServer) -> None:
@@ -294,7 +302,10 @@ def test_a_client_added_by_another_writer_mid_save_is_used_not_doubled(postgres:
         engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
         with engine.connect() as first:
             first.execute(
-                sa.text("INSERT INTO clients (name, key, created) VALUES ('Zoë Ødegård', 'zoë ødegård', 'now')")
+                sa.text(
+                    "INSERT INTO clients (name, key, created, public_id, name_key) "
+                    "VALUES ('Zoë Ødegård', 'zoë ødegård', 'now', 'c-aaaaaaaaaa', 'zoë ødegård')"
+                )
             )
             saved: list[int] = []
             second = threading.Thread(target=lambda: saved.append(add(store, "ZOË ØDEGÅRD")))

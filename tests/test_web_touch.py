@@ -73,7 +73,7 @@ def _visit(
         Decision("exercise", e.id, e.id != "strap-stretch", "hip pinches" if e.id == "strap-stretch" else "")
         for e in result.exercises
     ]
-    return store.record(client, answers, result, decisions)
+    return store.record(client, answers, result, decisions, consent=True)
 
 
 def _signed_in(browser: Browser, base: str) -> list[Any]:

@@ -178,8 +178,8 @@ def import_command(
             return opened[0]
 
         # A Bundle's visits are assessed again, the first with the client's last stored visit.
-        name, visits = transfer.read_export(file, transfer.stored_before(store))
-        client, added, skipped = transfer.import_client(store(), name, visits)
+        name, visits, carried = transfer.read_export(file, transfer.stored_before(store))
+        client, added, skipped = transfer.import_client(store(), name, visits, carried)
     extra = f" ({skipped} already there)" if skipped else ""
     say(f"Imported {added} consultation{'s' if added != 1 else ''} for {client}{extra}")
 

@@ -29,11 +29,12 @@ from advisor.core.rulebase import knowledge
 from advisor.core.rulebase.followup import Previous
 from advisor.core.text import MAX_NAME, MAX_NOTE, problem_with
 from advisor.exchange import fhir
-from advisor.records.model import Consultation, Decision
-from advisor.records.store import Store
+from advisor.records.model import ClientSummary, Consultation, Decision
+from advisor.records.store import Store, Who
 
 FORMAT = "bikefit-advisor-client"
-VERSION = 1
+# 2: the client's lasting id, date of birth and consent, and who recorded each visit.
+VERSION = 2
 
 
 class _Decision(BaseModel):
@@ -55,6 +56,7 @@ class _Visit(BaseModel):
     created: str
     fit: dict[str, Any] = {}
     notes: str = ""
+    recorded_by: str = Field(default="", max_length=MAX_NAME)
 
 
 class ClientFile(BaseModel):
@@ -62,23 +64,41 @@ class ClientFile(BaseModel):
     format: Literal["bikefit-advisor-client"]
     version: int = Field(ge=1, le=VERSION)
     client: str = Field(min_length=1, max_length=MAX_NAME)
+    client_id: str = Field(default="", pattern=r"^(c-[a-z0-9]{10})?$")
+    born: dt.date | None = None
+    consent: str = Field(default="", max_length=40)  # when the client agreed to their answers being kept
+    consent_version: str = Field(default="", max_length=40)
     exported: str
     consultations: list[_Visit]
 
 
-def export_client(store: Store, name: str, out: str, *, force: bool = False, as_fhir: bool = False) -> tuple[Path, int]:
+def export_client(
+    store: Store,
+    name: str,
+    out: str,
+    *,
+    force: bool = False,
+    as_fhir: bool = False,
+    born: dt.date | None = None,
+    actor: str = "",
+) -> tuple[Path, int]:
     """Write every consultation of a client to the file ``out`` (the advisor's own JSON, or a
     FHIR R4 Bundle with ``as_fhir``); an existing file only with ``force``."""
     target = check_target(Path(out), option="--out", keep=store.files, overwrite=force, example="client.json")
-    text, count = export_document(store, name, as_fhir=as_fhir)
+    text, count = export_document(store, name, as_fhir=as_fhir, born=born, actor=actor)
     write_atomic(target, text)
     return target, count
 
 
-def export_document(store: Store, name: str, *, as_fhir: bool = False) -> tuple[str, int]:
-    """Every consultation of a client as the export's text, and how many there are."""
-    stored = store.require_client(name)
-    visits = store.history(stored)
+def export_document(
+    store: Store, name: str, *, as_fhir: bool = False, born: dt.date | None = None, actor: str = ""
+) -> tuple[str, int]:
+    """Every consultation of a client as the export's text, and how many there are; the
+    export is an event in the audit trail."""
+    client = store.require(name, born)
+    stored = client.name
+    visits = store.history(client)
+    store.log("exported", actor=actor, client=client.id, detail=f"{len(visits)} visits{' as FHIR' if as_fhir else ''}")
     if as_fhir:
         pairs = [(_answers_of(stored, v), Assessment.model_validate(v.result)) for v in visits]
         return json.dumps(fhir.bundle(pairs), ensure_ascii=False, indent=2) + "\n", len(visits)
@@ -86,6 +106,10 @@ def export_document(store: Store, name: str, *, as_fhir: bool = False) -> tuple[
         "format": FORMAT,
         "version": VERSION,
         "client": stored,
+        "client_id": client.id,
+        "born": client.born.isoformat() if client.born else None,
+        "consent": client.consent,
+        "consent_version": client.consent_version,
         "exported": dt.datetime.now().replace(microsecond=0).isoformat(),
         "consultations": [
             {
@@ -98,6 +122,7 @@ def export_document(store: Store, name: str, *, as_fhir: bool = False) -> tuple[
                 "created": v.created,
                 "fit": v.fit,
                 "notes": v.notes,
+                "recorded_by": v.recorded_by,
             }
             for v in visits
         ],
@@ -117,7 +142,7 @@ def _answers_of(client: str, visit: Consultation) -> Answers:
 Earlier = Callable[[str, dt.date], Previous | None]
 
 
-def read_export(path: str, earlier: Earlier | None = None) -> tuple[str, list[Consultation]]:
+def read_export(path: str, earlier: Earlier | None = None) -> tuple[str, list[Consultation], ClientSummary | None]:
     """The client and consultations of an export file (the advisor's own JSON or a FHIR Bundle
     it wrote), checked in full before anything is stored. A Bundle's visits are assessed again,
     each with the visit before it: the Bundle's own, or the store's (``earlier``) when later."""
@@ -153,13 +178,19 @@ def read_export(path: str, earlier: Earlier | None = None) -> tuple[str, list[Co
             created=v.created,
             fit=v.fit,
             notes=v.notes,
+            recorded_by=v.recorded_by,
         )
         for v in parsed.consultations
     ]
-    return parsed.client, visits
+    carried = ClientSummary(
+        parsed.client, len(visits), None, None, parsed.client_id, parsed.born, parsed.consent, parsed.consent_version
+    )
+    return parsed.client, visits, carried
 
 
-def _read_bundle(raw: dict[str, Any], name: str, earlier: Earlier | None) -> tuple[str, list[Consultation]]:
+def _read_bundle(
+    raw: dict[str, Any], name: str, earlier: Earlier | None
+) -> tuple[str, list[Consultation], ClientSummary | None]:
     """One client's visits from a FHIR Bundle, each assessed again with the visit before it."""
     read = fhir.read_bundle(raw, name)
     clients = sorted({a.client or "" for a in read})
@@ -199,7 +230,7 @@ def _read_bundle(raw: dict[str, Any], name: str, earlier: Earlier | None) -> tup
         )
         advised = [e.id for e in result.exercises]
         previous = Previous(dict(answers.values), advised, answers.fit.stored(), answers.date)
-    return clients[0], visits
+    return clients[0], visits, None  # a Bundle carries no consent: the import asks for it
 
 
 def stored_before(store: Callable[[], Store]) -> Earlier:
@@ -207,8 +238,8 @@ def stored_before(store: Callable[[], Store]) -> Earlier:
     store is asked for only once a file has passed its checks (a refused file opens none)."""
 
     def last(client: str, date: dt.date) -> Previous | None:
-        name = store().client_name(client)
-        visits = [v for v in store().history(name) if v.date < date] if name else []
+        found = store().named(client)
+        visits = [v for v in store().history(found[0]) if v.date < date] if len(found) == 1 else []
         if not visits:
             return None
         v = visits[-1]
@@ -217,14 +248,24 @@ def stored_before(store: Callable[[], Store]) -> Earlier:
     return last
 
 
-def import_client(store: Store, client: str, visits: list[Consultation]) -> tuple[str, int, int]:
-    """Add checked consultations to the store; returns (client as stored, added, already there)."""
-    stored = store.client_name(client) or client
-    added, skipped = store.import_client(stored, visits)
-    return stored, added, skipped
+def import_client(
+    store: Store,
+    client: str,
+    visits: list[Consultation],
+    carried: ClientSummary | None = None,
+    *,
+    actor: str = "",
+    consent: bool = False,
+) -> tuple[str, int, int]:
+    """Add checked consultations to the store; returns (client as stored, added, already there).
+    ``carried``: the client as the export knew them (their id, date of birth and consent)."""
+    who = Who(client, carried.born if carried else None)
+    added, skipped = store.import_client(who, visits, actor=actor, consent=consent, carried=carried)
+    found = store.find(who)
+    return found.name if found else client, added, skipped
 
 
-def copy_all(source: Store, target: Store) -> tuple[int, int, int]:
+def copy_all(source: Store, target: Store, *, actor: str = "") -> tuple[int, int, int]:
     """Every client's consultations from ``source`` into ``target``, one transaction per client,
     skipping visits ``target`` already holds; returns (clients, added, already there)."""
     if source.location.same_place(target.location) or _same_file(source, target):
@@ -232,8 +273,9 @@ def copy_all(source: Store, target: Store) -> tuple[int, int, int]:
     added = skipped = 0
     summaries = source.clients()
     for summary in summaries:
-        stored = target.client_name(summary.name) or summary.name
-        more, already = target.import_client(stored, source.history(summary.name))
+        # Each client as they are: their id, date of birth and consent go with their visits.
+        who = Who(summary.name, summary.born)
+        more, already = target.import_client(who, source.history(summary), actor=actor, carried=summary)
         added, skipped = added + more, skipped + already
     return len(summaries), added, skipped
 

@@ -10,20 +10,44 @@ databases (how a connection is made, locked, marked as ours, and how its errors 
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.records.location import Location
-from advisor.records.model import ClientSummary, Consultation, Decision, Visit, name_key
-from advisor.records.schema import MIGRATIONS, SCHEMA_VERSION, clients, consultations, decisions
+from advisor.records.model import (
+    AuditEvent,
+    ClientSummary,
+    Consultation,
+    Decision,
+    Revision,
+    Visit,
+    identity_key,
+    name_key,
+)
+from advisor.records.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    audit,
+    clients,
+    consultations,
+    decisions,
+    new_public_id,
+    revisions,
+    users,
+)
 
 # 'BFAD' as a 32-bit integer: marks a database as ours (SQLite's PRAGMA application_id).
 APPLICATION_ID = 0x42464144
@@ -32,8 +56,47 @@ BUSY_TIMEOUT_MS = 10_000
 # A new client, unless another writer has just added the same key: SQLite and PostgreSQL
 # both say it so (Core spells ON CONFLICT only through each dialect's own insert).
 _ADD_CLIENT = sa.text(
-    "INSERT INTO clients (name, key, created) VALUES (:name, :key, :created) ON CONFLICT (key) DO NOTHING"
+    "INSERT INTO clients (name, key, created, public_id, name_key, born, consent, consent_version) "
+    "VALUES (:name, :key, :created, :public_id, :name_key, :born, '', '') ON CONFLICT (key) DO NOTHING"
 )
+
+
+@dataclass(frozen=True)
+class Who:
+    """The client a write is for: by their lasting id when given, else by name (and date of
+    birth, when the client has one recorded or two clients share the name)."""
+
+    name: str
+    born: dt.date | None = None
+    id: str | None = None
+
+
+class ConsentNeeded(AdvisorError):
+    """The client's consent to keep their answers is not recorded: nothing was stored."""
+
+    def __init__(self, who: str, new: bool) -> None:
+        self.new = new
+        what = "is a new client" if new else "has no consent recorded (stored before consent was asked)"
+        super().__init__(
+            [Problem(who, f"{what}: record their consent to keep their answers first; nothing was stored")]
+        )
+
+
+class TwoClients(AdvisorError):
+    """A name two or more clients share, with nothing to tell which one is meant."""
+
+    def __init__(self, name: str, found: list[ClientSummary]) -> None:
+        self.found = found
+        listed = "; ".join(c.described() for c in found)
+        super().__init__(
+            [
+                Problem(
+                    name,
+                    f"{len(found)} clients have this name: {listed}. Say which one by their date of birth "
+                    "(--born YYYY-MM-DD) or by their id (c-...)",
+                )
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -112,83 +175,427 @@ class Database(ABC):
         self.engine.dispose()
 
     # --- writing ---------------------------------------------------------------------------
-    def add(self, client: str, stamp: str, visit: Visit, decided: list[Decision]) -> int:
-        """One consultation and its decisions in one transaction; returns its id."""
-        with self._writing("nothing was saved") as conn:
-            return self._insert(conn, self._client_id(conn, client, stamp), visit, decided)
+    def add(
+        self,
+        who: Who,
+        stamp: str,
+        visit: Visit,
+        decided: list[Decision],
+        *,
+        actor: str,
+        consent: str | None = None,
+        save_key: str | None = None,
+    ) -> int:
+        """One consultation and its decisions in one transaction, with its audit event;
+        returns its id. ``consent`` (the wording's version) records the client's consent when
+        they have none; without it a new client, or one with no consent, is refused
+        (ConsentNeeded). A ``save_key`` seen before returns that save's visit, recording nothing."""
+        while True:
+            try:
+                with self._writing("nothing was saved") as conn:
+                    if save_key is not None:
+                        done = conn.execute(
+                            sa.select(consultations.c.id).where(consultations.c.save_key == save_key)
+                        ).scalar()
+                        if done is not None:
+                            return int(done)
+                    client_pk, public_id = self._client_for_saving(conn, who, stamp, consent)
+                    cid = self._insert(conn, client_pk, visit, decided, actor, save_key)
+                    if cid is None:  # the same key, saved by another writer just now
+                        continue
+                    self._event(conn, stamp, actor, "saved", public_id, cid)
+                    return cid
+            except sa.exc.IntegrityError:
+                if save_key is None:
+                    raise
+                # Another process saved the same form at this moment: its visit is this one.
 
-    def import_visits(self, client: str, stamp: str, visits: list[Consultation]) -> tuple[int, int]:
-        """A client's consultations in one transaction, skipping those already stored; (added, skipped)."""
-        added = skipped = 0
-        with self._writing("nothing was imported") as conn:
-            client_id = self._client_id(conn, client, stamp)
-            for v in visits:
-                # The same day, the same answers and the same recording time are the same visit,
-                # however it came: one imported twice is found. A visit that went to a clinic as
-                # FHIR and came back carries no recording time (its day at midnight stands in), so
-                # for it the day and the answers are enough. Two visits recorded on one day with
-                # the same answers (a rider seen twice) stay two.
-                same_day = conn.execute(
-                    sa.select(consultations.c.questionnaire, consultations.c.answers, consultations.c.created).where(
-                        consultations.c.client_id == client_id, consultations.c.date == v.date
-                    )
-                ).all()
-                if any(_same_visit(v, q, json.loads(a), c) for q, a, c in same_day):
-                    skipped += 1
-                    continue
-                visit = (v.date, v.questionnaire, v.urgency, v.answers, v.result, v.created, v.fit, v.notes)
-                self._insert(conn, client_id, visit, v.decisions)
-                added += 1
-        return added, skipped
+    def import_visits(
+        self,
+        who: Who,
+        stamp: str,
+        visits: list[Consultation],
+        *,
+        actor: str,
+        consent: str | None = None,
+        carried: ClientSummary | None = None,
+    ) -> tuple[int, int]:
+        """A client's consultations in one transaction, skipping those already stored; (added,
+        skipped). ``carried``: the client as the records they come from knew them, whose
+        lasting id, date of birth and consent (its date and version) a new client keeps."""
+        for _attempt in range(3):
+            added = skipped = 0
+            try:
+                with self._writing("nothing was imported") as conn:
+                    client_pk, public_id = self._client_for_saving(conn, who, stamp, consent, carried)
+                    for v in visits:
+                        # The same day, the same answers and the same recording time are the same
+                        # visit, however it came: one imported twice is found. A visit that went to
+                        # a clinic as FHIR and came back carries no recording time (its day at
+                        # midnight stands in), so for it the day and the answers are enough. Two
+                        # visits recorded on one day with the same answers (a rider seen twice) stay
+                        # two. The save key makes a second import running at the same moment find
+                        # the first one's rows rather than add them again.
+                        same_day = conn.execute(
+                            sa.select(
+                                consultations.c.questionnaire, consultations.c.answers, consultations.c.created
+                            ).where(consultations.c.client_id == client_pk, consultations.c.date == v.date)
+                        ).all()
+                        if any(_same_visit(v, q, json.loads(a), c) for q, a, c in same_day):
+                            skipped += 1
+                            continue
+                        visit = (v.date, v.questionnaire, v.urgency, v.answers, v.result, v.created, v.fit, v.notes)
+                        key = _import_key(public_id, v)
+                        if self._insert(conn, client_pk, visit, v.decisions, v.recorded_by or actor, key) is None:
+                            skipped += 1
+                        else:
+                            added += 1
+                    self._event(conn, stamp, actor, "imported", public_id, None, f"{added} added, {skipped} skipped")
+                return added, skipped
+            except sa.exc.IntegrityError:
+                continue  # another import of the same visits committed first: look again
+        raise AdvisorError([Problem(self.name, "could not be written (other imports kept colliding); try again")])
 
     @contextmanager
     def _writing(self, outcome: str) -> Iterator[Connection]:
         try:
             with self.transaction(write=True) as conn:
                 yield conn
+        except sa.exc.IntegrityError:
+            raise
         except sa.exc.DBAPIError as err:
             raise AdvisorError(
                 [Problem(self.name, f"could not be written ({self.describe(err)}); {outcome}")]
             ) from None
 
-    def _client_id(self, conn: Connection, name: str, stamp: str) -> int:
-        """The client's id, adding the client first if new. Two writers adding the same client
-        at once make one: the second waits for the first's key, then uses its row."""
-        key = name_key(name)
-        find = sa.select(clients.c.id).where(clients.c.key == key)
-        found = conn.execute(find).scalar()
+    def _client_for_saving(
+        self, conn: Connection, who: Who, stamp: str, consent: str | None, carried: ClientSummary | None = None
+    ) -> tuple[int, str]:
+        """The client's row id and lasting id, adding the client first if new (with their
+        consent) and recording consent or a date of birth they did not have yet."""
+        found = self._client_row(conn, who)
+        if found is None and carried is not None and carried.id:
+            found = self._client_row(conn, Who("", None, carried.id))  # brought here before, renamed since
         if found is None:
-            conn.execute(_ADD_CLIENT, {"name": name, "key": key, "created": stamp})
-            found = conn.execute(find).scalar_one()
-        return int(found)
+            if who.id is not None:
+                raise AdvisorError([Problem(self.name, f"has no client with id {who.id}")])
+            if consent is None and not (carried is not None and carried.consent):
+                raise ConsentNeeded(who.name, new=True)
+            key = identity_key(who.name, who.born)
+            taken = (
+                carried is not None
+                and bool(carried.id)
+                and (conn.execute(sa.select(clients.c.id).where(clients.c.public_id == carried.id)).first() is not None)
+            )
+            conn.execute(
+                _ADD_CLIENT,
+                {
+                    "name": who.name,
+                    "key": key,
+                    "created": stamp,
+                    "public_id": carried.id if carried is not None and carried.id and not taken else new_public_id(),
+                    "name_key": name_key(who.name),
+                    "born": who.born.isoformat() if who.born else "",
+                },
+            )
+            found = self._client_row(conn, Who(who.name, who.born))
+            assert found is not None
+            if carried is not None and carried.consent and consent is None:
+                conn.execute(
+                    sa.update(clients)
+                    .where(clients.c.id == found[0])
+                    .values(consent=carried.consent, consent_version=carried.consent_version)
+                )
+                found = (*found[:4], True)
+        pk, public_id, shown, born, consented = found
+        if not consented:
+            if consent is None:
+                raise ConsentNeeded(shown, new=False)
+            conn.execute(sa.update(clients).where(clients.c.id == pk).values(consent=stamp, consent_version=consent))
+            self._event(conn, stamp, "", "consent", public_id, None, f"version {consent}")
+        if who.born is not None and not born:
+            self._set_born(conn, pk, shown, who.born)
+        return pk, public_id
+
+    def _client_row(self, conn: Connection, who: Who) -> tuple[int, str, str, str, bool] | None:
+        """(row id, lasting id, name, date of birth, consent recorded) of the client meant, or
+        None when there is none; TwoClients when a name is shared and nothing tells which."""
+        cols = (clients.c.id, clients.c.public_id, clients.c.name, clients.c.born, clients.c.consent)
+        if who.id is not None:
+            row = conn.execute(sa.select(*cols).where(clients.c.public_id == who.id)).first()
+            if row is not None and who.born is not None and row[3] and row[3] != who.born.isoformat():
+                raise AdvisorError(
+                    [Problem(who.id, f"was born on {row[3]}, not {who.born.isoformat()}; check the id or the date")]
+                )
+        elif who.born is not None:
+            row = conn.execute(sa.select(*cols).where(clients.c.key == identity_key(who.name, who.born))).first()
+        else:
+            rows = conn.execute(sa.select(*cols).where(clients.c.name_key == name_key(who.name))).all()
+            if len(rows) > 1:
+                raise TwoClients(who.name, [c for c in self._summaries(conn) if c.id in {r[1] for r in rows}])
+            row = rows[0] if rows else None
+        return None if row is None else (int(row[0]), row[1], row[2], row[3], bool(row[4]))
+
+    def _set_born(self, conn: Connection, pk: int, name: str, born: dt.date) -> None:
+        try:
+            conn.execute(
+                sa.update(clients).where(clients.c.id == pk).values(born=born.isoformat(), key=identity_key(name, born))
+            )
+        except sa.exc.IntegrityError:
+            raise AdvisorError(
+                [Problem(name, f"another client of this name was born on {born.isoformat()}; use their id")]
+            ) from None
 
     @staticmethod
-    def _insert(conn: Connection, client_id: int, visit: Visit, decided: list[Decision]) -> int:
-        """The one place a consultation row and its decisions are written; returns its id."""
+    def _insert(
+        conn: Connection, client_id: int, visit: Visit, decided: list[Decision], actor: str, save_key: str | None
+    ) -> int | None:
+        """The one place a consultation row and its decisions are written; returns its id, or
+        None when a consultation with this save key is there already."""
         date, questionnaire, urgency, answers, result, created, fit, notes = visit
-        row = conn.execute(
-            sa.insert(consultations).values(
-                client_id=client_id,
-                date=date,
-                questionnaire=questionnaire,
-                urgency=urgency,
-                answers=_dump(answers),
-                result=_dump(result),
-                created=created,
-                fit=_dump(fit),
-                notes=notes,
-            )
-        )
-        key = row.inserted_primary_key
-        assert key is not None
-        cid = int(key[0])
-        rows = [
-            {"consultation_id": cid, "kind": d.kind, "item": d.item, "accepted": d.accepted, "note": d.note}
-            for d in decided
-        ]
-        if rows:
-            conn.execute(sa.insert(decisions), rows)
+        values = {
+            "client_id": client_id,
+            "date": date,
+            "questionnaire": questionnaire,
+            "urgency": urgency,
+            "answers": _dump(answers),
+            "result": _dump(result),
+            "created": created,
+            "fit": _dump(fit),
+            "notes": notes,
+            "recorded_by": actor,
+            "save_key": save_key,
+        }
+        insert = _dialect_insert(conn)(consultations).values(**values)
+        if save_key is not None:
+            insert = insert.on_conflict_do_nothing(index_elements=["save_key"])
+        row = conn.execute(insert.returning(consultations.c.id))
+        found = row.scalar()
+        if found is None:
+            return None
+        cid = int(found)
+        _insert_decisions(conn, cid, decided)
         return cid
+
+    # --- identity, consent, amendments, erasure --------------------------------------------
+    def client(self, who: Who) -> ClientSummary | None:
+        """The client meant (TwoClients when a shared name does not say which), or None."""
+
+        def query(conn: Connection) -> ClientSummary | None:
+            found = self._client_row(conn, who)
+            if found is None:
+                return None
+            return next(c for c in self._summaries(conn) if c.id == found[1])
+
+        return self.read(query)
+
+    def named(self, name: str) -> list[ClientSummary]:
+        """Every client of this name (as matched), however many."""
+        return self.read(lambda conn: [c for c in self._summaries(conn) if name_key(c.name) == name_key(name)])
+
+    def record_consent(self, public_id: str, stamp: str, version: str, actor: str) -> None:
+        with self._writing("nothing was changed") as conn:
+            conn.execute(
+                sa.update(clients)
+                .where(clients.c.public_id == public_id)
+                .values(consent=stamp, consent_version=version)
+            )
+            self._event(conn, stamp, actor, "consent", public_id, None, f"version {version}")
+
+    def rename(self, public_id: str, new_name: str, stamp: str, actor: str) -> None:
+        try:
+            with self._writing("nothing was changed") as conn:
+                born = conn.execute(sa.select(clients.c.born).where(clients.c.public_id == public_id)).scalar_one()
+                when = dt.date.fromisoformat(born) if born else None
+                conn.execute(
+                    sa.update(clients)
+                    .where(clients.c.public_id == public_id)
+                    .values(name=new_name, name_key=name_key(new_name), key=identity_key(new_name, when))
+                )
+                self._event(conn, stamp, actor, "renamed", public_id, None)
+        except sa.exc.IntegrityError:
+            raise AdvisorError(
+                [
+                    Problem(
+                        new_name,
+                        "is the name of another client with the same date of birth (or none); "
+                        "merge the two instead (advisor client merge)",
+                    )
+                ]
+            ) from None
+
+    def merge(self, source: str, target: str, stamp: str, actor: str) -> int:
+        """Move every visit of client ``source`` to ``target`` and remove ``source``; returns
+        the number of visits moved. ``target`` keeps its name, date of birth and consent."""
+        with self._writing("nothing was changed") as conn:
+            src = conn.execute(sa.select(clients.c.id).where(clients.c.public_id == source)).scalar_one()
+            dst = conn.execute(sa.select(clients.c.id).where(clients.c.public_id == target)).scalar_one()
+            moved = conn.execute(
+                sa.update(consultations).where(consultations.c.client_id == src).values(client_id=dst)
+            ).rowcount
+            conn.execute(sa.delete(clients).where(clients.c.id == src))
+            self._event(conn, stamp, actor, "merged", source, None, f"into {target}, {moved} visits")
+            self._event(conn, stamp, actor, "merged", target, None, f"from {source}, {moved} visits")
+        return int(moved)
+
+    def amend(
+        self,
+        cid: int,
+        visit: Visit,
+        decided: list[Decision],
+        stamp: str,
+        actor: str,
+        reason: str,
+    ) -> int:
+        """Make ``visit`` the latest revision of consultation ``cid``, keeping the one it
+        replaces whole; returns the new revision's number."""
+        with self._writing("nothing was changed") as conn:
+            old = self.select_in(conn, consultations.c.id == cid)
+            if not old:
+                raise AdvisorError([Problem(self.name, f"has no consultation with id {cid}")])
+            was = old[0]
+            conn.execute(
+                sa.insert(revisions).values(
+                    consultation_id=cid,
+                    revision=was.revision,
+                    date=was.date,
+                    questionnaire=was.questionnaire,
+                    urgency=was.urgency,
+                    answers=_dump(was.answers),
+                    result=_dump(was.result),
+                    fit=_dump(was.fit),
+                    notes=was.notes,
+                    decisions=json.dumps([[d.kind, d.item, d.accepted, d.note] for d in was.decisions]),
+                    made=was.revised or was.created,
+                    made_by=was.revised_by if was.revision > 1 else was.recorded_by,
+                    reason=was.revision_reason,
+                )
+            )
+            date, questionnaire, urgency, answers, result, _created, fit, notes = visit
+            conn.execute(
+                sa.update(consultations)
+                .where(consultations.c.id == cid)
+                .values(
+                    date=date,
+                    questionnaire=questionnaire,
+                    urgency=urgency,
+                    answers=_dump(answers),
+                    result=_dump(result),
+                    fit=_dump(fit),
+                    notes=notes,
+                    revision=was.revision + 1,
+                    revised=stamp,
+                    revised_by=actor,
+                    revision_reason=reason,
+                )
+            )
+            conn.execute(sa.delete(decisions).where(decisions.c.consultation_id == cid))
+            _insert_decisions(conn, cid, decided)
+            self._event(conn, stamp, actor, "amended", was.client_id, cid, f"revision {was.revision + 1}")
+            return was.revision + 1
+
+    def revisions_of(self, cid: int) -> list[Revision]:
+        query = sa.select(revisions).where(revisions.c.consultation_id == cid).order_by(revisions.c.revision)
+        rows = self.read(lambda conn: conn.execute(query).mappings().all())
+        return [
+            Revision(
+                consultation=int(r["consultation_id"]),
+                revision=int(r["revision"]),
+                date=r["date"],
+                questionnaire=r["questionnaire"],
+                urgency=r["urgency"],
+                answers=json.loads(r["answers"]),
+                result=json.loads(r["result"]),
+                fit=json.loads(r["fit"]),
+                notes=r["notes"],
+                decisions=[Decision(k, i, bool(a), n) for k, i, a, n in json.loads(r["decisions"])],
+                made=r["made"],
+                made_by=r["made_by"],
+                reason=r["reason"],
+            )
+            for r in rows
+        ]
+
+    def erase(self, public_id: str, stamp: str, actor: str) -> int:
+        """Remove the client, every visit, decision and earlier revision; the audit keeps that
+        it happened, by whom and when, under the client's id alone. Returns the visits removed."""
+        with self._writing("nothing was erased") as conn:
+            pk = conn.execute(sa.select(clients.c.id).where(clients.c.public_id == public_id)).scalar_one()
+            ids = list(conn.execute(sa.select(consultations.c.id).where(consultations.c.client_id == pk)).scalars())
+            if ids:
+                conn.execute(sa.delete(revisions).where(revisions.c.consultation_id.in_(ids)))
+                conn.execute(sa.delete(decisions).where(decisions.c.consultation_id.in_(ids)))
+                conn.execute(sa.delete(consultations).where(consultations.c.id.in_(ids)))
+            conn.execute(sa.delete(clients).where(clients.c.id == pk))
+            self._event(conn, stamp, actor, "erased", public_id, None, f"{len(ids)} visits")
+        self.after_erasure()
+        return len(ids)
+
+    @abstractmethod
+    def after_erasure(self) -> None:
+        """Make sure what was erased is gone from the database's files too."""
+
+    @abstractmethod
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the records at ``target``, checked by opening it."""
+
+    # --- the audit trail and the studio's accounts -----------------------------------------
+    def record_event(
+        self, stamp: str, actor: str, action: str, client: str = "", visit: int | None = None, detail: str = ""
+    ) -> None:
+        with self._writing("the event was not recorded") as conn:
+            self._event(conn, stamp, actor, action, client, visit, detail)
+
+    @staticmethod
+    def _event(
+        conn: Connection,
+        stamp: str,
+        actor: str,
+        action: str,
+        client: str,
+        visit: int | None,
+        detail: str = "",
+    ) -> None:
+        conn.execute(
+            sa.insert(audit).values(at=stamp, actor=actor, action=action, client=client, visit=visit, detail=detail)
+        )
+
+    def events(self, client: str | None = None, since: str | None = None) -> list[AuditEvent]:
+        query = sa.select(audit).order_by(audit.c.id)
+        if client is not None:
+            query = query.where(audit.c.client == client)
+        if since is not None:
+            query = query.where(audit.c.at >= since)
+        rows = self.read(lambda conn: conn.execute(query).mappings().all())
+        return [
+            AuditEvent(int(r["id"]), r["at"], r["actor"], r["action"], r["client"], r["visit"], r["detail"])
+            for r in rows
+        ]
+
+    def add_user(self, name: str, password_hash: str, stamp: str, actor: str) -> None:
+        try:
+            with self._writing("the account was not added") as conn:
+                row = {"key": name_key(name), "name": name, "password": password_hash, "created": stamp}
+                conn.execute(sa.insert(users).values(**row))
+                self._event(conn, stamp, actor, "account added", "", None, f"account {name_key(name)}")
+        except sa.exc.IntegrityError:
+            raise AdvisorError([Problem(name, "has an account already")]) from None
+
+    def remove_user(self, name: str, stamp: str, actor: str) -> None:
+        with self._writing("the account was not removed") as conn:
+            gone = conn.execute(sa.delete(users).where(users.c.key == name_key(name))).rowcount
+            if not gone:
+                raise AdvisorError([Problem(name, "has no account")])
+            self._event(conn, stamp, actor, "account removed", "", None, f"account {name_key(name)}")
+
+    def user(self, name: str) -> tuple[str, str] | None:
+        """(name, password hash) of a studio account, or None."""
+        query = sa.select(users.c.name, users.c.password).where(users.c.key == name_key(name))
+        row = self.read(lambda conn: conn.execute(query).first())
+        return None if row is None else (row[0], row[1])
+
+    def user_names(self) -> list[str]:
+        return sorted(self.read(lambda conn: list(conn.execute(sa.select(users.c.name)).scalars())), key=name_key)
 
     # --- reading ---------------------------------------------------------------------------
     def read(self, query: Callable[[Connection], Any]) -> Any:
@@ -200,6 +607,10 @@ class Database(ABC):
             raise AdvisorError([Problem(self.name, f"could not be read ({self.describe(err)})")]) from None
 
     def clients(self) -> list[ClientSummary]:
+        return self.read(self._summaries)
+
+    @staticmethod
+    def _summaries(conn: Connection) -> list[ClientSummary]:
         def latest(column: sa.Column[Any]) -> Any:
             return (
                 sa.select(column)
@@ -217,22 +628,28 @@ class Database(ABC):
                 sa.func.count(visit.c.id),
                 latest(consultations.c.date),
                 latest(consultations.c.urgency),
+                clients.c.public_id,
+                clients.c.born,
+                clients.c.consent,
+                clients.c.consent_version,
             )
             .select_from(clients.outerjoin(visit, visit.c.client_id == clients.c.id))
             .group_by(clients.c.id)
         )
-        rows = self.read(lambda conn: conn.execute(query).all())
+        rows = conn.execute(query).all()
         # Sorted here, by code point, so both databases list clients in the same order
         # whatever the server's collation.
-        return [ClientSummary(r[1], int(r[2]), r[3], r[4]) for r in sorted(rows, key=lambda r: r[0])]
-
-    def client_name(self, name: str) -> str | None:
-        query = sa.select(clients.c.name).where(clients.c.key == name_key(name))
-        found = self.read(lambda conn: conn.execute(query).scalar())
-        return None if found is None else str(found)
+        return [
+            ClientSummary(r[1], int(r[2]), r[3], r[4], r[5], dt.date.fromisoformat(r[6]) if r[6] else None, r[7], r[8])
+            for r in sorted(rows, key=lambda r: r[0])
+        ]
 
     def select(self, where: sa.ColumnElement[bool]) -> list[Consultation]:
         """Consultations with their decisions, oldest first, in two queries whatever their number."""
+        return self.read(lambda conn: self.select_in(conn, where))
+
+    @staticmethod
+    def select_in(conn: Connection, where: sa.ColumnElement[bool]) -> list[Consultation]:
         visits = (
             sa.select(
                 consultations.c.id,
@@ -245,22 +662,24 @@ class Database(ABC):
                 consultations.c.created,
                 consultations.c.fit,
                 consultations.c.notes,
+                clients.c.public_id,
+                consultations.c.recorded_by,
+                consultations.c.revision,
+                consultations.c.revised,
+                consultations.c.revised_by,
+                consultations.c.revision_reason,
             )
             .join_from(consultations, clients, consultations.c.client_id == clients.c.id)
             .where(where)
             .order_by(consultations.c.date, consultations.c.id)
         )
-
-        def query(conn: Connection) -> tuple[list[Any], list[Any]]:
-            rows = list(conn.execute(visits).all())
-            if not rows:
-                return rows, []
-            taken = sa.select(
+        rows = list(conn.execute(visits).all())
+        taken = []
+        if rows:
+            query = sa.select(
                 decisions.c.consultation_id, decisions.c.kind, decisions.c.item, decisions.c.accepted, decisions.c.note
             ).where(decisions.c.consultation_id.in_([r[0] for r in rows]))
-            return rows, list(conn.execute(taken).all())
-
-        rows, taken = self.read(query)
+            taken = list(conn.execute(query).all())
         by_visit: dict[int, list[Decision]] = {int(r[0]): [] for r in rows}
         # Code-point order, the same from both databases.
         for cid, kind, item, accepted, note in sorted(taken, key=lambda d: (d[1], d[2])):
@@ -278,12 +697,18 @@ class Database(ABC):
                 created=r[7],
                 fit=json.loads(r[8]),
                 notes=r[9],
+                client_id=r[10],
+                recorded_by=r[11],
+                revision=int(r[12]),
+                revised=r[13],
+                revised_by=r[14],
+                revision_reason=r[15],
             )
             for r in rows
         ]
 
-    def by_client(self, name: str) -> list[Consultation]:
-        return self.select(clients.c.key == name_key(name))
+    def by_client(self, public_id: str) -> list[Consultation]:
+        return self.select(clients.c.public_id == public_id)
 
     def by_id(self, cid: int) -> list[Consultation]:
         return self.select(consultations.c.id == cid)
@@ -295,6 +720,30 @@ def _same_visit(visit: Consultation, questionnaire: str, answers: dict[str, Any]
         return False
     undated = f"{visit.date.isoformat()}T00:00:00"
     return created == visit.created or undated in (created, visit.created)
+
+
+def _import_key(public_id: str, visit: Consultation) -> str:
+    """An imported visit's save key: the same visit imported again, at once or later, finds it."""
+    content = json.dumps(
+        [public_id, visit.date.isoformat(), visit.questionnaire, visit.created, visit.answers], sort_keys=True
+    )
+    return "import:" + hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _insert_decisions(conn: Connection, cid: int, decided: list[Decision]) -> None:
+    rows = [
+        {"consultation_id": cid, "kind": d.kind, "item": d.item, "accepted": d.accepted, "note": d.note}
+        for d in decided
+    ]
+    if rows:
+        conn.execute(sa.insert(decisions), rows)
+
+
+def _dialect_insert(conn: Connection) -> Any:
+    """INSERT with ON CONFLICT, as each database spells it (Core has no common form)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
 
 
 def _dump(data: dict[str, Any]) -> str:

@@ -19,8 +19,10 @@ errors are turned into one line that names the server without the password.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -124,6 +126,21 @@ class PostgresDatabase(Database):
     def transaction(self, *, write: bool) -> Iterator[Connection]:
         with self.engine.begin() as conn:
             yield conn
+
+    def after_erasure(self) -> None:
+        pass  # the rows are gone; the server's own storage is the administrator's (VACUUM, backups)
+
+    def backup(self, target: Path) -> None:
+        raise AdvisorError(
+            [
+                Problem(
+                    self.name,
+                    "is a PostgreSQL server: back it up with the server's own tool, as its administrator, e.g. "
+                    f"pg_dump --format=custom --file={shlex.quote(str(target))} '{self.location.shown}' "
+                    "(restore with pg_restore --clean --dbname=URL FILE); nothing was written",
+                )
+            ]
+        )
 
     def describe(self, err: sa.exc.DBAPIError) -> str:
         # The driver's message spans lines ("Connection refused" / "Is the server running...?").

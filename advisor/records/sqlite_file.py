@@ -60,6 +60,9 @@ class SqliteDatabase(Database):
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # What is deleted is overwritten with zeros, in the page and in the free list, so an
+        # erased client's name and answers are not left in the file's unused space.
+        conn.execute("PRAGMA secure_delete = ON")
         return conn
 
     def _create_file(self, create: bool) -> None:
@@ -167,3 +170,44 @@ class SqliteDatabase(Database):
     def integrity(self) -> str:
         with self.engine.connect() as conn:
             return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar_one())
+
+    def after_erasure(self) -> None:
+        """Copy every page from the write-ahead log into the file (where secure_delete has
+        zeroed what was erased) and empty the log, which still held the pages as they were
+        before. It waits for readers to finish (up to the busy timeout)."""
+        with self.engine.connect() as conn:
+            busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if busy:
+            raise AdvisorError(
+                [
+                    Problem(
+                        self.name,
+                        "the client is erased, but another program kept the database busy, so older copies "
+                        "of its pages may remain in the write-ahead log until it closes; run the erase again then",
+                    )
+                ]
+            )
+
+    def backup(self, target: Path) -> None:
+        """SQLite's online backup: a consistent copy while other processes read and write,
+        written beside the target and moved into place once it passes an integrity check."""
+        part = target.with_name(f".{target.name}.part")
+        part.unlink(missing_ok=True)
+        os.close(os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))  # owner-only: health data
+        try:
+            source = self._connect()
+            copy = sqlite3.connect(part)
+            try:
+                source.backup(copy)
+                copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+                checked = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                copy.close()
+                source.close()
+            if checked != "ok":
+                raise AdvisorError([Problem(str(target), f"the copy failed its integrity check ({checked})")])
+            os.replace(part, target)
+        except sqlite3.Error as err:
+            raise AdvisorError([Problem(str(target), f"could not be written ({err})")]) from None
+        finally:
+            part.unlink(missing_ok=True)
