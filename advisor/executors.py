@@ -96,6 +96,14 @@ def check(executor: str, scheduler: str | None) -> None:
         raise AdvisorError([Problem("--executor", f"unknown executor '{executor}'; allowed: {', '.join(EXECUTORS)}")])
     if scheduler and executor != "dask":
         raise AdvisorError([Problem("--scheduler", "is for --executor dask")])
+    if executor == "dask":  # before any folder is made or row read
+        for module in ("distributed", "cryptography"):
+            try:
+                found = importlib.util.find_spec(module) is not None
+            except ImportError:
+                found = False
+            if not found:
+                raise missing_extra("dask", ModuleNotFoundError(module, name=module), "--executor")
 
 
 def _windowed(start: Callable[[list[Any]], Iterable[T]], jobs: Iterable[Any], size: int) -> Iterator[T]:

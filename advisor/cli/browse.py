@@ -40,8 +40,8 @@ KEY_HELP = f"The setting: {', '.join(config.KEYS)}."
 @config_app.command("set")
 @handled
 def config_set(
-    key: Annotated[str, typer.Argument(help=KEY_HELP)],
-    value: Annotated[str, typer.Argument(help="The value; an empty string removes it.")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help=KEY_HELP)],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="The value; an empty string removes it.")],
 ) -> None:
     """Set a setting, kept in your user config folder.
 
@@ -54,7 +54,7 @@ def config_set(
 
 @config_app.command("get")
 @handled
-def config_get(key: Annotated[str, typer.Argument(help=KEY_HELP)]) -> None:
+def config_get(key: Annotated[str, typer.Argument(metavar="KEY", help=KEY_HELP)]) -> None:
     """Print one setting (nothing if it is not set).
 
     Example: advisor config get studio.name

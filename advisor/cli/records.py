@@ -76,7 +76,7 @@ def clients(
 @app.command()
 @handled
 def history(
-    name: Annotated[str, typer.Argument(help="The client's name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The client's name.")],
     db: DbOption = None,
     format: TextOrJson = "text",
     no_pager: Annotated[bool, typer.Option("--no-pager", help=PAGER_HELP)] = False,
@@ -128,7 +128,7 @@ def report_command(
 @app.command("export")
 @handled
 def export_command(
-    name: Annotated[str, typer.Argument(help="The client's name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The client's name.")],
     out: Annotated[
         str, typer.Option("--out", "-o", metavar="PATH", help="The JSON file to write; - for standard output.")
     ],
@@ -161,7 +161,9 @@ def export_command(
 @app.command("import")
 @handled
 def import_command(
-    file: Annotated[str, typer.Argument(help="A file written by 'advisor export' (its own JSON or a FHIR Bundle).")],
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="A file written by 'advisor export' (its own JSON or a FHIR Bundle).")
+    ],
     db: DbOption = None,
 ) -> None:
     """Add a client's consultations from an export file; visits already stored are skipped.

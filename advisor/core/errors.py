@@ -7,6 +7,8 @@ The CLI turns an AdvisorError into one stderr line per problem and an exit code.
 from __future__ import annotations
 
 import difflib
+import shlex
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -55,22 +57,24 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 # The optional parts of the advisor and what each brings (pyproject.toml's extras).
 EXTRAS = {
-    "studio": "the studio in a browser (advisor serve)",
-    "postgres": "records on a PostgreSQL server",
-    "dask": "a batch on a Dask cluster (advisor batch --executor dask)",
+    "studio": "the studio in a browser",
+    "postgres": "a record on a PostgreSQL server",
+    "dask": "a batch on a Dask cluster",
 }
 
 
 def missing_extra(extra: str, err: ImportError, where: str | None = None) -> AdvisorError:
     """The error for a command whose optional extra is not installed: what is missing and the
-    exact line that installs it."""
+    exact line that installs it, with the pip of the environment the advisor runs in (which
+    adds the extra's packages to the advisor already installed there)."""
     module = err.name or str(err)
+    python = sys.executable or "python3"
     return AdvisorError(
         [
             Problem(
                 where or extra,
                 f"{EXTRAS[extra]} needs the '{extra}' extra ({module} is not installed): "
-                f"pip install 'bikefit-advisor[{extra}]'",
+                f"{shlex.quote(python)} -m pip install 'bikefit-advisor[{extra}]'",
             )
         ]
     )

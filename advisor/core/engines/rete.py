@@ -70,12 +70,16 @@ class _MarkingConflictSetNode(ConflictSetNode):
 
 
 class _LiteralIndex:
-    """Children of one alpha node that each test one field against a literal, found by the field's value."""
+    """Neighbouring children of one alpha node that each test one field against a literal,
+    found by the field's value. A dict finds what ``==`` finds for the values answers hold
+    (str, int, float, bool and tuples of them, whose hash agrees with their equality); each
+    child found still runs its own test."""
 
     def __init__(self, field: str, children: list[Any]) -> None:
         self.field = field
         self.children = children  # kept so walks over the network still see every node
         self.matcher = None
+        self.__name__ = f"index on {field}"  # experta's print_network names each callback
         self.by_value: dict[Any, list[Callable[[Any], Any]]] = {}
         for child in children:
             self.by_value.setdefault(child.node.matcher.how.value, []).append(child.callback)
@@ -123,19 +127,31 @@ def _index_literals(node: Any, seen: set[int]) -> None:
         _index_literals(child.node, seen)
     if not isinstance(node, (FeatureTesterNode, BusNode)):
         return  # only alpha nodes fork on a fact's fields
-    groups: dict[str, list[Any]] = {}
+    # Runs of neighbouring children that test one field against a literal each: a run becomes
+    # one index in its own place, so tokens still reach the children in experta's order.
+    children: list[Any] = []
+    run: list[Any] = []
+    run_field = ""
     for child in node.children:
         field = _literal_field(child)
-        if field is not None:
-            groups.setdefault(field, []).append(child)
-    for field, members in groups.items():
-        if len(members) < INDEX_FROM:
-            continue
-        index = _LiteralIndex(field, members)
-        first = node.children.index(members[0])
-        kept = [c for c in node.children if c not in members]
-        kept.insert(min(first, len(kept)), type(members[0])(index, index))
-        node.children[:] = kept
+        if run and field != run_field:
+            children.extend(_indexed(run_field, run))
+            run = []
+        if field is None:
+            children.append(child)
+        else:
+            run.append(child)
+            run_field = field
+    children.extend(_indexed(run_field, run))
+    node.children[:] = children
+
+
+def _indexed(field: str, run: list[Any]) -> list[Any]:
+    """A run of literal tests on ``field``: one index in its place when long enough, else as it was."""
+    if len(run) < INDEX_FROM:
+        return run
+    index = _LiteralIndex(field, run)
+    return [type(run[0])(index, index)]
 
 
 def _nodes(root: Any) -> list[Any]:
@@ -157,40 +173,40 @@ def _plain(pattern: Any) -> bool:
     return isinstance(fact, Fact) and not any(isinstance(v, (ORFC, ANDFC, NOTFC)) for v in fact.values())
 
 
-def _terms(element: Any) -> list[list[Any]] | None:
-    """``element`` as a disjunction of conjunctions of plain patterns, in the order experta's
-    DNF rewriting lists them (alternatives in order, the first part varying slowest); None
-    for an element of any other kind, which is left to experta."""
+def _branch(element: Any) -> list[Any] | None:
+    """A branch of an OR as one conjunction of plain patterns, or None for anything deeper."""
     if _plain(element):
-        return [[element]]
-    if isinstance(element, OR):
-        alternatives: list[list[Any]] = []
-        for item in element:
-            found = _terms(item)
-            if found is None:
-                return None
-            alternatives.extend(found)
-        return alternatives
-    if isinstance(element, AND):
-        return _product(list(element))
+        return [element]
+    if isinstance(element, AND) and all(_plain(p) for p in element):
+        return list(element)
     return None
 
 
-def _product(elements: list[Any]) -> list[list[Any]] | None:
-    combined: list[list[Any]] = [[]]
-    for element in elements:
-        found = _terms(element)
-        if found is None:
+def _terms(rule: Rule) -> list[list[Any]] | None:
+    """The rule as a disjunction of conjunctions of plain patterns, in the order experta's DNF
+    rewriting lists them (distributing over each OR's branches, the first element varying
+    slowest), for a rule of plain patterns and ORs whose branches are a pattern or an AND of
+    patterns: the shape the rule files' "any" gives. None for any other rule (an OR within a
+    branch, say), which is left to experta, whose order for those is subtler."""
+    choices: list[list[list[Any]]] = []
+    for element in rule:
+        if _plain(element):
+            choices.append([[element]])
+        elif isinstance(element, OR):
+            branches = [_branch(item) for item in element]
+            if any(b is None for b in branches):
+                return None
+            choices.append([b for b in branches if b is not None])
+        else:
             return None
-        combined = [head + tail for head in combined for tail in found]
-    return combined
+    return [[p for part in combination for p in part] for combination in itertools.product(*choices)]
 
 
 def _prepared(rule: Rule) -> Rule:
     """What experta's ``prepare_rule`` makes of ``rule``, made in one pass for rules of plain
     patterns, AND and OR (experta rewrites a rule several times over until it stops changing);
     any other rule goes through ``prepare_rule`` itself. A test holds the two equal."""
-    terms = _product(list(rule)) if rule else None
+    terms = _terms(rule) if rule else None
     if not terms:
         return prepare_rule(rule)
     if len(terms) == 1:
