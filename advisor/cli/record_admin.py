@@ -76,7 +76,7 @@ def rename_command(
 ) -> None:
     """Change a client's name; their id, date of birth, consent and visits stay.
 
-    Example: advisor client rename "Zoë Ødegård" "Zoë Ødegård-Lind"
+    Example: advisor client rename "Zoë Ødegård" "Zoë Lind"
     """
     new = checked(new_name, "name", MAX_NAME, "NEW").strip()
     if not new:
@@ -106,7 +106,7 @@ def merge_command(
     """Join two records of the same rider: A's visits move to B, and A is removed. B keeps its
     name, id, date of birth and consent. Give a client by id where two share a name.
 
-    Example: advisor client merge c-4h8k2m9q7x "Zoë Ødegård" --yes
+    Example: advisor client merge "Zoe Odegard" "Zoë Ødegård" --yes
     """
     with Store(db, create=False) as store:
         a, b = store.require(source), store.require(target)
@@ -140,7 +140,7 @@ def erase_command(
     revision, and their unfinished consultation. The audit trail keeps only that it was done,
     when, by whom and the client's id (never their name). This cannot be undone.
 
-    Example: advisor erase "Zoë Ødegård" --yes
+    Example: advisor erase "Zoë Lind" --yes
     """
     with Store(db, create=False) as store:
         client = store.require(name, born_date(born))
