@@ -7,7 +7,6 @@ import dataclasses
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from advisor.cli import common
@@ -56,8 +55,8 @@ app.add_typer(users_app, name="users")
 def _ask(prompt: str, *, hidden: bool = False) -> str | None:
     """A line typed at the terminal, or None when input ends (Ctrl-D) or is interrupted."""
     try:
-        return str(click.prompt(prompt, default="", show_default=False, hide_input=hidden, prompt_suffix=" "))
-    except click.exceptions.Abort:
+        return str(typer.prompt(prompt, default="", show_default=False, hide_input=hidden, prompt_suffix=" "))
+    except typer.Abort:
         return None
 
 
