@@ -198,11 +198,14 @@ def test_a_shared_name_is_refused_with_both_listed_and_chosen_by_born_or_id() ->
 def test_rename_keeps_the_client_and_their_visits() -> None:
     record("Zoë Ødegård", "--born", "1985-03-03")
     [zoe] = clients()
+    assert run("consult", "--client", "Zoë Ødegård", input="n\n").exit_code == 130  # an unfinished visit
     renamed = run("client", "rename", "Zoë Ødegård", "Zoë Lind", "--born", "1985-03-03", "--fitter", "Ana Lind")
     assert renamed.exit_code == 0, renamed.output
     assert f"Renamed Zoë Ødegård ({zoe.id}) to Zoë Lind" in renamed.stdout
     [lind] = clients()
     assert (lind.name, lind.id, lind.born, lind.visits) == ("Zoë Lind", zoe.id, zoe.born, 1)
+    assert not drafts.path("consult", "Zoë Ødegård").exists()
+    assert drafts.load("consult", "Zoë Lind").client == "Zoë Lind"  # goes on under the new name
     assert "has no client named 'Zoë Ødegård'" in one_clear_line(run("history", "Zoë Ødegård"))
     assert "--born" in one_clear_line(run("client", "rename", "Zoë Lind", "Zoë", "--born", "1985-02-30"))
     assert "NEW" in one_clear_line(run("client", "rename", "Zoë Lind", " "))

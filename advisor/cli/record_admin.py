@@ -83,12 +83,18 @@ def rename_command(
     with Store(db, create=False) as store:
         client = store.require(name, born_date(born))
         store.rename(client, new, actor=actor(fitter))
-    # An unfinished consultation goes on under the new name.
-    waiting = drafts.load(CONSULT_DRAFTS, client.name)
-    if waiting is not None and name_key(client.name) != name_key(new):
-        drafts.save(waiting.model_copy(update={"client": new}), CONSULT_DRAFTS)
-        drafts.clear(CONSULT_DRAFTS, client.name)
+    _move_draft(client.name, new)  # an unfinished consultation goes on under the new name
     say(f"Renamed {client.name} ({client.id}) to {new}")
+
+
+def _move_draft(old: str, new: str) -> None:
+    """The unfinished consultation kept under one name, kept under another (drafts are found
+    by the client's name); one already kept under the new name is never replaced."""
+    waiting = drafts.load(CONSULT_DRAFTS, old)
+    if waiting is None or name_key(old) == name_key(new) or drafts.load(CONSULT_DRAFTS, new) is not None:
+        return
+    drafts.save(waiting.model_copy(update={"client": new}), CONSULT_DRAFTS)
+    drafts.clear(CONSULT_DRAFTS, old)
 
 
 @client_app.command("merge")
@@ -122,7 +128,8 @@ def merge_command(
             if (reply or "").strip().lower() not in ("y", "yes"):
                 raise _refused("merge")
         moved = store.merge(a, b, actor=actor(fitter))
-    # The visits are B's now; an unfinished consultation of A's has no client to be saved for.
+    # An unfinished consultation of A's goes on as B's, unless B has one of their own.
+    _move_draft(a.name, b.name)
     say(f"Moved {moved} visit{'s' if moved != 1 else ''} of {a.name} ({a.id}) to {b.name} ({b.id}); {a.id} is removed")
 
 
