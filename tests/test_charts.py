@@ -451,7 +451,7 @@ def _follow_ups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         visit["answers"] = {k: v for k, v in visit["answers"].items() if v is not None}
         (tmp_path / f"v{n}.yaml").write_text(yaml.safe_dump(visit, allow_unicode=True), encoding="utf-8")
         result = CliRunner().invoke(
-            app, ["consult", "--client", "Zoë Ødegård", "--answers", f"v{n}.yaml", "--accept-all"]
+            app, ["consult", "--consent", "--client", "Zoë Ødegård", "--answers", f"v{n}.yaml", "--accept-all"]
         )
         assert result.exit_code == 0, result.output
 

@@ -46,6 +46,7 @@ def second_visit(tmp_path: Path, **changes: object) -> Path:
 def test_record_from_a_file_with_declines_and_a_report(tmp_path: Path) -> None:
     result = run(
         "consult",
+        "--consent",
         "--client",
         "Zoë Ødegård",
         "--answers",
@@ -72,20 +73,31 @@ def test_record_from_a_file_with_declines_and_a_report(tmp_path: Path) -> None:
 
 
 def test_bad_declines_are_refused_and_nothing_is_stored(tmp_path: Path) -> None:
-    result = run("consult", "--client", "Zoë", "--answers", str(FIRST), "--decline", "strap-strech")
+    result = run("consult", "--consent", "--client", "Zoë", "--answers", str(FIRST), "--decline", "strap-strech")
     assert result.exit_code == 2
     assert "did you mean 'strap-stretch'" in result.stderr and "allowed:" in result.stderr
     emergency = ROOT / "examples" / "emergency-saddle-numbness-off-bike.yaml"
-    result = run("consult", "--client", "Alex", "--answers", str(emergency), "--decline", "stop-riding-until-assessed")
+    result = run(
+        "consult",
+        "--consent",
+        "--client",
+        "Alex",
+        "--answers",
+        str(emergency),
+        "--decline",
+        "stop-riding-until-assessed",
+    )
     assert result.exit_code == 2 and "cannot be declined" in result.stderr
     with Store() as store:
         assert store.clients() == []
 
 
 def test_history_shows_changes_since_the_visit_before(tmp_path: Path) -> None:
-    run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--decline", "strap-stretch")
+    run("consult", "--consent", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--decline", "strap-stretch")
     assert (
-        run("consult", "--client", "zoë ødegård", "--answers", str(second_visit(tmp_path)), "--accept-all").exit_code
+        run(
+            "consult", "--consent", "--client", "zoë ødegård", "--answers", str(second_visit(tmp_path)), "--accept-all"
+        ).exit_code
         == 0
     )
     text = run("history", "ZOË ØDEGÅRD")
@@ -107,9 +119,11 @@ def test_history_shows_changes_since_the_visit_before(tmp_path: Path) -> None:
 
 
 def test_follow_up_rules_use_the_previous_visit(tmp_path: Path) -> None:
-    run("consult", "--client", "Zoë", "--answers", str(FIRST), "--accept-all")
+    run("consult", "--consent", "--client", "Zoë", "--answers", str(FIRST), "--accept-all")
     worse = second_visit(tmp_path, back_pain_intensity=7, passive_slr_deg=60, active_knee_extension_deg=31)
-    result = run("consult", "--client", "Zoë", "--answers", str(worse), "--report", "v2.html", "--accept-all")
+    result = run(
+        "consult", "--consent", "--client", "Zoë", "--answers", str(worse), "--report", "v2.html", "--accept-all"
+    )
     assert result.exit_code == 0, result.output
     assert "Referral: See a physical therapist soon" in result.stdout
     flat = " ".join(result.stdout.replace("│", " ").split())
@@ -119,8 +133,8 @@ def test_follow_up_rules_use_the_previous_visit(tmp_path: Path) -> None:
 
 
 def test_a_stored_consultation_prints_again(tmp_path: Path) -> None:
-    run("consult", "--client", "Zoë", "--answers", str(FIRST), "--accept-all")
-    run("consult", "--client", "Zoë", "--answers", str(second_visit(tmp_path)), "--accept-all")
+    run("consult", "--consent", "--client", "Zoë", "--answers", str(FIRST), "--accept-all")
+    run("consult", "--consent", "--client", "Zoë", "--answers", str(second_visit(tmp_path)), "--accept-all")
     result = run("report", "--consultation", "2", "--out", "again.pdf", "--paper", "letter")
     assert result.exit_code == 0, result.output
     text = "\n".join(p.extract_text() for p in PdfReader("again.pdf").pages)
@@ -131,8 +145,19 @@ def test_a_stored_consultation_prints_again(tmp_path: Path) -> None:
 
 
 def test_export_and_import_between_studios(tmp_path: Path) -> None:
-    run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--decline", "deadbug", "--note", "later")
-    run("consult", "--client", "Zoë Ødegård", "--answers", str(second_visit(tmp_path)), "--accept-all")
+    run(
+        "consult",
+        "--consent",
+        "--client",
+        "Zoë Ødegård",
+        "--answers",
+        str(FIRST),
+        "--decline",
+        "deadbug",
+        "--note",
+        "later",
+    )
+    run("consult", "--consent", "--client", "Zoë Ødegård", "--answers", str(second_visit(tmp_path)), "--accept-all")
     out = run("export", "zoë ødegård", "--out", "zoe.json")
     assert out.exit_code == 0 and "Exported 2 consultations" in out.stdout
     other = str(tmp_path / "other.db")
@@ -148,7 +173,7 @@ def test_export_and_import_between_studios(tmp_path: Path) -> None:
 
 
 def test_interactive_consult_offers_last_visits_answers(tmp_path: Path) -> None:
-    run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--accept-all")
+    run("consult", "--consent", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--accept-all")
     # Safety screen afresh, then Enter keeps every answer from last time except the two changed.
     lines = ["n"] * len(SAFETY)
     from advisor.core.intake.answers import load as load_answers
@@ -165,7 +190,7 @@ def test_interactive_consult_offers_last_visits_answers(tmp_path: Path) -> None:
         elif holds(q.condition, {**first, **dict.fromkeys(SAFETY, False)}):
             lines.append({"passive_slr_deg": "78", "back_pain_intensity": "3"}.get(q.id, ""))
     lines += ["1", "no time for a fit yet"]  # decline recommendation 1, with a note
-    result = run("consult", "--client", "zoë ødegård", input="\n".join(lines) + "\n")
+    result = run("consult", "--consent", "--client", "zoë ødegård", input="\n".join(lines) + "\n")
     assert result.exit_code == 0, result.output
     assert "Last visit: 2026-11-24" in result.stdout
     assert "Enter keeps: 62°" in result.stdout
@@ -180,12 +205,12 @@ def test_interactive_consult_offers_last_visits_answers(tmp_path: Path) -> None:
 
 
 def test_interrupted_consult_resumes(tmp_path: Path) -> None:
-    first = run("consult", "--client", "Sam", input="n\nn\nn\n")
+    first = run("consult", "--consent", "--client", "Sam", input="n\nn\nn\n")
     assert first.exit_code == 130
     assert "advisor consult --client Sam --resume" in first.stdout
     assert drafts.path("consult", "Sam").exists()
     rest = ["n"] * (len(SAFETY) - 3) + [""] * 60
-    second = run("consult", "--resume", input="\n".join(rest) + "\n")
+    second = run("consult", "--consent", "--resume", input="\n".join(rest) + "\n")
     assert second.exit_code == 0, second.output
     assert "Question 4 of" in second.stdout and "Question 1 of" not in second.stdout
     with Store() as store:
@@ -195,32 +220,32 @@ def test_interrupted_consult_resumes(tmp_path: Path) -> None:
 
 def test_each_client_keeps_their_own_interrupted_consultation(tmp_path: Path) -> None:
     """Starting Bob's consultation never drops Alice's, and --resume never takes the wrong one."""
-    assert run("consult", "--client", "Alice", input="n\nn\n").exit_code == 130
-    assert run("consult", "--client", "Bob", input="n\n").exit_code == 130
+    assert run("consult", "--consent", "--client", "Alice", input="n\nn\n").exit_code == 130
+    assert run("consult", "--consent", "--client", "Bob", input="n\n").exit_code == 130
     assert drafts.path("consult", "Alice").exists() and drafts.path("consult", "Bob").exists()
     assert drafts.load("consult", "alice ").answers  # names match whatever their case or spacing
-    which = run("consult", "--resume", input="")
+    which = run("consult", "--consent", "--resume", input="")
     assert which.exit_code == 2 and "'Alice'" in which.stderr and "'Bob'" in which.stderr
     assert "--client NAME" in which.stderr
-    wrong = run("consult", "--client", "Carol", "--resume", input="")
+    wrong = run("consult", "--consent", "--client", "Carol", "--resume", input="")
     assert wrong.exit_code == 2 and "no saved consultation for 'Carol'" in wrong.stderr
     rest = ["n"] * (len(SAFETY) - 2) + [""] * 60
-    alice = run("consult", "--client", "Alice", "--resume", input="\n".join(rest) + "\n")
+    alice = run("consult", "--consent", "--client", "Alice", "--resume", input="\n".join(rest) + "\n")
     assert alice.exit_code == 0, alice.output
     assert "Question 3 of" in alice.stdout and "Question 1 of" not in alice.stdout
     assert not drafts.path("consult", "Alice").exists() and drafts.path("consult", "Bob").exists()
 
 
 def test_a_new_consultation_asks_before_setting_a_waiting_one_aside(tmp_path: Path) -> None:
-    assert run("consult", "--client", "Dana", input="n\nn\n").exit_code == 130
-    again = run("consult", "--client", "Dana", input="y\n")  # resume it: the draft's answers are kept
+    assert run("consult", "--consent", "--client", "Dana", input="n\nn\n").exit_code == 130
+    again = run("consult", "--consent", "--client", "Dana", input="y\n")  # resume it: the draft's answers are kept
     assert "An unfinished consultation for Dana (2 answers" in again.stdout
     assert again.exit_code == 130
     assert len(drafts.load("consult", "Dana").answers) == 2
 
 
 def test_a_red_flag_in_a_consultation_is_recorded_with_the_stop(tmp_path: Path) -> None:
-    result = run("consult", "--client", "Sam", input="y\n")
+    result = run("consult", "--consent", "--client", "Sam", input="y\n")
     assert result.exit_code == 0, result.output
     assert "EMERGENCY" in result.stdout
     with Store() as store:
@@ -230,42 +255,48 @@ def test_a_red_flag_in_a_consultation_is_recorded_with_the_stop(tmp_path: Path) 
 
 
 def test_client_name_is_required() -> None:
-    result = run("consult", "--answers", str(FIRST))
+    result = run("consult", "--consent", "--answers", str(FIRST))
     assert result.exit_code == 2 and "give the client's name" in result.stderr
 
 
 def test_a_note_goes_with_the_decline_before_it(tmp_path: Path) -> None:
     result = run(
-        "consult", "--client", "Zoë", "--answers", str(FIRST),
+        "consult", "--consent", "--client", "Zoë", "--answers", str(FIRST),
         "--decline", "strap-stretch", "--decline=deadbug", "--note", "no mat at home",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     with Store() as store:
         notes = {d.item: d.note for d in store.history("Zoë")[0].decisions if not d.accepted}
     assert notes == {"strap-stretch": "", "deadbug": "no mat at home"}
-    stray = run("consult", "--client", "Zoë", "--answers", str(FIRST), "--note", "why?", "--decline", "deadbug")
+    stray = run(
+        "consult", "--consent", "--client", "Zoë", "--answers", str(FIRST), "--note", "why?", "--decline", "deadbug"
+    )
     assert stray.exit_code == 2 and "'why?' follows no --decline" in stray.stderr
 
 
 def test_with_answers_and_no_terminal_the_agreement_is_said_not_assumed(tmp_path: Path) -> None:
-    result = run("consult", "--client", "Zoë", "--answers", str(FIRST))
+    result = run("consult", "--consent", "--client", "Zoë", "--answers", str(FIRST))
     assert result.exit_code == 2 and "--accept-all" in result.stderr and "nothing was recorded" in result.stderr
     with Store() as store:
         assert store.history("Zoë") == []
-    mistyped = run("consult", "--client", "Zoë", "--answers", str(FIRST), "--decline", "strap-strech")
+    mistyped = run("consult", "--consent", "--client", "Zoë", "--answers", str(FIRST), "--decline", "strap-strech")
     assert mistyped.exit_code == 2 and "did you mean 'strap-stretch'" in mistyped.stderr
     assert "Bike-fit adjustments" not in mistyped.stdout  # refused before the advice is shown
 
 
 def test_a_name_typed_without_its_accents_is_suggested(tmp_path: Path) -> None:
-    assert run("consult", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--accept-all").exit_code == 0
+    assert (
+        run("consult", "--consent", "--client", "Zoë Ødegård", "--answers", str(FIRST), "--accept-all").exit_code == 0
+    )
     for command in (["history", "Zoe Odegard"], ["export", "zoe odegard", "--out", str(tmp_path / "z.json")]):
         result = run(*command)
         assert result.exit_code == 2 and "did you mean 'Zoë Ødegård'?" in result.stderr, result.stderr
 
 
 def test_report_takes_the_id_as_an_argument_and_consult_a_date(tmp_path: Path) -> None:
-    result = run("consult", "--client", "Zoë", "--answers", str(FIRST), "--accept-all", "--date", "2026-12-01")
+    result = run(
+        "consult", "--consent", "--client", "Zoë", "--answers", str(FIRST), "--accept-all", "--date", "2026-12-01"
+    )
     assert result.exit_code == 0, result.output
     with Store() as store:
         visit = store.history("Zoë")[0]
@@ -273,5 +304,7 @@ def test_report_takes_the_id_as_an_argument_and_consult_a_date(tmp_path: Path) -
     assert run("report", str(visit.id), "--out", "a.md").exit_code == 0
     assert run("report", "--consultation", str(visit.id), "--out", "b.md").exit_code == 0  # the earlier spelling
     assert Path("a.md").read_text(encoding="utf-8") == Path("b.md").read_text(encoding="utf-8")
-    bad = run("consult", "--client", "Zoë", "--answers", str(FIRST), "--accept-all", "--date", "2026-02-30")
+    bad = run(
+        "consult", "--consent", "--client", "Zoë", "--answers", str(FIRST), "--accept-all", "--date", "2026-02-30"
+    )
     assert bad.exit_code == 2 and "--date" in bad.stderr

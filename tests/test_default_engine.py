@@ -57,7 +57,9 @@ def test_ask_runs_experta(ran: list[str]) -> None:
 
 
 def test_consult_runs_experta(ran: list[str]) -> None:
-    result = CliRunner().invoke(app, ["consult", "--client", "Zoë", "--answers", str(EXAMPLE), "--accept-all"])
+    result = CliRunner().invoke(
+        app, ["consult", "--consent", "--client", "Zoë", "--answers", str(EXAMPLE), "--accept-all"]
+    )
     assert result.exit_code == 0, result.output
     assert ran and set(ran) == {"experta"}
 

@@ -62,7 +62,9 @@ def test_assess_and_every_report_need_no_extra(tmp_path: Path) -> None:
 
 
 def test_consult_history_and_fhir_need_no_extra(tmp_path: Path) -> None:
-    saved = advisor_without_extras(tmp_path, "consult", "--client", "Zoë", "--answers", str(EXAMPLE), "--accept-all")
+    saved = advisor_without_extras(
+        tmp_path, "consult", "--consent", "--client", "Zoë", "--answers", str(EXAMPLE), "--accept-all"
+    )
     assert saved.returncode == 0, saved.stderr
     history = advisor_without_extras(tmp_path, "history", "Zoë")
     assert history.returncode == 0 and "Zoë" in history.stdout, history.stderr

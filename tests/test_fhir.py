@@ -714,7 +714,17 @@ def test_a_client_goes_out_as_a_bundle_and_comes_back_into_another_store(store_a
         encoding="utf-8",
     )
     for answers in (first, second):
-        args = ["consult", "--client", "Zoë Ødegård", "--answers", str(answers), "--accept-all", "--db", str(home)]
+        args = [
+            "consult",
+            "--consent",
+            "--client",
+            "Zoë Ødegård",
+            "--answers",
+            str(answers),
+            "--accept-all",
+            "--db",
+            str(home),
+        ]
         assert runner.invoke(app, args).exit_code == 0
     out = tmp_path / "zoe.fhir.json"
     exported = runner.invoke(app, ["export", "Zoë Ødegård", "--out", str(out), "--format", "fhir", "--db", str(home)])
@@ -722,7 +732,9 @@ def test_a_client_goes_out_as_a_bundle_and_comes_back_into_another_store(store_a
     bundle = json.loads(out.read_text(encoding="utf-8"))
     _validate(bundle)
     assert len(_resources(bundle, "QuestionnaireResponse")) == 2
-    imported = runner.invoke(app, ["import", str(out), "--db", store_at])
+    refused = runner.invoke(app, ["import", str(out), "--db", store_at])  # a Bundle carries no consent
+    assert refused.exit_code == 2 and "--consent" in refused.stderr and "nothing was imported" in refused.stderr
+    imported = runner.invoke(app, ["import", str(out), "--db", store_at, "--consent"])
     assert imported.exit_code == 0, imported.output
     assert "Imported 2 consultations for Zoë Ødegård" in imported.output
     again = runner.invoke(app, ["import", str(out), "--db", store_at])
@@ -783,7 +795,9 @@ def test_an_imported_visit_is_compared_with_the_clients_last_stored_visit(tmp_pa
     base = ["--client", "Zoë Ødegård", "--accept-all"]
     for db, files in ((home, (first,)), (clinic, (first, worse))):
         for f in files:
-            assert runner.invoke(app, ["consult", *base, "--answers", str(f), "--db", str(db)]).exit_code == 0
+            assert (
+                runner.invoke(app, ["consult", "--consent", *base, "--answers", str(f), "--db", str(db)]).exit_code == 0
+            )
     consulted = json.loads(
         runner.invoke(app, ["history", "Zoë Ødegård", "--format", "json", "--db", str(clinic)]).stdout
     )

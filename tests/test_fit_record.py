@@ -47,7 +47,7 @@ def test_two_visits_record_the_bike_and_show_what_changed_and_what_is_open(tmp_p
         {"before": {"bar_drop_mm": 65, "saddle_tilt_deg": 0}, "after": {"bar_drop_mm": 65, "saddle_tilt_deg": -1.5}},
     )
     for path in (first, second):
-        assert run("consult", "--client", "Zoë", "--answers", str(path), "--accept-all").exit_code == 0
+        assert run("consult", "--consent", "--client", "Zoë", "--answers", str(path), "--accept-all").exit_code == 0
 
     history = run("history", "Zoë")
     assert "bike: bar drop 80 mm -> 65 mm (\u221215 mm)" in history.stdout
@@ -87,7 +87,7 @@ def test_the_fitter_types_the_settings_after_the_advice(tmp_path: Path) -> None:
     """Before defaults to last visit's after, after to before: only what changed is typed."""
     last = {"saddle_height_mm": 720, "saddle_setback_mm": 80}
     one = visit(tmp_path, "one.yaml", "2026-11-24", {"before": last, "after": dict(last)})
-    recorded = run("consult", "--client", "Ana", "--answers", str(one), "--accept-all")
+    recorded = run("consult", "--consent", "--client", "Ana", "--answers", str(one), "--accept-all")
     assert recorded.exit_code == 0, recorded.output
     first = yaml.safe_load(FIRST.read_text(encoding="utf-8"))["answers"]
     lines = []
@@ -103,7 +103,7 @@ def test_the_fitter_types_the_settings_after_the_advice(tmp_path: Path) -> None:
     lines += ["y"] + [""] * len(form.naming())  # which bike: not given
     lines += ["1999", ""] + [""] * (count - 1)  # before: 1999 mm is refused, then Enter keeps 720
     lines += ["724"] + [""] * (count - 1)  # after: the saddle up 4 mm, the rest as before
-    result = run("consult", "--client", "Ana", input="\n".join(lines) + "\n")
+    result = run("consult", "--consent", "--client", "Ana", input="\n".join(lines) + "\n")
     assert result.exit_code == 0, result.output[-2000:]
     assert "out of range" in result.stdout and "[720 mm]" in result.stdout
     with Store() as store:
@@ -199,7 +199,9 @@ def _pdf_text(path: Path) -> list[str]:
 def test_the_reports_show_the_change_the_bike_and_the_positions_when_measured(tmp_path: Path) -> None:
     assert run("config", "set", "studio.fitter", "Ana Lind").exit_code == 0
     first = visit(tmp_path, "one.yaml", "2026-11-24", MEASURED)
-    recorded = run("consult", "--client", "Zoë", "--answers", str(first), "--accept-all", "--report", "one.pdf")
+    recorded = run(
+        "consult", "--consent", "--client", "Zoë", "--answers", str(first), "--accept-all", "--report", "one.pdf"
+    )
     assert recorded.exit_code == 0, recorded.output
     for name in ("one.md", "one.html"):
         assert run("report", "--consultation", "1", "--out", name).exit_code == 0
@@ -245,7 +247,9 @@ def test_the_reports_show_the_change_the_bike_and_the_positions_when_measured(tm
     # A visit that measured none of the positions and named no bike shows neither.
     plain = {"before": {"saddle_height_mm": 724}, "after": {"saddle_height_mm": 726}}
     second = visit(tmp_path, "two.yaml", "2027-01-10", plain)
-    recorded = run("consult", "--client", "Zoë", "--answers", str(second), "--accept-all", "--report", "two.pdf")
+    recorded = run(
+        "consult", "--consent", "--client", "Zoë", "--answers", str(second), "--accept-all", "--report", "two.pdf"
+    )
     assert recorded.exit_code == 0, recorded.output
     for name in ("two.md", "two.html"):
         assert run("report", "--consultation", "2", "--out", name).exit_code == 0
@@ -262,15 +266,15 @@ def test_the_fitter_recorded_with_a_visit_stays_on_its_report(tmp_path: Path) ->
     assert run("config", "set", "studio.fitter", "Ana Lind").exit_code == 0
     assert "studio.fitter = Ana Lind" in run("config", "list").stdout
     first = visit(tmp_path, "one.yaml", "2026-11-24", {"before": {"saddle_height_mm": 720}})
-    assert run("consult", "--client", "Zoë", "--answers", str(first), "--accept-all").exit_code == 0
+    assert run("consult", "--consent", "--client", "Zoë", "--answers", str(first), "--accept-all").exit_code == 0
     assert run("config", "set", "studio.fitter", "Ben Roy").exit_code == 0
     second = visit(tmp_path, "two.yaml", "2027-01-10", {})
-    assert run("consult", "--client", "Zoë", "--answers", str(second), "--accept-all").exit_code == 0
+    assert run("consult", "--consent", "--client", "Zoë", "--answers", str(second), "--accept-all").exit_code == 0
     named = visit(tmp_path, "three.yaml", "2027-02-10", {"fitter": "Cleo Park"})  # the file names its fitter
-    assert run("consult", "--client", "Zoë", "--answers", str(named), "--accept-all").exit_code == 0
+    assert run("consult", "--consent", "--client", "Zoë", "--answers", str(named), "--accept-all").exit_code == 0
     assert run("config", "set", "studio.fitter", "").exit_code == 0
     none = visit(tmp_path, "four.yaml", "2027-03-10", {})
-    assert run("consult", "--client", "Zoë", "--answers", str(none), "--accept-all").exit_code == 0
+    assert run("consult", "--consent", "--client", "Zoë", "--answers", str(none), "--accept-all").exit_code == 0
 
     with Store() as store:
         assert [v.fit.get("fitter") for v in store.history("Zoë")] == ["Ana Lind", "Ben Roy", "Cleo Park", None]
@@ -286,14 +290,14 @@ def test_the_fitter_recorded_with_a_visit_stays_on_its_report(tmp_path: Path) ->
 
 def test_export_import_and_fhir_keep_the_bike_and_the_fitter(tmp_path: Path) -> None:
     one = visit(tmp_path, "one.yaml", "2026-11-24", {**MEASURED, "fitter": "Ana Lind"})
-    assert run("consult", "--client", "Zoë", "--answers", str(one), "--accept-all").exit_code == 0
+    assert run("consult", "--consent", "--client", "Zoë", "--answers", str(one), "--accept-all").exit_code == 0
     assert run("export", "Zoë", "--out", "zoe.json").exit_code == 0
     assert run("export", "Zoë", "--format", "fhir", "--out", "zoe.fhir.json").exit_code == 0
     bundle = json.loads((tmp_path / "zoe.fhir.json").read_text(encoding="utf-8"))
     [response] = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"]
     assert response["author"] == {"display": "Ana Lind"}
     for source, db in (("zoe.json", "own.db"), ("zoe.fhir.json", "fhir.db")):
-        imported = run("import", source, "--db", str(tmp_path / db))
+        imported = run("import", source, "--db", str(tmp_path / db), "--consent")
         assert imported.exit_code == 0, imported.output
         with Store(tmp_path / db) as store:
             [back] = store.history("Zoë")
@@ -329,7 +333,10 @@ def test_a_bad_bike_position_or_fitter_is_refused_with_file_field_value_and_what
     tmp_path: Path, fit: dict, field: str, message: str
 ) -> None:
     path = visit(tmp_path, "bad.yaml", "2026-11-24", fit)
-    for command in (["assess", str(path)], ["consult", "--client", "Zoë", "--answers", str(path), "--accept-all"]):
+    for command in (
+        ["assess", str(path)],
+        ["consult", "--consent", "--client", "Zoë", "--answers", str(path), "--accept-all"],
+    ):
         result = run(*command)
         assert result.exit_code == 2, result.output
         line = next(x for x in result.stderr.splitlines() if field in x)
@@ -340,7 +347,7 @@ def test_a_bad_bike_position_or_fitter_is_refused_with_file_field_value_and_what
 
 def test_consult_asks_the_bike_once_and_the_positions_before_and_after(tmp_path: Path) -> None:
     first = visit(tmp_path, "one.yaml", "2026-11-24", {})
-    assert run("consult", "--client", "Ana", "--answers", str(first), "--accept-all").exit_code == 0
+    assert run("consult", "--consent", "--client", "Ana", "--answers", str(first), "--accept-all").exit_code == 0
     answers = yaml.safe_load(FIRST.read_text(encoding="utf-8"))["answers"]
     lines = []
     for q in qmod.load("fitter").questions:
@@ -355,7 +362,7 @@ def test_consult_asks_the_bike_once_and_the_positions_before_and_after(tmp_path:
     typed_after = {"handlebar_stack_mm": "605"}
     lines += [typed_before.get(s.id, "-") for s in form.measures()]
     lines += [typed_after.get(s.id, "") for s in form.measures()]  # Enter keeps the value before
-    result = run("consult", "--client", "Ana", input="\n".join(lines) + "\n")
+    result = run("consult", "--consent", "--client", "Ana", input="\n".join(lines) + "\n")
     assert result.exit_code == 0, result.output[-2000:]
     assert "Bike make (a short text): " in result.stdout and "Before: Bike make" not in result.stdout
     assert "a setting may be at most 200" in " ".join(result.stdout.split()), result.stdout[-3000:]

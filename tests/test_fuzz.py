@@ -120,7 +120,7 @@ def export_doc(tmp_path_factory: pytest.TempPathFactory) -> dict:
     db, out = folder / "c.db", folder / "z.json"
     runner = CliRunner()
     env = {paths.ENV_DATA_DIR: str(folder / "data"), paths.ENV_CONFIG_DIR: str(folder / "config")}
-    assert runner.invoke(app, ["consult", "--client", "Zoë", "--answers", str(EXAMPLE), "--accept-all",
+    assert runner.invoke(app, ["consult", "--consent", "--client", "Zoë", "--answers", str(EXAMPLE), "--accept-all",
                                "--db", str(db)], env=env).exit_code == 0  # fmt: skip
     assert runner.invoke(app, ["export", "Zoë", "--out", str(out), "--db", str(db)], env=env).exit_code == 0
     return json.loads(out.read_text(encoding="utf-8"))
@@ -148,13 +148,13 @@ def test_any_import_file_is_stored_whole_or_refused_clearly(tmp_path: Path, expo
     path = tmp_path / "import.json"
     path.write_text(json.dumps(_mutate(export_doc, data), default=str), encoding="utf-8")
     try:
-        client, visits = transfer.read_export(str(path))
+        client, visits, _carried = transfer.read_export(str(path))
     except AdvisorError as err:
         assert err.problems and all(p.file == str(path) for p in err.problems)
         return
     runner = CliRunner()
     db = tmp_path / "fuzz.db"
-    assert runner.invoke(app, ["import", str(path), "--db", str(db)]).exit_code == 0
+    assert runner.invoke(app, ["import", str(path), "--db", str(db), "--consent"]).exit_code == 0
     # What was accepted reads back: history and a report of every visit.
     assert runner.invoke(app, ["history", client, "--db", str(db)]).exit_code == 0
     for n in range(1, len(visits) + 1):

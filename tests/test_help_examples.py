@@ -23,8 +23,10 @@ from advisor.records import paths
 ROOT = Path(__file__).resolve().parent.parent
 # Examples that need an earlier one's result run after it: settings and browsing first,
 # then a recorded visit, then what reads the record.
+# Last, what changes who the clients are: a rename, a merge, then the erasure.
 ORDER = ["config", "questionnaires", "rules", "exercises", "assess", "ask", "consult", "clients", "history",
-         "report", "export", "import", "migrate", "serve", "batch"]  # fmt: skip
+         "report", "export", "import", "migrate", "amend", "audit", "backup", "users", "client", "erase",
+         "serve", "batch"]  # fmt: skip
 
 
 def _examples() -> list[tuple[str, str]]:
@@ -62,9 +64,14 @@ def test_every_help_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     # The consult example records this answer file (the fitter's answers for Zoë).
     shutil.copy(ROOT / "examples" / "routine-low-back-tight-hamstrings.yaml", tmp_path / "zoe.yaml")
+    # The users example reads its password from this file.
+    (tmp_path / "ana-password.txt").write_text("a long studio password\n", encoding="utf-8")
     runner = CliRunner()
     for path, example in EXAMPLES:
         args = shlex.split(example)[1:]
+        if path == "client merge":  # a second record of the same rider, to join
+            extra = ["consult", "--client", "Zoe Odegard", "--answers", "zoe.yaml", "--accept-all", "--consent"]
+            assert runner.invoke(app, extra).exit_code == 0
         result = runner.invoke(app, args, input="")
         interactive = path in ("ask", "consult") and "--answers" not in args
         if interactive:

@@ -107,6 +107,7 @@ def test_consult_refuses_a_name_with_an_escape_sequence(tmp_path: Path) -> None:
     refused(
         [
             "consult",
+            "--consent",
             "--client",
             "Eve\x1b]52;c;aGk=\x07",
             "--answers",
@@ -128,7 +129,9 @@ def test_an_answer_file_with_an_over_long_client_name_is_refused(tmp_path: Path)
 def _export(tmp_path: Path) -> tuple[Path, dict]:
     db = tmp_path / "c.db"
     example = Path(__file__).resolve().parent.parent / "examples" / "routine-low-back-tight-hamstrings.yaml"
-    ok = runner.invoke(app, ["consult", "--client", "Zoë", "--answers", str(example), "--accept-all", "--db", str(db)])
+    ok = runner.invoke(
+        app, ["consult", "--consent", "--client", "Zoë", "--answers", str(example), "--accept-all", "--db", str(db)]
+    )
     assert ok.exit_code == 0, ok.output
     out = tmp_path / "zoe.json"
     assert runner.invoke(app, ["export", "Zoë", "--out", str(out), "--db", str(db)]).exit_code == 0
@@ -227,7 +230,10 @@ def test_a_database_url_is_not_taken_for_a_file(tmp_path: Path, monkeypatch: pyt
     monkeypatch.chdir(tmp_path)
     other = "mysql://fitter:secret@db.example/studio"
     err = refused(["clients", "--db", other], "--db", "mysql:// URL", "SQLite file path", "postgresql://")
-    refused(["consult", "--client", "Zoë", "--answers", str(EXAMPLE), "--db", other, "--accept-all"], "mysql:// URL")
+    refused(
+        ["consult", "--consent", "--client", "Zoë", "--answers", str(EXAMPLE), "--db", other, "--accept-all"],
+        "mysql:// URL",
+    )
     monkeypatch.setenv("ADVISOR_DB", other)
     err += refused(["history", "Zoë"], "ADVISOR_DB", "mysql:// URL")
     # A PostgreSQL URL is a server, even one that is not there (nothing listens on port 1).
@@ -282,7 +288,7 @@ def test_a_newline_in_stored_text_makes_no_markdown_heading(tmp_path: Path) -> N
 def test_the_longest_name_and_note_allowed_print_in_every_format(tmp_path: Path) -> None:
     """200 characters of name and 2,000 of note without a space: wrapped, never lost."""
     db, name, note = tmp_path / "c.db", "N" * 200, "x" * 2000
-    args = ["consult", "--client", name, "--answers", str(EXAMPLE), "--db", str(db), "--accept-all"]
+    args = ["consult", "--consent", "--client", name, "--answers", str(EXAMPLE), "--db", str(db), "--accept-all"]
     result = runner.invoke(app, [*args, "--decline", "strap-stretch", "--note", note])
     assert result.exit_code == 0, result.output
     refused([*args, "--decline", "strap-stretch", "--note", note + "x"], "--note", "at most 2,000")
@@ -330,7 +336,10 @@ def test_a_killed_draft_writers_leftovers_in_the_data_folder_are_cleaned_up(tmp_
     old = time.time() - 3600
     os.utime(leftover, (old, old))
     assert (
-        runner.invoke(app, ["consult", "--client", "Eve", "--db", str(tmp_path / "c.db")], input="n\n").exit_code == 130
+        runner.invoke(
+            app, ["consult", "--consent", "--client", "Eve", "--db", str(tmp_path / "c.db")], input="n\n"
+        ).exit_code
+        == 130
     )
     assert not leftover.exists()
 

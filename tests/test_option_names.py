@@ -20,6 +20,9 @@ SCHEME = {
     "--client": {"NAME"},
     "--date": {"YYYY-MM-DD"},
     "--paper": {"a4|letter"},
+    "--born": {"YYYY-MM-DD"},
+    "--since": {"YYYY-MM-DD"},
+    "--fitter": {"NAME"},
 }
 STDOUT_FORMS = {"text", "json", "fhir"}
 

@@ -50,7 +50,9 @@ def never_shows_the_password(text: str) -> None:
 
 def test_clients_end_to_end_through_the_cli(postgres: PostgresServer, tmp_path: Path) -> None:
     url = postgres.new_store()
-    saved = run("consult", "--client", "Zoë Ødegård", "--answers", str(EXAMPLE), "--accept-all", "--db", url)
+    saved = run(
+        "consult", "--consent", "--client", "Zoë Ødegård", "--answers", str(EXAMPLE), "--accept-all", "--db", url
+    )
     assert saved.exit_code == 0, saved.output
     flat = " ".join(saved.stdout.split())  # the terminal may wrap the line
     assert "Consultation 1 saved for Zoë Ødegård in postgresql://fitter:***@127.0.0.1:" in flat
@@ -67,20 +69,28 @@ def test_clients_end_to_end_through_the_cli(postgres: PostgresServer, tmp_path: 
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == [
-        {"name": "Zoë Ødegård", "visits": 1, "last_visit": "2026-11-24", "urgency": "routine"}
-    ]
+    [listed_client] = json.loads(proc.stdout)
+    assert listed_client["id"].startswith("c-") and listed_client["consent"] and listed_client["born"] is None
+    assert {k: listed_client[k] for k in ("name", "visits", "last_visit", "urgency")} == {
+        "name": "Zoë Ødegård",
+        "visits": 1,
+        "last_visit": "2026-11-24",
+        "urgency": "routine",
+    }
 
 
 def test_a_wrong_password_is_exit_2_in_one_line_that_never_shows_it(postgres: PostgresServer) -> None:
     url = postgres.new_store()
-    assert run("consult", "--client", "Ana", "--answers", str(EXAMPLE), "--accept-all", "--db", url).exit_code == 0
+    assert (
+        run("consult", "--consent", "--client", "Ana", "--answers", str(EXAMPLE), "--accept-all", "--db", url).exit_code
+        == 0
+    )
     wrong_password = "Wrong p@ss/9:ø"
     wrong = url.replace(quote(PASSWORD, safe=""), quote(wrong_password, safe=""))
     for args in (
         ["clients"],
         ["history", "Ana"],
-        ["consult", "--client", "Ana", "--answers", str(EXAMPLE), "--accept-all"],
+        ["consult", "--consent", "--client", "Ana", "--answers", str(EXAMPLE), "--accept-all"],
     ):
         result = run(*args, "--db", wrong)
         assert result.exit_code == 2, result.output
@@ -140,12 +150,12 @@ def test_a_resumed_consultation_is_saved_on_the_server_it_was_started_on(
     """The draft names the server without its password; ADVISOR_DB supplies it on resume."""
     url = postgres.new_store()
     monkeypatch.setenv("ADVISOR_DB", url)
-    assert CliRunner().invoke(app, ["consult", "--client", "Sam"], input="n\nn\n").exit_code == 130
+    assert CliRunner().invoke(app, ["consult", "--consent", "--client", "Sam"], input="n\nn\n").exit_code == 130
     draft = next((tmp_path / "data" / "consult-drafts").glob("*.yaml")).read_text(encoding="utf-8")
     assert "postgresql://fitter@127.0.0.1:" in draft
     never_shows_the_password(draft)
     rest = "\n".join(["n"] * (len(SAFETY) - 2) + [""] * 60) + "\n"
-    resumed = CliRunner().invoke(app, ["consult", "--resume"], input=rest)
+    resumed = CliRunner().invoke(app, ["consult", "--consent", "--resume"], input=rest)
     assert resumed.exit_code == 0, resumed.output
     with Store(url) as store:
         assert len(store.history("Sam")) == 1

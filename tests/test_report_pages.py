@@ -173,7 +173,7 @@ def three_visits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         visit["answers"].update(change)
         (tmp_path / f"v{n}.yaml").write_text(yaml.safe_dump(visit, allow_unicode=True), encoding="utf-8")
         result = CliRunner().invoke(
-            app, ["consult", "--client", "Zoë Ødegård", "--answers", f"v{n}.yaml", "--accept-all"]
+            app, ["consult", "--consent", "--client", "Zoë Ødegård", "--answers", f"v{n}.yaml", "--accept-all"]
         )
         assert result.exit_code == 0, result.output
 

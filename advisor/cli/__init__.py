@@ -44,6 +44,12 @@ COMMAND_MODULES = {
     "export": "records",
     "import": "records",
     "migrate": "records",
+    "amend": "amend_cmd",
+    "client": "record_admin",
+    "erase": "record_admin",
+    "audit": "record_admin",
+    "backup": "record_admin",
+    "users": "record_admin",
     "serve": "serve",
 }
 # Options of the app itself that take no value and may come before the command.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import gc
 import json
@@ -200,3 +201,56 @@ DB_HELP = (
 )
 # The --db option of every command that reads or writes the records.
 DbOption = Annotated[str | None, typer.Option("--db", metavar="PATH|URL", help=DB_HELP)]
+
+
+def at_terminal() -> bool:
+    """Whether a person can be asked at a terminal (standard input is one): questions that
+    must never be answered by a script, such as a client's consent or a confirmation."""
+    return sys.stdin.isatty()
+
+
+# --fitter of every command that writes the records or reads them out: the audit trail's actor.
+FitterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--fitter",
+        metavar="NAME",
+        help="Who is doing this, for the records' audit trail (default: ADVISOR_FITTER, else your login name).",
+    ),
+]
+# --born of every command that names a client: tells apart clients who share a name.
+BornOption = Annotated[
+    str | None,
+    typer.Option(
+        "--born",
+        metavar="YYYY-MM-DD",
+        help="The client's date of birth, to tell apart clients who share a name.",
+    ),
+]
+# The oldest date of birth taken as typed: anything earlier is a typing mistake.
+FIRST_BORN_YEAR = 1900
+
+
+def born_date(text: str | None) -> dt.date | None:
+    """--born, checked: a real date, not in the future."""
+    if text is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise AdvisorError([Problem("--born", f"'{text}' is not a date; use the form YYYY-MM-DD")]) from None
+    if day.year < FIRST_BORN_YEAR or day > dt.date.today():
+        raise AdvisorError(
+            [Problem("--born", f"'{text}' is not a plausible date of birth (from {FIRST_BORN_YEAR} to today)")]
+        )
+    return day
+
+
+def since_date(text: str | None, option: str) -> dt.date | None:
+    """A date option such as --since: YYYY-MM-DD."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise AdvisorError([Problem(option, f"'{text}' is not a date; use the form YYYY-MM-DD")]) from None

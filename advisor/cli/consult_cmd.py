@@ -5,26 +5,33 @@ from typing import Annotated
 
 import typer
 
-from advisor.cli import consultation as consult_mod
+from advisor.cli import common, consultation as consult_mod
 from advisor.cli.common import (
     PAPER_HELP,
     REPORT_HELP,
     ArgsInOrder,
+    BornOption,
     DbOption,
+    FitterOption,
     Paper,
     app,
+    born_date,
     handled,
     paired,
     paper_size,
 )
 from advisor.cli.console import make_console
+from advisor.records.actor import actor
 
 
 @app.command(cls=ArgsInOrder)
 @handled
 def consult(
     ctx: typer.Context,
-    client: Annotated[str | None, typer.Option("--client", metavar="NAME", help="The client's name.")] = None,
+    client: Annotated[
+        str | None, typer.Option("--client", metavar="NAME", help="The client's name, or their id (c-...).")
+    ] = None,
+    born: BornOption = None,
     answers: Annotated[
         str | None,
         typer.Option("--answers", metavar="FILE", help="Record this answer file instead of asking the questions."),
@@ -47,13 +54,23 @@ def consult(
         str | None,
         typer.Option("--date", metavar="YYYY-MM-DD", help="The visit's date (default: the answers' date, else today)."),
     ] = None,
+    consent: Annotated[
+        bool,
+        typer.Option(
+            "--consent",
+            help="The client agreed to their answers being kept (asked at a terminal otherwise; needed once).",
+        ),
+    ] = False,
+    fitter: FitterOption = None,
 ) -> None:
     """Record a consultation: the fitter questionnaire (last visit's answers as defaults), the
     advice, what the client agrees to, and the report.
 
     Example: advisor consult --client "Zoë Ødegård" --report zoe.pdf
 
-    Example: advisor consult --client "Zoë Ødegård" --answers zoe.yaml --decline strap-stretch --note "hip pain"
+    Example: advisor consult --client "Zoë Ødegård" --answers zoe.yaml --consent --decline strap-stretch --note "hips"
+
+    A new client is asked, once, whether their answers may be kept (--consent says they agreed).
     """
     console = make_console()
     read = consult_mod.line_reader(console)
@@ -63,6 +80,7 @@ def consult(
     # and nobody to ask, one of those must say what the client agreed to: never assumed.
     declined = paired(ctx.meta.get("args", []), "--decline", "--note")
     interactive = not accept_all and (answers is None or sys.stdin.isatty())
+    day_of_birth = born_date(born)
     try:
         code = consult_mod.run(
             console,
@@ -77,6 +95,10 @@ def consult(
             unattended=answers is not None and not sys.stdin.isatty() and not accept_all and not declined,
             resume=resume,
             interactive_decisions=interactive,
+            born=day_of_birth,
+            consent=consent,
+            can_ask=common.at_terminal(),
+            actor=actor(fitter),
         )
     except consult_mod.Interrupted:
         raise typer.Exit(130) from None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from advisor.cli import visits
 from advisor.cli.interactive import (
@@ -41,9 +42,10 @@ from advisor.core.rulebase.actions import STOP_RIDING
 from advisor.core.text import MAX_NAME, MAX_NOTE, checked, problem_with, visible
 from advisor.output import formats
 from advisor.records import config, drafts
+from advisor.records.consent import CONSENT_QUESTION, CONSENT_TEXT
 from advisor.records.location import locate
-from advisor.records.model import Decision
-from advisor.records.store import Store
+from advisor.records.model import ClientSummary, Decision
+from advisor.records.store import PUBLIC_ID, Store, Who, client_ref
 
 KIND = "consult"
 # The one recommendation that can never be declined: it is the safety advice itself.
@@ -202,18 +204,32 @@ def run(
     unattended: bool,
     resume: bool,
     interactive_decisions: bool,
+    born: dt.date | None = None,
+    consent: bool = False,
+    can_ask: bool = False,
+    actor: str = "",
 ) -> int:
+    """One consultation, start to end. ``consent``: the client's consent to keep their answers
+    was given on the command line; ``can_ask``: a person is at the terminal to be asked it
+    (and any question that must never be answered by a script)."""
     if report:
         records = locate(db).path  # a report never replaces the records' file
         keep = tuple(p for p in (Path(answers_file) if answers_file else None, records) if p and str(p) != "-")
         formats.check_path(report, keep=keep)
     if client is not None:
         client = checked(client, "name", MAX_NAME, "--client")
+    given = client
+    if client is not None and PUBLIC_ID.match(client.strip()):
+        # A client named by their id: their drafts are kept under their name.
+        with Store(db, create=False) as store:
+            client = store.require(client, born).name
     draft = _waiting_draft(console, read, client, resume) if resume or not answers_file else None
     name = (draft.client if draft else client) or ""
     if not name.strip():
         raise AdvisorError([Problem("--client", 'give the client\'s name, e.g. --client "Zoë Ødegård"')])
     name = checked(name, "name", MAX_NAME, "--client")
+    # The draft, if any, is the named client's own: drafts are found by the client's name.
+    given = given if given is not None else name
     for _, note in declines:
         checked(note, "note", MAX_NOTE, "--note")
     day = date_option(date)
@@ -231,25 +247,37 @@ def run(
             ]
         )
     with Store(_records_of(draft, db)) as store:
-        name = store.client_name(name.strip()) or name.strip()
+        who = client_ref(given.strip(), born)
+        found = store.find(who)  # a name two clients share is refused here, both listed
+        if found is None and who.id is not None:
+            store.require(who)
+        if found is not None:
+            name, who = found.name, Who(found.name, born, found.id)
+        else:
+            name = name.strip()
+        needs_consent = not consent and (found is None or not found.consented)
+        if needs_consent and not can_ask:
+            raise _consent_needed(name, found)
         if answers_file and not draft:
             answers = answers_mod.load(answers_file)
             answers = answers.model_copy(update={"client": name})
             stop = None
         else:
-            answers, stop = _interview(console, read, store, name, draft, report, paper, db)
+            answers, stop = _interview(console, read, store, name, who, draft, report, paper, db)
         if day is not None:
             answers = answers.model_copy(update={"date": day})
-        earlier = visits.earlier(store, name, answers.date)
+        earlier = visits.earlier(store, who, answers.date)
         result = visits.assess_visit(answers, earlier)
         # Every --decline is checked before the advice is shown: a mistyped id is said at once.
-        given = decisions_from_flags(result, declines) if declines or not interactive_decisions else None
+        flagged = decisions_from_flags(result, declines) if declines or not interactive_decisions else None
         console.print()
         if stop is not None:
             stop_panel(console, stop)
         show_report(console, formats.report_for(result))
-        if given is not None:
-            decisions = given
+        if needs_consent:
+            consent = _ask_consent(console, read, name, found, answers_file, interview=not answers_file or bool(draft))
+        if flagged is not None:
+            decisions = flagged
         else:
             try:
                 decisions = ask_decisions(console, read, result)
@@ -261,18 +289,91 @@ def run(
                     )
                 raise Interrupted from None
             if not answers_file:
-                last = store.previous(name)
+                last = store.previous(who) if found is not None else None
                 fit = _ask_fit_record(console, read, last.fit if last else {}, name)
                 answers = answers.model_copy(update={"fit": fit})
         # Who fitted the bike is kept with the visit: its report names them for good.
         answers = answers.model_copy(update={"fit": answers.fit.by(config.fitter())})
-        cid = store.record(name, answers, result, decisions)
+        cid = store.record(who, answers, result, decisions, actor=actor, consent=consent)
+        visit = store.consultation(cid)
         console.print(f"\nConsultation {cid} saved for {visible(name)} in {visible(store.name)}", markup=False)
+        if found is None:
+            _same_name_note(console, store, visit.client_id, name)
         if report:
-            written = visits.write_report(store, store.consultation(cid), report, paper)
+            written = visits.write_report(store, visit, report, paper, actor=actor)
             console.print(f"Report written to {written}", markup=False)
     drafts.clear(KIND, name)
     return 0
+
+
+def _consent_needed(name: str, found: ClientSummary | None) -> AdvisorError:
+    """Nobody at a terminal to ask the client's consent, and no --consent: nothing is stored."""
+    what = "is a new client" if found is None else "has no consent recorded (stored before consent was asked)"
+    return AdvisorError(
+        [
+            Problem(
+                "--consent",
+                f"'{visible(name)}' {what} and nobody is at a terminal to ask: ask the client whether they agree "
+                "to their answers being kept, and add --consent when they do; nothing was stored",
+            )
+        ]
+    )
+
+
+def _ask_consent(
+    console: Console,
+    read: Callable[[str], str],
+    name: str,
+    found: ClientSummary | None,
+    answers_file: str | None,
+    *,
+    interview: bool,
+) -> bool:
+    """Ask the client, once, whether their answers may be kept: True, or nothing is stored."""
+    resume = f"advisor consult --client {shlex.quote(name)} --resume"
+    console.print()
+    who = "a new client" if found is None else "a client whose consent was never recorded"
+    console.print(Text(f"Consent ({visible(name)} is {who}). Please read this to the client:", style="bold"))
+    console.print(CONSENT_TEXT, markup=False)
+    while True:
+        try:
+            reply = read(f"{CONSENT_QUESTION} [y/n] ").strip().lower()
+        except (KeyboardInterrupt, EOFError):
+            console.print("\nStopped at the consent question; nothing was recorded.")
+            if interview:
+                console.print(f"To continue, run:  {resume}", markup=False)
+            raise Interrupted from None
+        if reply in ("y", "yes"):
+            return True
+        if reply in ("n", "no"):
+            break
+        console.print("Please type y (they agree) or n (they do not).")
+    kept = (
+        f"the answers are kept for now: if they change their mind, run  {resume}"
+        if interview
+        else f"the answers are still in {answers_file}"
+    )
+    raise AdvisorError(
+        [Problem(visible(name), f"did not agree to their answers being kept, so nothing was stored; {kept}")]
+    )
+
+
+def _same_name_note(console: Console, store: Store, new_id: str, name: str) -> None:
+    """Said once, when a new client has the name of another: they may be the same rider."""
+    others = [c for c in store.named(name) if c.id != new_id]
+    if not others:
+        return
+    listed = "; ".join(c.described() for c in others)
+    other = others[0].id if len(others) == 1 else "ID"
+    console.print(
+        f"Note: {visible(name)} ({new_id}) is a new client, and another client has this name: {visible(listed)}.",
+        markup=False,
+    )
+    console.print(
+        f"If they are the same rider, join them with:  advisor client merge {new_id} {other}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _records_of(draft: Draft | None, db: str | None) -> str | None:
@@ -318,6 +419,7 @@ def _interview(
     read: Callable[[str], str],
     store: Store,
     name: str,
+    who: Who,
     draft: Draft | None,
     report: str | None,
     paper: str,
@@ -325,7 +427,7 @@ def _interview(
 ) -> tuple[Answers, Any]:
     form = qmod.load("fitter")
     if draft is None:
-        last = store.previous(name)
+        last = store.previous(who)
         carried = form.carried_over(last.answers if last else {})
         draft = Draft(
             questionnaire="fitter",

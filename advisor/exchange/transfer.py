@@ -275,7 +275,7 @@ def copy_all(source: Store, target: Store, *, actor: str = "") -> tuple[int, int
     for summary in summaries:
         # Each client as they are: their id, date of birth and consent go with their visits.
         who = Who(summary.name, summary.born)
-        more, already = target.import_client(who, source.history(summary), actor=actor, carried=summary)
+        more, already = target.import_client(who, source.history(summary), actor=actor, carried=summary, copying=True)
         added, skipped = added + more, skipped + already
     return len(summaries), added, skipped
 

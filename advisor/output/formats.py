@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 from pathlib import Path
@@ -12,7 +13,7 @@ from advisor.core.datafiles.files import check_target, write_atomic
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.intake.fitrecord import FitRecord
 from advisor.core.rulebase import followup, knowledge
-from advisor.output.report import Report, build
+from advisor.output.report import Report, amendment, build
 from advisor.records import config
 
 if TYPE_CHECKING:
@@ -75,7 +76,11 @@ def stored_report(visit: Consultation, earlier_visits: list[Consultation], paper
     agreed, the fit record, and what changed since the visits before (``earlier_visits``)."""
     fit = FitRecord.model_validate(visit.fit) if visit.fit else None
     result = Assessment.model_validate(visit.result)
-    return report_for(result, paper, decisions=visit.decisions, earlier_visits=earlier_visits or None, fit=fit)
+    report = report_for(result, paper, decisions=visit.decisions, earlier_visits=earlier_visits or None, fit=fit)
+    if not visit.amended:
+        return report
+    said = amendment(visit.revision, visit.revised, visit.revised_by, visit.revision_reason)
+    return dataclasses.replace(report, amended=said)
 
 
 def assessment_json(result: Assessment) -> bytes:

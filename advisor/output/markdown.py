@@ -43,6 +43,9 @@ def render(report: Report) -> str:
     add("")
     add(esc(report.meta))
     add("")
+    if report.amended:
+        add(f"**{esc(report.amended)}**")
+        add("")
     ref = report.referral
     add(f"## {'⚠ ' if report.stop else ''}Referral: {esc(ref.title)}")
     add("")

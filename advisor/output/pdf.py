@@ -235,6 +235,8 @@ def _header(pdf: Any, report: Report, t: SafeText) -> None:
         _para(pdf, t(report.studio_contact), 9, MUTED, width=width)
     _para(pdf, t(report.title), 17, bold=True, width=width)
     _para(pdf, t(report.meta), 9.5, MUTED, width=width)
+    if report.amended:
+        _para(pdf, t(report.amended), 9.5, bold=True, width=width)
     pdf.ln(2)
 
 

@@ -201,6 +201,8 @@ class Report:
     held_by_tier: list[Withheld] = field(default_factory=list)
     order_reasons: list[tuple[str, str]] = field(default_factory=list)  # (exercise, why it comes there)
     disclaimer: str = DISCLAIMER
+    # A stored visit corrected after it was recorded: when, by whom and why ('' when never amended).
+    amended: str = ""
 
     @property
     def title(self) -> str:
@@ -235,6 +237,13 @@ class Report:
     def tier_label(self) -> str:
         """The tier in words and a symbol, so it reads in greyscale and without colour."""
         return TIER_LABELS.get(self.referral.urgency, self.referral.title.upper())
+
+
+def amendment(revision: int, at: str, by: str, reason: str) -> str:
+    """An amended visit's line near the top of its report, in plain words."""
+    who = f" by {by}" if by else ""
+    why = f": {reason}" if reason else ""
+    return f"Amended on {at[:10]}{who} (revision {revision}){why}. This report shows the visit as amended."
 
 
 # Each tier as printed beside its headline: words and a symbol, never colour alone.

@@ -47,6 +47,8 @@ def render(report: Report, screen: Screen, *, explain: bool = False) -> None:
     ref = report.referral
     who = f" for {report.client}" if report.client else ""
     screen.line((f"Bike-fit and exercise advice{who} ({report.date.isoformat()}, {report.questionnaire})", "bold"))
+    if report.amended:
+        screen.line((report.amended, "italic"))
     if report.stop:
         render_stop(report, screen)
         if explain:

@@ -199,7 +199,7 @@ class Database(ABC):
                         ).scalar()
                         if done is not None:
                             return int(done)
-                    client_pk, public_id = self._client_for_saving(conn, who, stamp, consent)
+                    client_pk, public_id = self._client_for_saving(conn, who, stamp, consent, actor=actor)
                     cid = self._insert(conn, client_pk, visit, decided, actor, save_key)
                     if cid is None:  # the same key, saved by another writer just now
                         continue
@@ -219,15 +219,20 @@ class Database(ABC):
         actor: str,
         consent: str | None = None,
         carried: ClientSummary | None = None,
+        copying: bool = False,
     ) -> tuple[int, int]:
         """A client's consultations in one transaction, skipping those already stored; (added,
         skipped). ``carried``: the client as the records they come from knew them, whose
-        lasting id, date of birth and consent (its date and version) a new client keeps."""
+        lasting id, date of birth and consent (its date and version) a new client keeps.
+        ``copying``: one store copied into another, each client as they are, a client stored
+        before consent was asked too (they are asked at their next visit)."""
         for _attempt in range(3):
             added = skipped = 0
             try:
                 with self._writing("nothing was imported") as conn:
-                    client_pk, public_id = self._client_for_saving(conn, who, stamp, consent, carried)
+                    client_pk, public_id = self._client_for_saving(
+                        conn, who, stamp, consent, carried, copying, actor=actor
+                    )
                     for v in visits:
                         # The same day, the same answers and the same recording time are the same
                         # visit, however it came: one imported twice is found. A visit that went to
@@ -269,7 +274,14 @@ class Database(ABC):
             ) from None
 
     def _client_for_saving(
-        self, conn: Connection, who: Who, stamp: str, consent: str | None, carried: ClientSummary | None = None
+        self,
+        conn: Connection,
+        who: Who,
+        stamp: str,
+        consent: str | None,
+        carried: ClientSummary | None = None,
+        copying: bool = False,
+        actor: str = "",
     ) -> tuple[int, str]:
         """The client's row id and lasting id, adding the client first if new (with their
         consent) and recording consent or a date of birth they did not have yet."""
@@ -279,7 +291,7 @@ class Database(ABC):
         if found is None:
             if who.id is not None:
                 raise AdvisorError([Problem(self.name, f"has no client with id {who.id}")])
-            if consent is None and not (carried is not None and carried.consent):
+            if consent is None and not (carried is not None and carried.consent) and not copying:
                 raise ConsentNeeded(who.name, new=True)
             key = identity_key(who.name, who.born)
             taken = (
@@ -309,10 +321,13 @@ class Database(ABC):
                 found = (*found[:4], True)
         pk, public_id, shown, born, consented = found
         if not consented:
-            if consent is None:
+            if consent is not None:
+                conn.execute(
+                    sa.update(clients).where(clients.c.id == pk).values(consent=stamp, consent_version=consent)
+                )
+                self._event(conn, stamp, actor, "consent", public_id, None, f"version {consent}")
+            elif not copying:
                 raise ConsentNeeded(shown, new=False)
-            conn.execute(sa.update(clients).where(clients.c.id == pk).values(consent=stamp, consent_version=consent))
-            self._event(conn, stamp, "", "consent", public_id, None, f"version {consent}")
         if who.born is not None and not born:
             self._set_born(conn, pk, shown, who.born)
         return pk, public_id

@@ -8,7 +8,7 @@ from typing import Any
 from advisor.core.intake import fitrecord
 from advisor.core.intake.fitrecord import FitRecord
 from advisor.core.rulebase import questionnaire as qmod
-from advisor.records.model import Consultation, Decision
+from advisor.records.model import Consultation, Decision, Revision
 
 # The measures a fitter follows from visit to visit, in the order they are shown.
 KEY_MEASURES = (
@@ -95,8 +95,31 @@ def timeline(visits: list[Consultation]) -> list[tuple[Consultation, list[Change
     return out
 
 
-def to_json(visits: list[Consultation]) -> list[dict[str, Any]]:
-    """``advisor history --format json``: one object per consultation, oldest first."""
+def when(stamp: str) -> str:
+    """A stored time as a person reads it: '2026-12-08 14:03'."""
+    return stamp.replace("T", " ")[:16]
+
+
+def amended_line(v: Consultation) -> str:
+    """'amended (revision 2, 2026-12-08, by Ana Lind: hamstring test measured again)'."""
+    by = f", by {v.revised_by}" if v.revised_by else ""
+    why = f": {v.revision_reason}" if v.revision_reason else ""
+    return f"amended (revision {v.revision}, {v.revised[:10]}{by}{why})"
+
+
+def revision_lines(earlier: list[Revision]) -> list[str]:
+    """A visit's earlier revisions, oldest first: number, when, by whom, urgency and why."""
+    lines = []
+    for r in earlier:
+        by = f" by {r.made_by}" if r.made_by else ""
+        why = f": {r.reason}" if r.reason else " (as first recorded)" if r.revision == 1 else ""
+        lines.append(f"revision {r.revision}, {when(r.made)}{by}, {r.urgency}{why}")
+    return lines
+
+
+def to_json(visits: list[Consultation], revisions: dict[int, list[Revision]] | None = None) -> list[dict[str, Any]]:
+    """``advisor history --format json``: one object per consultation, oldest first (with
+    ``revisions``, each visit's earlier revisions too)."""
     data = []
     for v, diffs in timeline(visits):
         decided = {(d.kind, d.item): d for d in v.decisions}
@@ -112,8 +135,15 @@ def to_json(visits: list[Consultation]) -> list[dict[str, Any]]:
                 "changes": {c.id: {"before": c.before, "after": c.after} for c in diffs},
                 "fit": {**v.fit, "changed": FitRecord.model_validate(v.fit).changed()} if v.fit else None,
                 "notes": v.notes,
+                "revision": v.revision,
+                "amended": ({"at": v.revised, "by": v.revised_by, "reason": v.revision_reason} if v.amended else None),
             }
         )
+        if revisions is not None:
+            data[-1]["revisions"] = [
+                {"revision": r.revision, "at": r.made, "by": r.made_by, "reason": r.reason, "urgency": r.urgency}
+                for r in revisions.get(v.id, [])
+            ]
     return data
 
 
@@ -140,12 +170,18 @@ def bike_changes(fit: dict[str, Any]) -> str | None:
     return "; ".join([*([named] if named else []), *(parts or ["measured; nothing changed"])])
 
 
-def to_lines(client: str, visits: list[Consultation]) -> list[str]:
-    """``advisor history``: a few lines per consultation."""
+def to_lines(client: str, visits: list[Consultation], revisions: dict[int, list[Revision]] | None = None) -> list[str]:
+    """``advisor history``: a few lines per consultation (with ``revisions``, each visit's
+    earlier revisions too)."""
     lines = [f"{client}: {len(visits)} consultation{'s' if len(visits) != 1 else ''}"]
     for n, (v, diffs) in enumerate(timeline(visits)):
         lines.append("")
         lines.append(f"#{v.id}  {v.date.isoformat()}  {v.urgency}  ({v.questionnaire})")
+        if v.amended:
+            lines.append("  " + amended_line(v))
+        if revisions and revisions.get(v.id):
+            lines.append("  earlier revisions:")
+            lines += [f"    {line}" for line in revision_lines(revisions[v.id])]
         if n == 0:
             measures = key_values(v.answers)
             lines.append("  measures:" + ("" if measures else " none recorded"))

@@ -62,6 +62,7 @@ class Backend(Protocol):
         actor: str,
         consent: str | None = None,
         carried: ClientSummary | None = None,
+        copying: bool = False,
     ) -> tuple[int, int]: ...
     def clients(self) -> list[ClientSummary]: ...
     def client(self, who: Who) -> ClientSummary | None: ...
@@ -231,8 +232,11 @@ class Store:
         actor: str = "",
         consent: bool = False,
         carried: ClientSummary | None = None,
+        copying: bool = False,
     ) -> tuple[int, int]:
         """Add a client's consultations in one transaction, skipping any already stored.
+        ``copying``: a whole store copied into another (migrate), each client as they are, one
+        stored before consent was asked too.
 
         A visit counts as already stored when the client has one on the same date with the
         same questionnaire and answers, so importing the same file twice, or a visit that went
@@ -240,7 +244,9 @@ class Store:
         """
         who = client if isinstance(client, Who) else client_ref(client)
         consented = CONSENT_VERSION if consent else None
-        return self._db.import_visits(who, _now(), visits, actor=actor, consent=consented, carried=carried)
+        return self._db.import_visits(
+            who, _now(), visits, actor=actor, consent=consented, carried=carried, copying=copying
+        )
 
     def record_consent(self, client: ClientSummary, actor: str) -> None:
         self._db.record_consent(client.id, _now(), CONSENT_VERSION, actor)
