@@ -199,7 +199,7 @@ class Database(ABC):
                         ).scalar()
                         if done is not None:
                             return int(done)
-                    client_pk, public_id = self._client_for_saving(conn, who, stamp, consent)
+                    client_pk, public_id = self._client_for_saving(conn, who, stamp, consent, actor=actor)
                     cid = self._insert(conn, client_pk, visit, decided, actor, save_key)
                     if cid is None:  # the same key, saved by another writer just now
                         continue
@@ -227,7 +227,7 @@ class Database(ABC):
             added = skipped = 0
             try:
                 with self._writing("nothing was imported") as conn:
-                    client_pk, public_id = self._client_for_saving(conn, who, stamp, consent, carried)
+                    client_pk, public_id = self._client_for_saving(conn, who, stamp, consent, carried, actor=actor)
                     for v in visits:
                         # The same day, the same answers and the same recording time are the same
                         # visit, however it came: one imported twice is found. A visit that went to
@@ -269,10 +269,18 @@ class Database(ABC):
             ) from None
 
     def _client_for_saving(
-        self, conn: Connection, who: Who, stamp: str, consent: str | None, carried: ClientSummary | None = None
+        self,
+        conn: Connection,
+        who: Who,
+        stamp: str,
+        consent: str | None,
+        carried: ClientSummary | None = None,
+        *,
+        actor: str = "",
     ) -> tuple[int, str]:
         """The client's row id and lasting id, adding the client first if new (with their
-        consent) and recording consent or a date of birth they did not have yet."""
+        consent) and recording consent or a date of birth they did not have yet; the consent's
+        audit event names ``actor``, who took it."""
         found = self._client_row(conn, who)
         if found is None and carried is not None and carried.id:
             found = self._client_row(conn, Who("", None, carried.id))  # brought here before, renamed since
@@ -312,7 +320,7 @@ class Database(ABC):
             if consent is None:
                 raise ConsentNeeded(shown, new=False)
             conn.execute(sa.update(clients).where(clients.c.id == pk).values(consent=stamp, consent_version=consent))
-            self._event(conn, stamp, "", "consent", public_id, None, f"version {consent}")
+            self._event(conn, stamp, actor, "consent", public_id, None, f"version {consent}")
         if who.born is not None and not born:
             self._set_born(conn, pk, shown, who.born)
         return pk, public_id
