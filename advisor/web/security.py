@@ -14,6 +14,7 @@ import hmac
 import ipaddress
 import secrets
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -149,6 +150,15 @@ class Throttle:
         self.in_flight = asyncio.Semaphore(8)  # comparisons, all addresses together
 
     async def check(self, address: str, given: str, expected: str) -> bool:
+        """The studio's one shared password."""
+
+        async def compare() -> bool:
+            return password_matches(given, expected)
+
+        return await self.attempt(address, compare)
+
+    async def attempt(self, address: str, compare: Callable[[], Awaitable[bool]]) -> bool:
+        """Any check of a login (an account's name and password): queued and slowed as above."""
         if self.waiting[address] >= MAX_QUEUED_GUESSES:
             return False
         self.waiting[address] += 1
@@ -158,7 +168,7 @@ class Throttle:
                 if failures:
                     await asyncio.sleep(min(MAX_DELAY, 0.25 * 2**failures))
                 async with self.in_flight:
-                    right = password_matches(given, expected)
+                    right = await compare()
                 if right:
                     self.failures.pop(address, None)
                     return True
