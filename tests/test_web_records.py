@@ -59,6 +59,11 @@ def hidden_fields(page: str) -> dict[str, list[str]]:
     return fields
 
 
+def words(page: str) -> str:
+    """A page's text, its tags taken out."""
+    return re.sub(r"<[^>]+>", "", page)
+
+
 def reviewed(studio: TestClient, client: str, **extra: str) -> tuple[str, dict[str, object]]:
     """A consultation reviewed: the review page, and the form its Save sends (consent ticked)."""
     start = csrf(studio.get("/consult").text)
@@ -275,11 +280,11 @@ def test_a_name_two_clients_share_asks_which_one(studio: TestClient, two_annas: 
     assert asked.status_code == 422
     assert "2 clients are named anna rossi in the records: which one is this?" in asked.text
     for cid, born in ((older, "1980-02-01"), (younger, "1992-06-15")):
-        assert f'name="client_id" value="{cid}"' in asked.text and f"born {born}, id {cid}" in asked.text
+        assert f'name="client_id" value="{cid}"' in asked.text and f"born {born}, id {cid}" in words(asked.text)
     assert 'href="#client_id-0">Which client' in asked.text  # the error summary leads there
     assert re.search(r'name="age"[^>]*value="44"', asked.text)  # every answer kept
     review = studio.post("/consult/review", data={**sent, "client_id": younger})
-    assert review.status_code == 200 and f"Client: Anna Rossi (born 1992-06-15, id {younger}" in review.text
+    assert review.status_code == 200 and f"Client: Anna Rossi (born 1992-06-15, id {younger}" in words(review.text)
     assert CONSENT_QUESTION not in review.text  # consented already: not asked again
     form = hidden_fields(review.text)
     assert form["client_id"] == [younger]
@@ -288,7 +293,7 @@ def test_a_name_two_clients_share_asks_which_one(studio: TestClient, two_annas: 
         assert [len(store.history(Who("", id=c))) for c in (older, younger)] == [1, 2]
     # A date of birth typed with the name settles it without asking.
     born = studio.post("/consult/review", data={**sent, "born": "1980-02-01"})
-    assert born.status_code == 200 and f"id {older}" in born.text
+    assert born.status_code == 200 and f"id {older}" in words(born.text)
 
 
 def test_a_new_client_with_a_shared_name_needs_a_date_of_birth(
@@ -338,7 +343,7 @@ def test_a_client_from_the_clients_page_is_carried_by_id(
     assert "1992-06-15" in page and younger in page and f'href="/consult?client={younger}"' in page
     form = studio.get(f"/consult?client={younger}").text
     assert f'name="client_id" value="{younger}"' in form and 'value="1992-06-15"' in form
-    assert f"In the records: Anna Rossi (born 1992-06-15, id {younger}" in form
+    assert f"In the records: Anna Rossi (born 1992-06-15, id {younger}" in words(form)
     # The live advice keeps this Anna's draft under her id: the other Anna's is another.
     live = studio.post("/consult/advice", data={**hidden_fields(form), "csrf": csrf(form), **answers(age="33")})
     assert live.headers["x-draft"] == "kept" and live.headers["x-draft-client"] == younger
@@ -415,8 +420,9 @@ def test_erasing_a_client_asks_for_their_name_then_removes_everything(
     assert f'href="/client/erase?id={younger}">Erase this client</a>' in client_page
     confirm = studio.get(f"/client/erase?id={younger}")
     assert confirm.status_code == 200
-    for said in ("1 visit:", "notes on 1 visit", "fit records", "the consultation started and not saved"):
+    for said in ("1 visit:", "notes on 1 visit", "the consultation started and not saved"):
         assert said in confirm.text, said
+    assert "fit records" not in confirm.text  # none was taken: not listed
     with Store(store_at) as store:
         assert len(store.named("Anna Rossi")) == 2  # opening the page erased nothing
     token = csrf(confirm.text)

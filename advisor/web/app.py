@@ -743,9 +743,10 @@ class _Studio:
         client, key = sent.ident.name, sent.ident.draft_key
         earlier = str(data.get("draft_client") or "").strip()
         state, waiting = "none", None
-        # An amendment is of a saved visit: it keeps no draft. Nor does a name whose client is
-        # not settled yet (two clients share it): the draft waits until the fitter says which.
-        if sent.amending is None and client and sent.ident.settled and not problem_with(client, "name", MAX_NAME):
+        # An amendment is of a saved visit: it keeps no draft. A name two clients share, before
+        # the fitter says which, keeps its draft under the name; each of them keeps theirs under
+        # their id.
+        if sent.amending is None and client and not problem_with(client, "name", MAX_NAME):
             if name_key(earlier) != name_key(key):
                 # Another page's unsaved consultation for this client is never overwritten unseen:
                 # the fitter opens it, or says to keep these answers instead.

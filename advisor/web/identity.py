@@ -56,10 +56,6 @@ class Identity:
         """A new client, or one whose consent was never recorded, is asked before saving."""
         return self.known is None or not self.known.consented
 
-    @property
-    def settled(self) -> bool:
-        return not self.problem and not self.born_problem
-
 
 def born_from(text: str) -> tuple[dt.date | None, str]:
     """An optional date of birth as typed: the date, or what is wrong with it."""
