@@ -116,6 +116,11 @@ def create_app(
     web page elsewhere that points its name at 127.0.0.1 (DNS rebinding) gets 400, not the
     records. ``https``: the browser reaches the studio over HTTPS (its own or a proxy's), so
     the session cookie is sent over HTTPS only. ``hsts``: browsers are told to keep to HTTPS.
+
+    When the records hold fitters' accounts, each fitter logs in by name, and what they save,
+    amend, erase, consent to and print is recorded under their name; without accounts, the
+    ``password`` (if any) is the studio's one login and the settings' fitter (studio.fitter),
+    else "studio", is named instead.
     """
     studio = _Studio(db, password)
     routes = [

@@ -4,7 +4,9 @@ the Host names answered, and the headers every response carries.
 On a loopback address (127.0.0.0/8, ::1, localhost) the studio may run without a password
 (only this computer can reach it); on any other address `advisor serve` refuses to start
 without one, and serves HTTPS. A password is compared in constant time and never logged; each
-wrong one from the same address waits longer (up to 8 s).
+wrong one from the same address waits longer (up to 8 s). When the records hold fitters'
+accounts (`advisor users add NAME`), each fitter logs in with their own name and password
+(scrypt hashes in the records), slowed the same way, instead of the shared password.
 """
 
 from __future__ import annotations
