@@ -123,6 +123,7 @@ def test_without_javascript_the_form_posts_and_the_advice_page_saves(studio_on: 
             "csrf": csrf(review.text),
             "client": "Ana",
             "date": "2026-11-30",
+            "consent": "yes",
             **answers(),
             "decline": ["strap-stretch"],
             "note-strap-stretch": "hip pinches",
@@ -147,7 +148,14 @@ def test_saving_one_reviewed_form_twice_records_one_visit(studio_on: tuple[TestC
     review = studio.post("/consult/review", data={"csrf": start, "client": "Bo", **answers()})
     token = re.search(r'name="save_token" value="([^"]+)"', review.text)
     assert token, "the review form carries no save token"
-    form = {"csrf": csrf(review.text), "save_token": token.group(1), "client": "Bo", "date": "2026-11-30", **answers()}
+    form = {
+        "csrf": csrf(review.text),
+        "save_token": token.group(1),
+        "client": "Bo",
+        "date": "2026-11-30",
+        "consent": "yes",
+        **answers(),
+    }
     first = studio.post("/consult/save", data=form, follow_redirects=False)
     again = studio.post("/consult/save", data=form, follow_redirects=False)
     assert first.status_code == again.status_code == 303
@@ -174,12 +182,12 @@ def test_every_client_name_opens_its_page_from_the_list(studio: TestClient, name
     token = csrf(studio.get("/consult").text)
     saved = studio.post(
         "/consult/save",
-        data={"csrf": token, "client": name, "date": "2026-11-30", **answers()},
+        data={"csrf": token, "client": name, "date": "2026-11-30", "consent": "yes", **answers()},
         follow_redirects=False,
     )
     assert saved.status_code == 303
     listing = studio.get("/").text
-    link = re.search(r'<a class="row-link" href="(/client\?name=[^"]+)">', listing)
+    link = re.search(r'<a class="row-link" href="(/client\?id=c-[a-z0-9]+)">', listing)
     assert link, listing
     href = html.unescape(link.group(1))
     assert ".." not in href.split("?")[0]  # nothing a browser could fold
@@ -217,7 +225,13 @@ def test_the_fit_record_is_entered_saved_and_carried_to_the_next_visit(studio_on
     token = re.search(r'name="save_token" value="([^"]+)"', review.text)
     assert token
     hidden = dict(re.findall(r'<input type="hidden" name="(fit\.[^"]+)" value="([^"]*)"', review.text))
-    form = {"csrf": csrf(review.text), "save_token": token.group(1), "client": "Di", "date": "2026-11-30"}
+    form = {
+        "csrf": csrf(review.text),
+        "save_token": token.group(1),
+        "client": "Di",
+        "date": "2026-11-30",
+        "consent": "yes",
+    }
     saved = studio.post("/consult/save", data={**form, **answers(), **hidden}, follow_redirects=False)
     assert saved.status_code == 303
     again_saved = studio.post("/consult/save", data={**form, **answers(), **hidden}, follow_redirects=False)
@@ -267,7 +281,13 @@ def test_the_fitter_from_the_settings_is_shown_and_kept_with_each_visit(
     token = re.search(r'name="save_token" value="([^"]+)"', review.text)
     assert token
     hidden = dict(re.findall(r'<input type="hidden" name="(fit\.[^"]+)" value="([^"]*)"', review.text))
-    form = {"csrf": csrf(review.text), "save_token": token.group(1), "client": "Di", "date": "2026-11-30"}
+    form = {
+        "csrf": csrf(review.text),
+        "save_token": token.group(1),
+        "client": "Di",
+        "date": "2026-11-30",
+        "consent": "yes",
+    }
     saved = studio.post("/consult/save", data={**form, **answers(), **hidden}, follow_redirects=False)
     assert saved.status_code == 303
     config.set_value("studio.fitter", "Ben Roy")
@@ -299,7 +319,7 @@ def test_a_bad_answer_comes_back_with_its_message(studio: TestClient) -> None:
 def test_a_missing_or_wrong_csrf_token_changes_nothing(studio: TestClient, tmp_path: Path) -> None:
     studio.get("/consult")
     for token in (None, "forged"):
-        data = {"client": "Mallory", "date": "2026-11-30", **answers()}
+        data = {"client": "Mallory", "date": "2026-11-30", "consent": "yes", **answers()}
         if token:
             data["csrf"] = token
         assert studio.post("/consult/save", data=data).status_code == 403
@@ -315,7 +335,9 @@ def test_hostile_client_names_are_escaped_everywhere(studio: TestClient) -> None
     name = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     token = csrf(studio.get("/consult").text)
     saved = studio.post(
-        "/consult/save", data={"csrf": token, "client": name, "date": "2026-11-30", **answers()}, follow_redirects=False
+        "/consult/save",
+        data={"csrf": token, "client": name, "date": "2026-11-30", "consent": "yes", **answers()},
+        follow_redirects=False,
     )
     assert saved.status_code == 303
     for page in (
@@ -365,7 +387,7 @@ def test_twenty_fitters_saving_at_once_lose_nothing(store_at: str) -> None:
         def one(n: int) -> None:
             with httpx.Client(base_url=base, timeout=60, follow_redirects=True) as client:
                 token = csrf(client.get("/consult").text)
-                data = {"csrf": token, "client": f"Rider {n}", "date": "2026-11-30", **answers()}
+                data = {"csrf": token, "client": f"Rider {n}", "date": "2026-11-30", "consent": "yes", **answers()}
                 r = client.post("/consult/save", data=data)
                 if r.status_code != 200 or "Saved." not in r.text:
                     failures.append(f"{n}: {r.status_code}")
@@ -385,7 +407,13 @@ def test_a_returning_client_finds_last_visits_answers_but_not_the_safety_screen(
 ) -> None:
     studio, _ = studio_on
     token = csrf(studio.get("/consult").text)
-    data = {"csrf": token, "client": "Ana", "date": "2026-11-30", **answers(age="47", discipline="gravel")}
+    data = {
+        "csrf": token,
+        "client": "Ana",
+        "date": "2026-11-30",
+        "consent": "yes",
+        **answers(age="47", discipline="gravel"),
+    }
     assert studio.post("/consult/save", data=data, follow_redirects=False).status_code == 303
     page = studio.get("/consult?client=ana").text  # names match whatever their case
     # The rider's details and riding are filled in; the safety screen is asked afresh.
@@ -498,9 +526,9 @@ def test_parallel_wrong_guesses_queue_and_each_waits_longer(tmp_path: Path, monk
 def test_live_advice_reads_the_last_visit_as_the_saved_consultation_will(studio_on: tuple[TestClient, str]) -> None:
     studio, _ = studio_on
     token = csrf(studio.get("/consult").text)
-    first = {"csrf": token, "client": "Ana", "date": "2026-01-10", **answers(back_pain_intensity="2")}
+    first = {"csrf": token, "client": "Ana", "date": "2026-01-10", "consent": "yes", **answers(back_pain_intensity="2")}
     assert studio.post("/consult/save", data=first, follow_redirects=False).status_code == 303
-    worse = {"csrf": token, "client": "Ana", "date": "2026-11-30", **answers(back_pain_intensity="5")}
+    worse = {"csrf": token, "client": "Ana", "date": "2026-11-30", "consent": "yes", **answers(back_pain_intensity="5")}
     live = studio.post("/consult/advice", data=worse).text
     review = studio.post("/consult/review", data=worse).text
     assert (
@@ -545,7 +573,7 @@ def test_a_password_of_spaces_is_no_password(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_a_tampered_note_is_stored_on_one_line(studio: TestClient, tmp_path: Path) -> None:
     token = csrf(studio.get("/consult").text)
-    data = {"csrf": token, "client": "Ana", "date": "2026-11-30", **answers()}
+    data = {"csrf": token, "client": "Ana", "date": "2026-11-30", "consent": "yes", **answers()}
     data |= {"decline": "strap-stretch", "note-strap-stretch": "hip\n# pinches\x1b[2J" + "x" * 3000}
     assert studio.post("/consult/save", data=data, follow_redirects=False).status_code == 303
     with sqlite3.connect(tmp_path / "studio.db") as conn:
@@ -646,7 +674,14 @@ def test_a_locked_database_keeps_a_save_waiting_but_never_the_other_pages(
     review = studio.post("/consult/review", data={"csrf": start, "client": "Bo", **answers()})
     token = re.search(r'name="save_token" value="([^"]+)"', review.text)
     assert token
-    form = {"csrf": csrf(review.text), "save_token": token.group(1), "client": "Bo", "date": "2026-11-30", **answers()}
+    form = {
+        "csrf": csrf(review.text),
+        "save_token": token.group(1),
+        "client": "Bo",
+        "date": "2026-11-30",
+        "consent": "yes",
+        **answers(),
+    }
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     saved: list[object] = []

@@ -57,6 +57,7 @@ def test_a_consultation_with_live_advice_a_red_flag_a_save_and_the_pdf(tmp_path:
         sync_api.expect(page.locator("table.fit")).to_contain_text("-1.5")
         page.check('input[name="decline"][value="strap-stretch"]')
         page.fill("#note-strap-stretch", "hip pinches")
+        page.check("#consent")
         page.click("text=Save the consultation")
         sync_api.expect(page.locator(".notice")).to_contain_text("Saved.")
         fit = page.locator("table.fit")
@@ -81,6 +82,7 @@ def test_the_same_without_javascript(tmp_path: Path, browser: Browser) -> None:
         _fill(page, "Sam")
         page.click("text=Review the advice and save")
         sync_api.expect(page.locator("#advice")).to_contain_text("No warning signs")
+        page.check("#consent")
         page.click("text=Save the consultation")
         sync_api.expect(page.locator(".notice")).to_contain_text("Saved.")
         assert page.locator("a[href$='report.pdf']").count() == 1

@@ -97,6 +97,7 @@ def test_a_whole_fitting_by_touch(browser: Browser, device: Device, studio: tupl
         tap(page, 'input[name="decline"][value="strap-stretch"]')
         tap(page, "#note-strap-stretch")
         page.fill("#note-strap-stretch", "hip pinches")
+        tap(page, "#consent")  # a new client: their consent, read to them, ticked
         tap(page, "text=Save the consultation")  # Save, by tap
         page.wait_for_selector(".notice:has-text('Saved.')")
         _reachable(page, "visit page")
@@ -271,6 +272,7 @@ def test_last_visits_measurements_are_taken_only_when_confirmed(browser: Browser
         page.fill('input[name="passive_slr_deg"]', "62")
         page.fill('[id="fit.after.saddle_height_mm"]', "712")
         tap(page, "text=Review the advice and save")
+        tap(page, "#consent")
         tap(page, "text=Save the consultation")
         page.wait_for_selector(".notice:has-text('Saved.')")
         page.goto(base + "/consult?client=Eve")

@@ -25,7 +25,13 @@ def studio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TestClient:
 
 
 def _save(studio: TestClient, client: str, **extra: str) -> str:
-    data = {"csrf": csrf(studio.get("/consult").text), "client": client, "date": "2026-11-02", **answers(**extra)}
+    data = {
+        "csrf": csrf(studio.get("/consult").text),
+        "client": client,
+        "date": "2026-11-02",
+        "consent": "yes",
+        **answers(**extra),
+    }
     saved = studio.post("/consult/save", data=data, follow_redirects=False)
     assert saved.status_code == 303
     return str(saved.headers["location"])
@@ -76,7 +82,15 @@ def test_no_knee_pain_is_an_answer(studio: TestClient, tmp_path: Path) -> None:
 def test_every_answer_is_kept_in_the_clients_draft_and_resumed(studio: TestClient) -> None:
     page = studio.get("/consult").text
     fit = {"fit.before.saddle_height_mm": "721,5", "fit.before.cleat_left": "worn"}
-    data = {"csrf": csrf(page), "client": "Dee", "date": "2026-11-02", **answers(), **fit, "notes": "new shoes\nsore"}
+    data = {
+        "csrf": csrf(page),
+        "client": "Dee",
+        "date": "2026-11-02",
+        "consent": "yes",
+        **answers(),
+        **fit,
+        "notes": "new shoes\nsore",
+    }
     assert studio.post("/consult/advice", data=data).status_code == 200
     draft = drafts.load("consult", "dee")  # the same draft `advisor consult --client Dee --resume` reads
     assert draft is not None and draft.answers["passive_slr_deg"] == 62 and draft.notes == "new shoes\nsore"

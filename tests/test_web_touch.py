@@ -105,12 +105,19 @@ def studio(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         _visit(store, "Jo Lindqvist", "routine-knee-pain.yaml", dt.date(2026, 11, 10))
         _visit(store, "Sam Okafor", "urgent-pain-after-crash.yaml", dt.date(2026, 11, 17))
         _visit(store, "Alex Moreau", "emergency-saddle-numbness-off-bike.yaml", dt.date(2026, 11, 24))
+        zoe = store.require(ZOE).id
     with running(db, PASSWORD) as base:
-        paths = {"clients": "/", "client": "/client?name=" + quote(ZOE), "visit": f"/visits/{visit}"}
+        paths = {
+            "clients": "/",
+            "client": "/client?name=" + quote(ZOE),
+            "visit": f"/visits/{visit}",
+            "erase": f"/client/erase?id={zoe}",
+            "amend": f"/visits/{visit}/amend",
+        }
         yield Studio(base, _signed_in(browser, base), paths)
 
 
-PAGES = ["login", "clients-empty", "clients", "client", "visit"]
+PAGES = ["login", "clients-empty", "clients", "client", "visit", "erase", "amend"]
 
 
 @dataclass(frozen=True)

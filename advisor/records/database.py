@@ -281,10 +281,12 @@ class Database(ABC):
         consent: str | None,
         carried: ClientSummary | None = None,
         copying: bool = False,
+        *,
         actor: str = "",
     ) -> tuple[int, str]:
         """The client's row id and lasting id, adding the client first if new (with their
-        consent) and recording consent or a date of birth they did not have yet."""
+        consent) and recording consent or a date of birth they did not have yet; the consent's
+        audit event names ``actor``, who took it."""
         found = self._client_row(conn, who)
         if found is None and carried is not None and carried.id:
             found = self._client_row(conn, Who("", None, carried.id))  # brought here before, renamed since

@@ -4,7 +4,9 @@ the Host names answered, and the headers every response carries.
 On a loopback address (127.0.0.0/8, ::1, localhost) the studio may run without a password
 (only this computer can reach it); on any other address `advisor serve` refuses to start
 without one, and serves HTTPS. A password is compared in constant time and never logged; each
-wrong one from the same address waits longer (up to 8 s).
+wrong one from the same address waits longer (up to 8 s). When the records hold fitters'
+accounts (`advisor users add NAME`), each fitter logs in with their own name and password
+(scrypt hashes in the records), slowed the same way, instead of the shared password.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hmac
 import ipaddress
 import secrets
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -149,6 +152,15 @@ class Throttle:
         self.in_flight = asyncio.Semaphore(8)  # comparisons, all addresses together
 
     async def check(self, address: str, given: str, expected: str) -> bool:
+        """The studio's one shared password."""
+
+        async def compare() -> bool:
+            return password_matches(given, expected)
+
+        return await self.attempt(address, compare)
+
+    async def attempt(self, address: str, compare: Callable[[], Awaitable[bool]]) -> bool:
+        """Any check of a login (an account's name and password): queued and slowed as above."""
         if self.waiting[address] >= MAX_QUEUED_GUESSES:
             return False
         self.waiting[address] += 1
@@ -158,7 +170,7 @@ class Throttle:
                 if failures:
                     await asyncio.sleep(min(MAX_DELAY, 0.25 * 2**failures))
                 async with self.in_flight:
-                    right = password_matches(given, expected)
+                    right = await compare()
                 if right:
                     self.failures.pop(address, None)
                     return True

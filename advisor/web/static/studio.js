@@ -43,6 +43,9 @@
     dirty = true;  // a reviewed consultation is not saved until "Save" is pressed
     review.addEventListener("submit", function () { leaving = true; });
     // A note belongs to a declined item: its field shows once the item is declined.
+    // Saved without the client's consent: the box is where the fitter is taken.
+    var consent = document.getElementById("consent");
+    if (consent && consent.getAttribute("aria-invalid") === "true") { consent.focus(); }
     review.querySelectorAll(".decision").forEach(function (decision) {
       var box = decision.querySelector('input[name="decline"]');
       var note = decision.querySelector(".field");
@@ -353,7 +356,11 @@
       .then(function (response) {
         if (response.ok) {
           // The draft is this page's once the server kept it (not while another waits under the name).
-          if (response.headers.get("X-Draft") === "kept") { draftClient.value = sent.get("client") || ""; }
+          if (response.headers.get("X-Draft") === "kept") {
+            // Kept under the client's name, or their id when two clients share the name.
+            var key = response.headers.get("X-Draft-Client");
+            draftClient.value = key !== null ? decodeURIComponent(key) : (sent.get("client") || "");
+          }
           return response.text();
         }
         // Never leave old advice standing beside new answers (a red flag must not read as "no warning signs").
@@ -396,7 +403,7 @@
   // "Keep these answers": this page takes the name's draft over from the one waiting.
   panel.addEventListener("click", function (event) {
     if (event.target && event.target.id === "take-draft") {
-      draftClient.value = form.querySelector("#client").value;
+      draftClient.value = event.target.getAttribute("data-key") || form.querySelector("#client").value;
       refresh(true, false);
     }
   });
