@@ -83,7 +83,7 @@ def test_rename_keeps_the_id_and_merge_moves_every_visit(store_at: str) -> None:
         store.rename(typo, "Zoë Ødegaard", actor="Maria")
         renamed = store.require(typo.id)
         assert renamed.name == "Zoë Ødegaard" and renamed.id == typo.id
-        with pytest.raises(AdvisorError, match="merge the two instead"):
+        with pytest.raises(AdvisorError, match="if they are the same rider, merge them"):
             store.rename(renamed, "zoë ødegård", actor="Maria")
         assert store.merge(renamed, right, actor="Maria") == 1
         assert store.find(typo.id) is None
@@ -307,3 +307,12 @@ def test_a_backup_on_a_server_says_how_to_use_pg_dump(store_at: str, tmp_path: P
     with Store(store_at) as store, pytest.raises(AdvisorError, match="pg_dump --format=custom") as refused:
         store.backup(tmp_path / "copy.dump", actor="Maria")
     assert refused.value.exit_code == 2 and not (tmp_path / "copy.dump").exists()
+
+
+def test_a_visit_id_is_never_given_again_after_an_erasure(store_at: str) -> None:
+    """An id the audit trail or a printed report has named never names another client's visit."""
+    with Store(store_at) as store:
+        _visit(store, "Someone Else")
+        last = _visit(store, "Zoë Ødegård")
+        store.erase(store.require("Zoë Ødegård"), actor="Maria")
+        assert _visit(store, "Ana") > last

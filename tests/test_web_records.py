@@ -236,7 +236,7 @@ def test_every_write_and_report_names_the_fitter_signed_in(with_accounts: TestCl
     erase_page = studio.get(f"/client/erase?id={bo.id}").text
     done = studio.post("/client/erase", data={"csrf": csrf(erase_page), "id": bo.id, "confirm": "bo"})
     assert done.status_code == 200
-    assert events(store_at, "erased") == [("Ben Roy", bo.id, None, "1 visits")]
+    assert events(store_at, "erased") == [("Ben Roy", bo.id, None, "1 visit")]
 
 
 def test_without_accounts_the_shared_password_and_the_settings_fitter(tmp_path: Path, store_at: str) -> None:
@@ -363,7 +363,8 @@ def test_a_new_client_is_asked_for_consent_and_nothing_is_kept_without_it(studio
     refused = studio.post("/consult/save", data=declined, follow_redirects=False)
     assert refused.status_code == 422
     assert (
-        'aria-describedby="consent-error"' in refused.text and "nothing is stored without their consent" in refused.text
+        'aria-describedby="consent-error"' in refused.text
+        and "nothing goes into the records without their consent" in refused.text
     )
     # Every answer kept, and the client's decisions with them; the same save token.
     kept = hidden_fields(refused.text)

@@ -44,7 +44,7 @@ from advisor.output import formats
 from advisor.records import config, drafts
 from advisor.records.consent import CONSENT_QUESTION, CONSENT_TEXT
 from advisor.records.location import locate
-from advisor.records.model import ClientSummary, Decision
+from advisor.records.model import ClientSummary, Decision, name_key
 from advisor.records.store import PUBLIC_ID, Store, Who, client_ref
 
 KIND = "consult"
@@ -260,6 +260,14 @@ def run(
             raise _consent_needed(name, found)
         if answers_file and not draft:
             answers = answers_mod.load(answers_file)
+            named = (answers.client or "").strip()
+            if named and name_key(named) != name_key(name):
+                # --client decides whose record this is; the file's own name is said, so a
+                # file filed under the wrong person is seen before anything is saved.
+                console.print(
+                    f"Note: {answers_file} names '{visible(named)}'; these answers are recorded for "
+                    f"'{visible(name)}', as --client says."
+                )
             answers = answers.model_copy(update={"client": name})
             stop = None
         else:

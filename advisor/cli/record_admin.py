@@ -165,6 +165,7 @@ def erase_command(
     say(
         f"Erased {client.name} ({client.id}): {erased} visit{'s' if erased != 1 else ''} and everything kept about them"
     )
+    say("Backups, exports and printed reports made before still hold them: delete those too.")
 
 
 @app.command("audit")

@@ -89,7 +89,7 @@ def serve(
     For the tablet, on the studio's network and over HTTPS with the studio's own certificate:
     ADVISOR_PASSWORD='three words here' advisor serve --host 0.0.0.0
 
-    Example: advisor serve --db studio.db
+    Example: advisor serve --help
     """
     try:
         from advisor.web import app as studio_app, security, tls  # noqa: PLC0415  lazy: the studio extra, only to serve

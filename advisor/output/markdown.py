@@ -208,7 +208,7 @@ def _agreed(report: Report, out: list[str]) -> None:
     add("## Agreed in this consultation")
     add("")
     for agreed in report.agreement:
-        decision = "agreed" if agreed.accepted else "DECLINED"
+        decision = "not yet discussed" if not agreed.discussed else "agreed" if agreed.accepted else "DECLINED"
         note = f" ({esc(agreed.note)})" if agreed.note else ""
         add(f"- {esc(agreed.name)} ({agreed.kind}): {decision}{note}")
     add("")

@@ -320,7 +320,13 @@ def _table(
 def _agreement(pdf: Any, report: Report, t: SafeText) -> None:
     rows: list[Row] = []
     for a in report.agreement:
-        decision = ("Agreed", 9, True, INK) if a.accepted else ("Declined", 9, True, ORANGE_DARK)
+        decision = (
+            ("Not yet discussed", 9, True, INK)
+            if not a.discussed
+            else ("Agreed", 9, True, INK)
+            if a.accepted
+            else ("Declined", 9, True, ORANGE_DARK)
+        )
         rows.append([(f"{a.name} ({a.kind})", 9, False, INK), decision, (a.note or "-", 9, False, INK)])
     widths = _widths(pdf, 90.0, 25.0, 65.0)
     _table(pdf, "Agreed in this consultation", widths, ("Recommendation", "Decision", "Note"), rows, t)

@@ -84,6 +84,7 @@ class Agreement:
     name: str
     accepted: bool
     note: str
+    discussed: bool = True  # False: advised since (an amendment), not yet put to the client
 
 
 @dataclass(frozen=True)
@@ -481,7 +482,11 @@ def _agreement(result: Assessment, decisions: list[Decision]) -> list[Agreement]
     for kind, items in (("adjustment", result.adjustments), ("exercise", result.exercises)):
         for item in items:
             d = chosen.get((kind, item.id))
-            out.append(Agreement(kind, item.id, item.name, d.accepted if d else True, d.note if d else ""))
+            # An item with no decision was advised by an amendment after the consultation: it
+            # stays in the plan, marked as not yet discussed, never as agreed.
+            out.append(
+                Agreement(kind, item.id, item.name, d.accepted if d else True, d.note if d else "", d is not None)
+            )
     return out
 
 

@@ -383,6 +383,13 @@ class Database(ABC):
             "recorded_by": actor,
             "save_key": save_key,
         }
+        if conn.dialect.name == "sqlite":
+            # SQLite would give the highest id again once that visit is erased; an id the audit
+            # trail or a printed report has named must never name another client's visit.
+            values["id"] = 1 + max(
+                conn.execute(sa.select(sa.func.max(consultations.c.id))).scalar() or 0,
+                conn.execute(sa.select(sa.func.max(audit.c.visit))).scalar() or 0,
+            )
         insert = _dialect_insert(conn)(consultations).values(**values)
         if save_key is not None:
             insert = insert.on_conflict_do_nothing(index_elements=["save_key"])
@@ -435,8 +442,9 @@ class Database(ABC):
                 [
                     Problem(
                         new_name,
-                        "is the name of another client with the same date of birth (or none); "
-                        "merge the two instead (advisor client merge)",
+                        "is already another client's name, with the same date of birth (or neither has one): "
+                        "if they are the same rider, merge them (advisor client merge); if not, record each "
+                        "one's date of birth first (advisor consult --client ID --born YYYY-MM-DD)",
                     )
                 ]
             ) from None
@@ -451,8 +459,8 @@ class Database(ABC):
                 sa.update(consultations).where(consultations.c.client_id == src).values(client_id=dst)
             ).rowcount
             conn.execute(sa.delete(clients).where(clients.c.id == src))
-            self._event(conn, stamp, actor, "merged", source, None, f"into {target}, {moved} visits")
-            self._event(conn, stamp, actor, "merged", target, None, f"from {source}, {moved} visits")
+            self._event(conn, stamp, actor, "merged", source, None, f"into {target}, {_visits(moved)}")
+            self._event(conn, stamp, actor, "merged", target, None, f"from {source}, {_visits(moved)}")
         return int(moved)
 
     def amend(
@@ -544,7 +552,7 @@ class Database(ABC):
                 conn.execute(sa.delete(decisions).where(decisions.c.consultation_id.in_(ids)))
                 conn.execute(sa.delete(consultations).where(consultations.c.id.in_(ids)))
             conn.execute(sa.delete(clients).where(clients.c.id == pk))
-            self._event(conn, stamp, actor, "erased", public_id, None, f"{len(ids)} visits")
+            self._event(conn, stamp, actor, "erased", public_id, None, _visits(len(ids)))
         self.after_erasure()
         return len(ids)
 
@@ -737,6 +745,10 @@ def _same_visit(visit: Consultation, questionnaire: str, answers: dict[str, Any]
         return False
     undated = f"{visit.date.isoformat()}T00:00:00"
     return created == visit.created or undated in (created, visit.created)
+
+
+def _visits(count: int) -> str:
+    return f"{count} visit{'' if count == 1 else 's'}"
 
 
 def _import_key(public_id: str, visit: Consultation) -> str:

@@ -69,7 +69,7 @@ DRAFTS = "consult"  # the studio keeps a client's unfinished consultation where 
 # A new client's date of birth, as typed, kept in their draft beside the fit record's fields
 # (which `advisor consult` leaves to the studio), so a resumed consultation has it too.
 BORN = "client.born"
-CONSENT_MISSING = "tick the box once the client agrees: nothing is stored without their consent"
+CONSENT_MISSING = "tick the box once the client agrees: nothing goes into the records without their consent"
 
 
 SESSION_AGE = 12 * 3600  # seconds: a working day at the studio
