@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from advisor.core.errors import AdvisorError
 from advisor.exchange import transfer
 from advisor.records.consent import CONSENT_VERSION
-from advisor.records.database import ConsentNeeded, TwoClients
+from advisor.records.database import ChangedMeanwhile, ConsentNeeded, TwoClients
 from advisor.records.model import Decision
 from advisor.records.store import Store, Who
 from tests.test_store import DATA, FORK, _at_once, add
@@ -316,3 +316,36 @@ def test_a_visit_id_is_never_given_again_after_an_erasure(store_at: str) -> None
         last = _visit(store, "Zoë Ødegård")
         store.erase(store.require("Zoë Ødegård"), actor="Maria")
         assert _visit(store, "Ana") > last
+
+
+def test_two_amendments_of_one_revision_at_once_keep_one(store_at: str) -> None:
+    """Two fitters amend the same revision at the same moment (two processes): one revision
+    is made, and the other is refused whole, never stacked on a revision it did not see."""
+    with Store(store_at) as store:
+        cid = add(store)
+    codes = _at_once(_amend_revision_one, 4, store_at, str(cid))
+    assert sorted(codes) == [0, 3, 3, 3]
+    with Store(store_at) as store:
+        assert store.consultation(cid).revision == 2
+        assert len(store.revisions(cid)) == 1
+
+
+def _amend_revision_one(n: int, where: str, cid: str) -> None:
+    with Store(where) as store:
+        was = store.consultation(int(cid))
+        visit = (was.date, was.questionnaire, was.urgency, was.answers, was.result, was.created, was.fit, f"by {n}")
+        try:
+            store._db.amend(int(cid), visit, was.decisions, "2026-11-04T09:00:00", f"fitter {n}", "typo", 1)
+        except ChangedMeanwhile:
+            raise SystemExit(3) from None
+
+
+def test_an_amendment_from_an_old_revision_is_refused(store_at: str) -> None:
+    with Store(store_at) as store:
+        cid = add(store)
+        was = store.consultation(cid)
+        visit = (was.date, was.questionnaire, was.urgency, was.answers, was.result, was.created, was.fit, "")
+        store._db.amend(cid, visit, was.decisions, "2026-11-04T09:00:00", "Maria", "first", 1)
+        with pytest.raises(ChangedMeanwhile, match="was amended by Maria on 2026-11-04 09:00"):
+            store._db.amend(cid, visit, was.decisions, "2026-11-04T09:05:00", "Ben", "second", 1)
+        assert store.consultation(cid).revision == 2

@@ -65,7 +65,7 @@ def amend_command(
         result = visits.assess_visit(corrected, before)
         advised = [("adjustment", a.id) for a in result.adjustments] + [("exercise", e.id) for e in result.exercises]
         kept, dropped, new = _decisions(visit, advised)
-        revision = store.amend(visit.id, corrected, result, kept, why, actor=actor(fitter))
+        revision = store.amend(visit.id, corrected, result, kept, why, actor=actor(fitter), expected=visit.revision)
     change = (
         f"{visit.urgency} -> {result.referral.urgency}" if visit.urgency != result.referral.urgency else visit.urgency
     )

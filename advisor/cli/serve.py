@@ -21,6 +21,7 @@ from advisor.core.datafiles.yamlio import read_text
 from advisor.core.errors import Problem, missing_extra
 from advisor.records.location import locate
 from advisor.records.paths import data_dir
+from advisor.records.store import Store
 
 if TYPE_CHECKING:
     from advisor.web.tls import Certificate
@@ -140,6 +141,13 @@ def serve(
             "readable by anyone on it. Leave out --insecure-http to serve HTTPS.",
             err=True,
         )
+    with Store(db) as store:
+        accounts = store.users()
+    if accounts:
+        plural = "s" if len(accounts) != 1 else ""
+        say(f"Sign-in: each fitter with their account ({len(accounts)} account{plural}; advisor users list)")
+    elif password is not None:
+        say("Sign-in: the studio's shared password")
     cert_file, key_file = (certificate.cert, certificate.key) if certificate else (None, None)
     studio_app.run(studio, host, port, certfile=cert_file, keyfile=key_file, behind_proxy=behind_proxy)
 

@@ -82,6 +82,24 @@ class ConsentNeeded(AdvisorError):
         )
 
 
+class ChangedMeanwhile(AdvisorError):
+    """An amendment made from a revision that is no longer the latest: nothing was changed."""
+
+    def __init__(self, cid: int, now: Consultation | None) -> None:
+        self.now = now
+        by = f" by {now.revised_by}" if now is not None and now.revised_by else ""
+        when = f" on {now.revised[:16].replace('T', ' ')}" if now is not None and now.revised else ""
+        super().__init__(
+            [
+                Problem(
+                    f"consultation {cid}",
+                    f"was amended{by}{when} while this amendment was made, so it was not saved; "
+                    "look at the visit as it is now and amend that",
+                )
+            ]
+        )
+
+
 class TwoClients(AdvisorError):
     """A name two or more clients share, with nothing to tell which one is meant."""
 
@@ -471,14 +489,35 @@ class Database(ABC):
         stamp: str,
         actor: str,
         reason: str,
+        expected: int | None = None,
     ) -> int:
         """Make ``visit`` the latest revision of consultation ``cid``, keeping the one it
-        replaces whole; returns the new revision's number."""
+        replaces whole; returns the new revision's number. With ``expected`` (the revision the
+        amendment was made from), one made meanwhile by someone else refuses it: ChangedMeanwhile."""
+        try:
+            return self._amend(cid, visit, decided, stamp, actor, reason, expected)
+        except sa.exc.IntegrityError:
+            # Two amendments of one revision at the same moment (a server's writers do not wait
+            # for each other): the revision kept first wins, the other is refused whole.
+            raise ChangedMeanwhile(cid, None) from None
+
+    def _amend(
+        self,
+        cid: int,
+        visit: Visit,
+        decided: list[Decision],
+        stamp: str,
+        actor: str,
+        reason: str,
+        expected: int | None,
+    ) -> int:
         with self._writing("nothing was changed") as conn:
             old = self.select_in(conn, consultations.c.id == cid)
             if not old:
                 raise AdvisorError([Problem(self.name, f"has no consultation with id {cid}")])
             was = old[0]
+            if expected is not None and was.revision != expected:
+                raise ChangedMeanwhile(cid, was)
             conn.execute(
                 sa.insert(revisions).values(
                     consultation_id=cid,

@@ -23,11 +23,21 @@ from advisor.core.errors import AdvisorError, Problem, nearest
 from advisor.core.intake.answers import Answers
 from advisor.records import passwords, postgres, sqlite_file
 from advisor.records.consent import CONSENT_VERSION
-from advisor.records.database import ConsentNeeded, TwoClients, Who
+from advisor.records.database import ChangedMeanwhile, ConsentNeeded, TwoClients, Who
 from advisor.records.location import ENV_DB, Location, default_file, locate
 from advisor.records.model import AuditEvent, ClientSummary, Consultation, Decision, Revision, Visit, folded
 
-__all__ = ["ENV_DB", "Backend", "ConsentNeeded", "Store", "TwoClients", "Who", "client_ref", "default_path"]
+__all__ = [
+    "ENV_DB",
+    "Backend",
+    "ChangedMeanwhile",
+    "ConsentNeeded",
+    "Store",
+    "TwoClients",
+    "Who",
+    "client_ref",
+    "default_path",
+]
 
 # The largest id a database can hold; anything beyond names no consultation.
 _MAX_ID = 2**63 - 1
@@ -72,7 +82,16 @@ class Backend(Protocol):
     def record_consent(self, public_id: str, stamp: str, version: str, actor: str) -> None: ...
     def rename(self, public_id: str, new_name: str, stamp: str, actor: str) -> None: ...
     def merge(self, source: str, target: str, stamp: str, actor: str) -> int: ...
-    def amend(self, cid: int, visit: Visit, decided: list[Decision], stamp: str, actor: str, reason: str) -> int: ...
+    def amend(
+        self,
+        cid: int,
+        visit: Visit,
+        decided: list[Decision],
+        stamp: str,
+        actor: str,
+        reason: str,
+        expected: int | None = None,
+    ) -> int: ...
     def revisions_of(self, cid: int) -> list[Revision]: ...
     def erase(self, public_id: str, stamp: str, actor: str) -> int: ...
     def record_event(
@@ -261,6 +280,7 @@ class Store:
         *,
         actor: str,
         notes: str | None = None,
+        expected: int | None = None,
     ) -> int:
         """A new revision of consultation ``cid`` from corrected answers; the one it replaces
         is kept whole. Returns the new revision's number."""
@@ -275,7 +295,7 @@ class Store:
             answers.fit.stored() if not answers.fit.is_empty() else was.fit,
             was.notes if notes is None else notes,
         )
-        return self._db.amend(cid, visit, decisions, _now(), actor, reason)
+        return self._db.amend(cid, visit, decisions, _now(), actor, reason, expected)
 
     def revisions(self, cid: int) -> list[Revision]:
         """The earlier revisions of a consultation, oldest first (none when never amended)."""

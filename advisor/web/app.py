@@ -51,7 +51,7 @@ from advisor.output.report import STATUS_WORDS
 from advisor.records import config, drafts, history
 from advisor.records.consent import CONSENT_QUESTION, CONSENT_TEXT
 from advisor.records.model import ClientSummary, Consultation, Decision, name_key
-from advisor.records.store import PUBLIC_ID, ConsentNeeded, Store, TwoClients, Who
+from advisor.records.store import PUBLIC_ID, ChangedMeanwhile, ConsentNeeded, Store, TwoClients, Who
 from advisor.web import forms
 from advisor.web.identity import Identity, identify
 from advisor.web.security import (
@@ -1000,6 +1000,12 @@ class _Studio:
                 )
             try:
                 revision = await run_in_threadpool(self.record_amendment, data, sent, now, actor)
+            except ChangedMeanwhile:  # another studio process amended it at this moment
+                raise HTTPException(
+                    409,
+                    "This visit was amended by someone else at the same moment, so these changes were not "
+                    "saved. Open the visit again to see it as it is now.",
+                ) from None
             except AdvisorError as err:
                 reason = err.problems[0].message if err.problems else "the records cannot be written"
                 raise HTTPException(
@@ -1018,7 +1024,9 @@ class _Studio:
         answers = given.model_copy(update={"client": was.client, "fit": given.fit.by(fitter)})
         result = assess(answers, _previous(sent.last))
         decisions = self.decisions(data, result)
-        return self.store.amend(was.id, answers, result, decisions, sent.reason, actor=actor, notes=sent.parsed.notes)
+        return self.store.amend(
+            was.id, answers, result, decisions, sent.reason, actor=actor, notes=sent.parsed.notes, expected=was.revision
+        )
 
     def stored(self, cid: str) -> tuple[Consultation, Any]:
         """A stored visit and its report model (blocking: run off the event loop)."""
