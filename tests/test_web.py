@@ -55,6 +55,22 @@ def studio_on(store_at: str) -> Iterator[tuple[TestClient, str]]:
         yield client, store_at
 
 
+def _save_form(review: str, client: str, date: str) -> dict[str, str]:
+    """What the review page's Save sends, with the client's consent ticked: its CSRF and save
+    tokens and the fit record it carries in hidden fields (the answers are added by the test)."""
+    token = re.search(r'name="save_token" value="([^"]+)"', review)
+    assert token
+    hidden = dict(re.findall(r'<input type="hidden" name="(fit\.[^"]+)" value="([^"]*)"', review))
+    return {
+        "csrf": csrf(review),
+        "save_token": token.group(1),
+        "client": client,
+        "date": date,
+        "consent": "yes",
+        **hidden,
+    }
+
+
 def test_every_page_sends_the_security_headers(studio: TestClient) -> None:
     for path in ("/", "/consult", "/login"):
         r = studio.get(path)
@@ -222,19 +238,10 @@ def test_the_fit_record_is_entered_saved_and_carried_to_the_next_visit(studio_on
     review = studio.post("/consult/review", data={"csrf": csrf(page), "client": "Di", **answers(), **fit})
     assert review.status_code == 200
     assert "Fit record: the bike before and after" in review.text and "715.5" in review.text
-    token = re.search(r'name="save_token" value="([^"]+)"', review.text)
-    assert token
-    hidden = dict(re.findall(r'<input type="hidden" name="(fit\.[^"]+)" value="([^"]*)"', review.text))
-    form = {
-        "csrf": csrf(review.text),
-        "save_token": token.group(1),
-        "client": "Di",
-        "date": "2026-11-30",
-        "consent": "yes",
-    }
-    saved = studio.post("/consult/save", data={**form, **answers(), **hidden}, follow_redirects=False)
+    form = _save_form(review.text, "Di", "2026-11-30")
+    saved = studio.post("/consult/save", data={**form, **answers()}, follow_redirects=False)
     assert saved.status_code == 303
-    again_saved = studio.post("/consult/save", data={**form, **answers(), **hidden}, follow_redirects=False)
+    again_saved = studio.post("/consult/save", data={**form, **answers()}, follow_redirects=False)
     assert again_saved.headers["location"] == saved.headers["location"]  # a double click, with a fit record
     visit = studio.get(saved.headers["location"]).text
     report = studio.get(saved.headers["location"] + "/report.html").text
@@ -278,17 +285,8 @@ def test_the_fitter_from_the_settings_is_shown_and_kept_with_each_visit(
     }
     review = studio.post("/consult/review", data={"csrf": csrf(page), "client": "Di", **answers(), **fit})
     assert review.status_code == 200 and '<p class="fitter">Fitter: Ana Lind</p>' in review.text
-    token = re.search(r'name="save_token" value="([^"]+)"', review.text)
-    assert token
-    hidden = dict(re.findall(r'<input type="hidden" name="(fit\.[^"]+)" value="([^"]*)"', review.text))
-    form = {
-        "csrf": csrf(review.text),
-        "save_token": token.group(1),
-        "client": "Di",
-        "date": "2026-11-30",
-        "consent": "yes",
-    }
-    saved = studio.post("/consult/save", data={**form, **answers(), **hidden}, follow_redirects=False)
+    form = _save_form(review.text, "Di", "2026-11-30")
+    saved = studio.post("/consult/save", data={**form, **answers()}, follow_redirects=False)
     assert saved.status_code == 303
     config.set_value("studio.fitter", "Ben Roy")
     visit = studio.get(saved.headers["location"]).text

@@ -367,7 +367,7 @@ class Database(ABC):
         else:
             rows = conn.execute(sa.select(*cols).where(clients.c.name_key == name_key(who.name))).all()
             if len(rows) > 1:
-                raise TwoClients(who.name, [c for c in self._summaries(conn) if c.id in {r[1] for r in rows}])
+                raise TwoClients(who.name, self._summaries(conn, clients.c.name_key == name_key(who.name)))
             row = rows[0] if rows else None
         return None if row is None else (int(row[0]), row[1], row[2], row[3], bool(row[4]))
 
@@ -427,13 +427,13 @@ class Database(ABC):
             found = self._client_row(conn, who)
             if found is None:
                 return None
-            return next(c for c in self._summaries(conn) if c.id == found[1])
+            return self._summaries(conn, clients.c.id == found[0])[0]
 
         return self.read(query)
 
     def named(self, name: str) -> list[ClientSummary]:
         """Every client of this name (as matched), however many."""
-        return self.read(lambda conn: [c for c in self._summaries(conn) if name_key(c.name) == name_key(name)])
+        return self.read(lambda conn: self._summaries(conn, clients.c.name_key == name_key(name)))
 
     def record_consent(self, public_id: str, stamp: str, version: str, actor: str) -> None:
         with self._writing("nothing was changed") as conn:
@@ -674,7 +674,10 @@ class Database(ABC):
         return self.read(self._summaries)
 
     @staticmethod
-    def _summaries(conn: Connection) -> list[ClientSummary]:
+    def _summaries(conn: Connection, only: sa.ColumnElement[bool] | None = None) -> list[ClientSummary]:
+        """Every client with their last visit, or only those ``only`` selects (one lookup
+        never reads the whole client list)."""
+
         def latest(column: sa.Column[Any]) -> Any:
             return (
                 sa.select(column)
@@ -700,6 +703,8 @@ class Database(ABC):
             .select_from(clients.outerjoin(visit, visit.c.client_id == clients.c.id))
             .group_by(clients.c.id)
         )
+        if only is not None:
+            query = query.where(only)
         rows = conn.execute(query).all()
         # Sorted here, by code point, so both databases list clients in the same order
         # whatever the server's collation.
